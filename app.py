@@ -1,0 +1,20 @@
+"""Streamlit entry point: navigation over pages/, shared state, disclaimer."""
+
+import streamlit as st
+
+from pages._common import init_state
+
+st.set_page_config(page_title="ECG workbench", page_icon="🫀", layout="wide")
+init_state(from_app=True)
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/signal.py", title="Signal", icon=":material/monitor_heart:", url_path="signal"),
+]
+nav = st.navigation(pages)
+with st.sidebar:
+    rec = st.session_state.get("record")
+    if rec is not None:
+        st.caption(f"Current record: **{rec.name}** · {rec.n_leads} leads · {rec.duration_s:.0f} s")
+    st.caption("Research software, not a medical device. Not for diagnosis or treatment decisions.")
+nav.run()

@@ -1,0 +1,133 @@
+"""``python -m ecg_core``: data, analyse, evaluate.
+
+Every subcommand prints what it found and exits 0, or prints a project error's message and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .errors import ECGError
+
+__all__ = ["main", "build_parser"]
+
+
+def _cmd_data_download(args: argparse.Namespace) -> int:
+    from .io.physionet import download
+
+    target = download(args.name, records=args.records, dest=args.dest)
+    print(f"{args.name}: files are in {target}")
+    return 0
+
+
+def _cmd_data_list(args: argparse.Namespace) -> int:
+    from .io.records import data_dir, find_records
+
+    root = data_dir()
+    if root is None:
+        print("ECG_DATA_DIR is not set or does not exist; the app still offers the demo record.")
+        return 0
+    for db, recs in find_records().items():
+        print(f"{db}: {len(recs)} records ({', '.join(recs[:5])}{'...' if len(recs) > 5 else ''})")
+    return 0
+
+
+def _cmd_analyse(args: argparse.Namespace) -> int:
+    from .io import load_record, write_annotation, write_wfdb
+    from .pipeline import FilterSettings, analyse
+
+    rec = load_record(args.record if len(args.record) > 1 else args.record[0], fs=args.fs, units=args.units)
+    res = analyse(rec, FilterSettings(args.low_hz, args.high_hz, args.notch_hz))
+    hr = res.heart_rate
+    summary = {
+        "record": rec.name, "fs": rec.fs, "leads": list(rec.lead_names), "duration_s": round(rec.duration_s, 2),
+        "n_beats": int(len(res.r_idx)), "rhythm_lead": res.rhythm_lead,
+        "hr_mean_bpm": round(hr.mean_bpm, 1), "hr_min_bpm": round(hr.min_bpm, 1),
+        "hr_max_bpm": round(hr.max_bpm, 1),
+        "quality": {q.lead: {"label": q.label, "score": round(q.score, 3)} for q in res.quality},
+        "warnings": list(rec.warnings),
+    }
+    for w in rec.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"{rec.name}: {len(rec.lead_names)} leads, {rec.duration_s:.1f} s at {rec.fs:g} Hz")
+    print(f"beats: {len(res.r_idx)} (detected on {res.rhythm_lead} first)")
+    print(f"heart rate: mean {hr.mean_bpm:.0f} bpm, min {hr.min_bpm:.0f}, max {hr.max_bpm:.0f}")
+    print("quality: " + ", ".join(f"{q.lead} {q.label}" for q in res.quality))
+    if args.beats_csv:
+        res.beats.to_csv(args.beats_csv, index=False)
+        print(f"beats written to {args.beats_csv}")
+    if args.wfdb_dir:
+        header = write_wfdb(rec, args.wfdb_dir, annotations={})
+        write_annotation(res.beat_annotation(), header.with_suffix(""), rec.fs, extension="qrs")
+        print(f"record and beats (.qrs) written to {header.parent}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+def _cmd_evaluate_rpeaks(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_rpeaks
+
+    res = evaluate_rpeaks(args.db, args.method, records=args.records, window_ms=args.window_ms)
+    print(f"{args.method} on {res['db']} ({res['n_records']} records): Se {100 * res['se']:.2f} %  "
+          f"+P {100 * res['ppv']:.2f} %  TP {res['tp']}  FN {res['fn']}  FP {res['fp']}  {res['seconds']:.2f} s")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(res, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .signal import RPEAK_METHODS
+
+    p = argparse.ArgumentParser(prog="python -m ecg_core", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="databases: download or list").add_subparsers(dest="data_cmd", required=True)
+    dl = data.add_parser("download", help="download a PhysioNet database into ECG_DATA_DIR")
+    dl.add_argument("name", help="mitdb, ludb, ptbxl, qtdb, ...")
+    dl.add_argument("--records", nargs="*", help="only these records")
+    dl.add_argument("--dest", help="folder (default: ECG_DATA_DIR/NAME or ~/.cache/ecg_core/data/NAME)")
+    dl.set_defaults(func=_cmd_data_download)
+    ls = data.add_parser("list", help="databases and records found under ECG_DATA_DIR")
+    ls.set_defaults(func=_cmd_data_list)
+
+    an = sub.add_parser("analyse", help="read a record: heart rate, beats, quality")
+    an.add_argument("record", nargs="+", help="file(s): .hea [.dat .atr], .csv, .edf, .npy/.npz, .zip")
+    an.add_argument("--fs", type=float, help="sampling rate (Hz) when the file has none")
+    an.add_argument("--units", help="units of CSV/NumPy values: mV (default), uV, V")
+    an.add_argument("--low-hz", type=float, default=0.5)
+    an.add_argument("--high-hz", type=float, default=40.0)
+    an.add_argument("--notch-hz", type=float, default=None)
+    an.add_argument("--beats-csv", help="write the beat table here")
+    an.add_argument("--wfdb-dir", help="write the record and its detected beats (.qrs) as WFDB here")
+    an.add_argument("--json", help="write a summary here")
+    an.set_defaults(func=_cmd_analyse)
+
+    ev = sub.add_parser("evaluate", help="evaluation protocols").add_subparsers(dest="eval_cmd", required=True)
+    rp = ev.add_parser("rpeaks", help="gross R-peak Se/+P over a database (150 ms window)")
+    rp.add_argument("--db", default="mitdb")
+    rp.add_argument("--method", default="ecgcore", choices=sorted(RPEAK_METHODS))
+    rp.add_argument("--records", nargs="*", help="only these records")
+    rp.add_argument("--window-ms", type=float, default=150.0)
+    rp.add_argument("--json", help="write the result here")
+    rp.set_defaults(func=_cmd_evaluate_rpeaks)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.func(args)
+    except ECGError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,128 @@
+"""Checks every reader applies before a Record leaves ecg_core.io.
+
+Limits are configurable through arguments or environment variables so a deployment can tighten them:
+``ECG_MAX_FILE_MB`` (default 200), ``ECG_MAX_UNPACKED_MB`` (default 1000), ``ECG_MAX_ARCHIVE_FILES``
+(default 2000).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings as _warnings
+
+import numpy as np
+
+from ..errors import FileTooLargeError, RecordValueError, SignalQualityWarning
+from ..record import Record
+
+log = logging.getLogger(__name__)
+
+MIN_FS_HZ = 0.0
+MAX_FS_HZ = 10_000.0
+MIN_DURATION_S = 2.0
+#: A peak-to-peak range (robust, 0.5-99.5 percentile) above this many "mV" is a microvolt signal.
+UV_SUSPECT_RANGE_MV = 40.0
+
+
+def max_file_bytes() -> int:
+    return int(float(os.environ.get("ECG_MAX_FILE_MB", "200")) * 1e6)
+
+
+def max_unpacked_bytes() -> int:
+    return int(float(os.environ.get("ECG_MAX_UNPACKED_MB", "1000")) * 1e6)
+
+
+def max_archive_files() -> int:
+    return int(os.environ.get("ECG_MAX_ARCHIVE_FILES", "2000"))
+
+
+def check_size(n_bytes: int, what: str, limit: int | None = None) -> None:
+    limit = max_file_bytes() if limit is None else limit
+    if n_bytes > limit:
+        raise FileTooLargeError(
+            f"{what}: the file is {n_bytes / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit for one upload."
+        )
+
+
+def check_fs(fs: float | None, what: str) -> float:
+    if fs is None:
+        raise RecordValueError(f"{what}: no sampling rate is known; give it (in Hz) or add a time column.")
+    try:
+        fs = float(fs)
+    except (TypeError, ValueError):
+        raise RecordValueError(f"{what}: the sampling rate {fs!r} is not a number.") from None
+    if not np.isfinite(fs) or fs <= MIN_FS_HZ:
+        raise RecordValueError(f"{what}: the sampling rate must be positive, got {fs:g} Hz.")
+    if fs > MAX_FS_HZ:
+        raise RecordValueError(
+            f"{what}: a sampling rate of {fs:g} Hz is not plausible for an ECG (limit {MAX_FS_HZ:g} Hz); "
+            "check the time column or the rate you entered."
+        )
+    return fs
+
+
+def finish(record: Record, what: str, *, units_given: bool = False) -> Record:
+    """Validate a freshly read record; return it with recoverable problems listed in ``warnings``.
+
+    Raises RecordValueError for: bad fs, fewer than 2 s, non-finite samples, every lead flat or
+    saturated, values that look like microvolts. One flat or saturated lead is only a warning.
+    """
+    fs = check_fs(record.fs, what)
+    sig = record.signal
+    if sig.shape[1] == 0:
+        raise RecordValueError(f"{what}: the file holds no samples.")
+    dur = sig.shape[1] / fs
+    if dur < MIN_DURATION_S:
+        raise RecordValueError(
+            f"{what}: the recording lasts {dur:.2f} s ({sig.shape[1]} samples at {fs:g} Hz); "
+            f"at least {MIN_DURATION_S:g} s are needed to find beats."
+        )
+    bad = ~np.isfinite(sig)
+    if bad.any():
+        lead, idx = np.argwhere(bad)[0]
+        raise RecordValueError(
+            f"{what}: {int(bad.sum())} samples are missing or not numbers (first in lead "
+            f"{record.lead_names[lead]} at {idx / fs:.2f} s)."
+        )
+    warnings: list[str] = list(record.warnings)
+    flat, saturated = [], []
+    for i, x in enumerate(sig):
+        lo, hi = np.percentile(x, [0.5, 99.5]) if x.size > 0 else (0.0, 0.0)
+        if hi - lo < 0.01:  # less than 10 microvolts of movement: no ECG there
+            flat.append(record.lead_names[i])
+            continue
+        x_min, x_max = float(x.min()), float(x.max())
+        clipped = np.mean((x <= x_min) | (x >= x_max))
+        if clipped > 0.05 and x_max > x_min:
+            saturated.append(record.lead_names[i])
+    if len(flat) == record.n_leads:
+        raise RecordValueError(f"{what}: every lead is flat (no signal was recorded).")
+    if len(set(flat) | set(saturated)) == record.n_leads:
+        raise RecordValueError(
+            f"{what}: every lead is flat or saturated (clipped at its limits for more than 5 % of the time)."
+        )
+    if flat:
+        warnings.append(f"{what}: lead(s) {', '.join(flat)} are flat (no signal); they are ignored for beat detection.")
+    if saturated:
+        warnings.append(f"{what}: lead(s) {', '.join(saturated)} are saturated (clipped for over 5 % of the time).")
+    live = [i for i, n in enumerate(record.lead_names) if n not in flat]
+    ranges = np.array([np.subtract(*np.percentile(sig[i], [99.5, 0.5])) for i in live])
+    if np.median(ranges) > UV_SUSPECT_RANGE_MV:
+        hint = "the units given" if units_given else "the units (assumed mV)"
+        raise RecordValueError(
+            f"{what}: the signal spans about {np.median(ranges):.0f} mV, which is not plausible for an ECG: "
+            f"the values look like microvolts. Check {hint}; choose 'uV' as the unit."
+        )
+    for w in warnings[len(record.warnings):]:
+        _warnings.warn(w, SignalQualityWarning, stacklevel=3)
+    return record.replace(fs=fs, warnings=tuple(warnings))
+
+
+def to_mv_factor(unit: str | None, what: str) -> float:
+    """Factor that converts values in ``unit`` to millivolts; raises for unknown units."""
+    u = (unit or "mV").strip().replace("µ", "u").replace("μ", "u").lower()
+    table = {"mv": 1.0, "uv": 1e-3, "v": 1e3, "nv": 1e-6, "millivolt": 1.0, "microvolt": 1e-3, "": 1.0}
+    if u not in table:
+        raise RecordValueError(f"{what}: unknown signal unit {unit!r}; expected mV, uV or V.")
+    return table[u]

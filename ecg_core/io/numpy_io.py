@@ -1,0 +1,72 @@
+"""NumPy arrays: ``.npy`` (signal only; give ``fs``) and ``.npz`` (``signal``, ``fs``, ``lead_names``, ``units``)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import RecordFormatError
+from ..record import Record
+from ._checks import check_fs, finish, to_mv_factor
+
+__all__ = ["read_numpy"]
+
+_MAX_LEADS = 16
+
+
+def read_numpy(path: str | Path, *, fs: float | None = None, units: str | None = None,
+               lead_names: list[str] | None = None, display_name: str | None = None) -> Record:
+    """Read an array of shape ``(n_leads, n_samples)`` or ``(n_samples, n_leads)`` (at most 16 leads).
+
+    Pickled objects are refused (``allow_pickle=False``): an uploaded file must not run code.
+    """
+    path = Path(path)
+    what = display_name or path.name
+    meta_units = None
+    try:
+        obj = np.load(path, allow_pickle=False)
+        if isinstance(obj, np.lib.npyio.NpzFile):
+            with obj:
+                keys = set(obj.files)
+                key = next((k for k in ("signal", "ecg", "data", "x") if k in keys), None)
+                if key is None:
+                    if len(keys) != 1:
+                        raise RecordFormatError(
+                            f"{what}: the archive must hold an array named 'signal' (found {', '.join(sorted(keys))})."
+                        )
+                    key = next(iter(keys))
+                arr = np.asarray(obj[key])
+                if fs is None and "fs" in keys:
+                    fs = float(np.asarray(obj["fs"]).reshape(-1)[0])
+                if lead_names is None and "lead_names" in keys:
+                    lead_names = [str(x) for x in np.asarray(obj["lead_names"]).reshape(-1)]
+                if "units" in keys:
+                    meta_units = str(np.asarray(obj["units"]).reshape(-1)[0])
+        else:
+            arr = np.asarray(obj)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise RecordFormatError(f"{what}: not a readable NumPy file ({exc}).") from None
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise RecordFormatError(f"{what}: the array holds {arr.dtype} values, not real numbers.")
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise RecordFormatError(f"{what}: expected a 2-D array (leads x samples), got shape {arr.shape}.")
+    if arr.shape[0] > arr.shape[1]:
+        arr = arr.T  # more rows than columns: samples are rows
+    if arr.shape[0] > _MAX_LEADS:
+        raise RecordFormatError(f"{what}: {arr.shape[0]} leads is more than the {_MAX_LEADS} an ECG has.")
+    fs = check_fs(fs, what)
+    n = arr.shape[0]
+    if lead_names is None:
+        lead_names = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"] if n == 12 \
+            else [f"lead{i + 1}" for i in range(n)]
+    if len(lead_names) != n:
+        raise RecordFormatError(f"{what}: {len(lead_names)} lead names for {n} leads.")
+    factor = to_mv_factor(units or meta_units or "mV", what)
+    rec = Record(signal=(arr.astype(np.float64) * factor).astype(np.float32), fs=fs,
+                 lead_names=tuple(lead_names), name=path.stem, metadata={"source_format": "NumPy"})
+    return finish(rec, what, units_given=units is not None)
+

@@ -1,0 +1,116 @@
+"""``analyse(record) -> Analysis``: the one call the pages and the CLI make for a full read."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .record import Annotation, Record
+from .signal import (
+    HeartRate,
+    LeadQuality,
+    clean,
+    compare_beats,
+    detect_rpeaks,
+    heart_rate,
+    lead_quality,
+)
+
+__all__ = ["FilterSettings", "Analysis", "analyse", "rhythm_lead"]
+
+log = logging.getLogger(__name__)
+
+_RHYTHM_LEADS = ("II", "MLII", "V5", "I", "V1")
+
+
+@dataclass(frozen=True)
+class FilterSettings:
+    """Display and analysis filter: band-pass (Hz, ``None`` to skip a side) and optional mains notch."""
+
+    low_hz: float | None = 0.5
+    high_hz: float | None = 40.0
+    notch_hz: float | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What one read of a record found.
+
+    ``r_idx`` are sample indices; ``beats`` is a table with one row per beat (time, RR, rate, reference
+    label where the record carries reference annotations). ``rhythm_lead`` names the lead beats were
+    detected on first.
+    """
+
+    record: Record
+    filtered: np.ndarray
+    filter: FilterSettings
+    r_idx: np.ndarray
+    heart_rate: HeartRate
+    quality: list[LeadQuality]
+    rhythm_lead: str
+    method: str
+    beats: pd.DataFrame = field(repr=False)
+
+    def beat_annotation(self) -> Annotation:
+        """Detected beats as a WFDB-style annotation (symbol ``N`` or the matched reference label)."""
+        return Annotation(self.r_idx, tuple(self.beats["label"].fillna("N").replace("", "N")), "qrs")
+
+
+def rhythm_lead(record: Record) -> int:
+    """Index of the lead to read rhythm from: II (or MLII), else V5, I, V1, else the first one."""
+    for name in _RHYTHM_LEADS:
+        if name in record.lead_names:
+            return record.lead_names.index(name)
+    return 0
+
+
+def analyse(record: Record, filter: FilterSettings | None = None, method: str = "ecgcore") -> Analysis:
+    """Filter ``record``, detect beats on all usable leads (rhythm lead first), measure heart rate and
+    per-lead quality, and tabulate the beats.
+
+    Beats are detected on the unfiltered signal (the detector has its own band-pass), so the display
+    filter never changes what counts as a beat.
+    """
+    filter = filter or FilterSettings()
+    filtered = clean(record.signal, record.fs, filter.low_hz, filter.high_hz, filter.notch_hz)
+    quality = lead_quality(record.signal, record.fs, record.lead_names)
+    lead0 = rhythm_lead(record)
+    usable = [i for i, q in enumerate(quality) if q.label not in ("flat", "saturated")] or [lead0]
+    order = [lead0] + [i for i in usable if i != lead0] if lead0 in usable else usable
+    r_idx = detect_rpeaks(record.signal[order], record.fs, method=method)
+    hr = heart_rate(r_idx, record.fs)
+    beats = _beat_table(record, r_idx)
+    return Analysis(record=record, filtered=filtered, filter=filter, r_idx=r_idx, heart_rate=hr,
+                    quality=quality, rhythm_lead=record.lead_names[order[0]], method=method, beats=beats)
+
+
+def _beat_table(record: Record, r_idx: np.ndarray) -> pd.DataFrame:
+    fs = record.fs
+    rr = np.diff(r_idx) / fs
+    rr_s = np.concatenate([[np.nan], rr])
+    df = pd.DataFrame({
+        "beat": np.arange(1, len(r_idx) + 1),
+        "sample_idx": r_idx,
+        "time_s": np.round(r_idx / fs, 3),
+        "rr_s": np.round(rr_s, 3),
+        "hr_bpm": np.round(60.0 / rr_s, 1),
+    })
+    ref = record.annotations.get("atr")
+    if ref is not None:
+        beats = ref.beats()
+        c = compare_beats(beats.sample_idx, r_idx, fs)
+        # compare_beats sorts; r_idx is sorted and unique, and so are matched positions
+        order = np.argsort(beats.sample_idx, kind="stable")
+        labels = np.full(len(r_idx), "", dtype=object)
+        sym = np.asarray(beats.symbol, dtype=object)[order]
+        labels[c.matched_test_idx] = sym[c.matched_ref_idx]
+        df["label"] = labels
+        df["label_source"] = np.where(labels != "", "reference", "")
+    else:
+        df["label"] = ""
+        df["label_source"] = ""
+    return df
+

@@ -1,0 +1,177 @@
+"""ECG paper figures (Plotly): 25 mm/s, 10 mm/mV, 1 mm and 5 mm grid, calibration pulse, lead labels.
+
+Time is in seconds and amplitude in mV on one pair of axes with a fixed aspect (1 s : 1 mV drawn as
+25 mm : 10 mm), so the grid squares are square and every row shares the paper like a printed ECG.
+Long windows are min/max decimated so no figure sends more than ``max_points`` points while QRS
+peaks keep their height.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..record import Record
+
+__all__ = ["ecg_paper_figure", "overview_figure", "minmax_decimate", "STANDARD_12_LAYOUT"]
+
+STANDARD_12_LAYOUT = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
+_PAPER = "#fff5f5"
+_MINOR = "#f6c8c8"
+_MAJOR = "#e58a8a"
+_TRACE = "#111111"
+_ROW_MV = 3.0  # 30 mm between baselines
+_CAL_S = 0.2  # calibration pulse: 1 mV high, 0.2 s wide, drawn before each row
+
+
+def minmax_decimate(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the min and max of each bucket (in time order) so at most ``max_points`` remain.
+
+    Unlike plain subsampling, every QRS keeps its peak: a bucket's extremes are both drawn.
+    """
+    n = len(y)
+    if n <= max_points or max_points < 4:
+        return t, y
+    n_buckets = max_points // 2
+    size = int(np.ceil(n / n_buckets))
+    n_full = n // size * size
+    yb = y[:n_full].reshape(-1, size)
+    i_min = yb.argmin(axis=1)
+    i_max = yb.argmax(axis=1)
+    first = np.minimum(i_min, i_max)
+    second = np.maximum(i_min, i_max)
+    base = np.arange(yb.shape[0]) * size
+    idx = np.empty(2 * yb.shape[0], dtype=np.int64)
+    idx[0::2] = base + first
+    idx[1::2] = base + second
+    if n_full < n:
+        idx = np.concatenate([idx, [n_full + int(np.argmin(y[n_full:])), n_full + int(np.argmax(y[n_full:]))]])
+        idx = np.sort(idx)
+    return t[idx], y[idx]
+
+
+def _rows_for(record: Record, start_s: float, duration_s: float) -> list[tuple[str, int, float, float]]:
+    """(label, lead index, t0, t1) per panel; 12-lead gets 3x4 + lead II rhythm strip."""
+    names = record.lead_names
+    if all(n in names for row in STANDARD_12_LAYOUT for n in row):
+        col_s = duration_s / 4
+        panels = []
+        for r, row in enumerate(STANDARD_12_LAYOUT):
+            for c, lead in enumerate(row):
+                panels.append((lead, names.index(lead), start_s + c * col_s, start_s + (c + 1) * col_s, r))
+        rhythm = "II"
+        panels.append((rhythm, names.index(rhythm), start_s, start_s + duration_s, 3))
+        return panels
+    return [(n, i, start_s, start_s + duration_s, i) for i, n in enumerate(names)]
+
+
+def ecg_paper_figure(record: Record, signal: np.ndarray | None = None, *, r_idx: np.ndarray | None = None,
+                     beat_labels: list[str] | None = None, start_s: float = 0.0, duration_s: float = 10.0,
+                     max_points: int = 100_000, title: str | None = None) -> go.Figure:
+    """Draw ``record`` (or ``signal``, e.g. its filtered version) on ECG paper.
+
+    Args:
+        record: the record (lead names, fs).
+        signal: ``(n_leads, n_samples)`` mV to draw instead of ``record.signal``.
+        r_idx: beat sample indices to mark (on every row, at its top).
+        beat_labels: one class label per beat (hover text and colour).
+        start_s, duration_s: the window to draw.
+        max_points: total points budget of all traces.
+
+    Returns:
+        a Plotly figure; 12-lead records use the standard 3x4 layout (2.5 s a column for a 10 s window)
+        plus a 10 s lead II rhythm strip, other records a strip per lead.
+    """
+    sig = record.signal if signal is None else np.asarray(signal)
+    fs = record.fs
+    start_s = float(max(0.0, min(start_s, record.duration_s - 0.5)))
+    duration_s = float(min(duration_s, record.duration_s - start_s))
+    panels = _rows_for(record, start_s, duration_s)
+    n_rows = max(p[4] for p in panels) + 1
+    budget = max(200, max_points // len(panels))
+    fig = go.Figure()
+    xs, ys = [], []
+    for label, lead, t0, t1, row in panels:
+        a, b = int(t0 * fs), min(int(np.ceil(t1 * fs)), sig.shape[1])
+        t = np.arange(a, b) / fs
+        y = sig[lead, a:b].astype(np.float64)
+        y = y - np.median(y) if len(y) else y
+        td, yd = minmax_decimate(t, y, budget)
+        off = -row * _ROW_MV
+        xs.append(td)
+        ys.append(yd + off)
+        xs.append([np.nan])
+        ys.append([np.nan])
+        fig.add_annotation(x=t0 + 0.03, y=off + 1.2, text=f"<b>{label}</b>", showarrow=False, xanchor="left",
+                           font=dict(size=13, color="#222"))
+    fig.add_trace(go.Scattergl(x=np.concatenate(xs), y=np.concatenate(ys), mode="lines",
+                               line=dict(color=_TRACE, width=1.1), hoverinfo="skip", name="ECG",
+                               showlegend=False))
+    # calibration pulse (1 mV, 0.2 s) before each row
+    cx, cy = [], []
+    for row in range(n_rows):
+        off = -row * _ROW_MV
+        x0 = start_s - 0.35
+        cx += [x0, x0 + 0.05, x0 + 0.05, x0 + 0.05 + _CAL_S, x0 + 0.05 + _CAL_S, x0 + 0.3, None]
+        cy += [off, off, off + 1, off + 1, off, off, None]
+    fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", line=dict(color=_TRACE, width=1.5), hoverinfo="skip",
+                             showlegend=False, name="1 mV calibration"))
+    if r_idx is not None and len(r_idx):
+        r = np.asarray(r_idx)
+        keep = (r >= start_s * fs) & (r < (start_s + duration_s) * fs)
+        rt = r[keep] / fs
+        labels = np.asarray(beat_labels)[keep] if beat_labels is not None else np.array(["beat"] * len(rt))
+        colours = {"N": "#1f77b4", "V": "#d62728", "S": "#ff7f0e", "A": "#ff7f0e", "F": "#9467bd", "Q": "#7f7f7f"}
+        top_row = n_rows - 1 if n_rows == 4 and len(panels) == 13 else 0
+        y_mark = -top_row * _ROW_MV + 1.6
+        for lab in sorted(set(labels.tolist())):
+            sel = labels == lab
+            fig.add_trace(go.Scatter(
+                x=rt[sel], y=np.full(sel.sum(), y_mark), mode="markers",
+                name="beat" if lab == "beat" else f"beat {lab}",
+                marker=dict(symbol="triangle-down", size=9, color=colours.get(lab, "#2ca02c")),
+                hovertemplate="%{x:.3f} s<extra>" + lab + "</extra>"))
+    x0, x1 = start_s - 0.4, start_s + duration_s + 0.05
+    y0, y1 = -(n_rows - 1) * _ROW_MV - 1.5, 2.0
+    fig.update_xaxes(range=[x0, x1], dtick=0.2, tick0=0, showgrid=True, gridcolor=_MAJOR, gridwidth=1,
+                     minor=dict(dtick=0.04, showgrid=True, gridcolor=_MINOR, gridwidth=0.5),
+                     zeroline=False, title_text="time (s)  ·  25 mm/s", showticklabels=True, ticks="")
+    fig.update_yaxes(range=[y0, y1], dtick=0.5, tick0=0, showgrid=True, gridcolor=_MAJOR, gridwidth=1,
+                     minor=dict(dtick=0.1, showgrid=True, gridcolor=_MINOR, gridwidth=0.5),
+                     zeroline=False, scaleanchor="x", scaleratio=0.4, showticklabels=False,
+                     title_text="10 mm/mV")
+    width_px = 1100
+    px_per_s = width_px / (x1 - x0)
+    height_px = int((y1 - y0) * px_per_s * 0.4) + 90
+    fig.update_layout(plot_bgcolor=_PAPER, paper_bgcolor="white", height=height_px,
+                      margin=dict(l=20, r=20, t=40 if title else 10, b=40), title=title,
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+                      dragmode="pan")
+    return fig
+
+
+def overview_figure(record: Record, signal: np.ndarray | None = None, *, lead: int = 0,
+                    window: tuple[float, float] | None = None, r_idx: np.ndarray | None = None,
+                    max_points: int = 8000) -> go.Figure:
+    """The whole record in one lead (min/max decimated) with the current window shaded, and the
+    instantaneous heart rate from ``r_idx`` on a second axis, for moving through long records."""
+    sig = record.signal if signal is None else np.asarray(signal)
+    t = np.arange(sig.shape[1]) / record.fs
+    td, yd = minmax_decimate(t, sig[lead].astype(np.float64), max_points)
+    fig = go.Figure(go.Scattergl(x=td, y=yd, mode="lines", line=dict(color="#333", width=0.7),
+                                 name=record.lead_names[lead], hoverinfo="skip"))
+    if r_idx is not None and len(r_idx) > 2:
+        r = np.asarray(r_idx)
+        hr = 60.0 / (np.diff(r) / record.fs)
+        tt = r[1:] / record.fs
+        if len(tt) > max_points // 2:
+            tt, hr = minmax_decimate(tt, hr, max_points // 2)
+        fig.add_trace(go.Scattergl(x=tt, y=hr, mode="markers", marker=dict(size=2, color="#d62728"),
+                                   name="heart rate (bpm)", yaxis="y2",
+                                   hovertemplate="%{x:.1f} s: %{y:.0f} bpm<extra></extra>"))
+    if window:
+        fig.add_vrect(x0=window[0], x1=window[1], fillcolor="#1f77b4", opacity=0.2, line_width=0)
+    fig.update_layout(height=170, margin=dict(l=40, r=40, t=10, b=30), showlegend=False,
+                      xaxis=dict(title_text="time (s)"), yaxis=dict(title_text="mV"),
+                      yaxis2=dict(overlaying="y", side="right", title_text="bpm", showgrid=False))
+    return fig

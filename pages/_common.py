@@ -1,0 +1,57 @@
+"""State and cached calls shared by the pages (the library stays streamlit-free)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from ecg_core.data import demo_record
+from ecg_core.io import wfdb_zip_bytes
+from ecg_core.pipeline import Analysis, FilterSettings, analyse
+from ecg_core.record import Record
+
+
+def record_key(record: Record) -> str:
+    h = hashlib.sha1(record.signal.tobytes())
+    h.update(f"{record.name}|{record.fs}|{record.lead_names}".encode())
+    return h.hexdigest()[:16]
+
+
+def set_record(record: Record, source: str) -> None:
+    """Make ``record`` the current record of every page."""
+    st.session_state["record"] = record
+    st.session_state["record_key"] = record_key(record)
+    st.session_state["record_source"] = source
+
+
+def init_state(from_app: bool = False) -> None:
+    """Set up shared state; called by app.py and, for direct links, by every page."""
+    if from_app:
+        st.session_state["_nav_ready"] = True
+    else:
+        _leave_pages_directory_mode()
+    if "record" not in st.session_state:
+        set_record(demo_record(), "demo")
+
+
+def _leave_pages_directory_mode() -> None:
+    # Streamlit treats a folder named pages/ as old-style multipage navigation until app.py first calls
+    # st.navigation; a deep link (/signal) opened first on a fresh server would run the page alone,
+    # without app.py's layout, navigation and disclaimer. Switch to st.navigation and rerun through app.py.
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not st.session_state.get("_nav_ready"):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+@st.cache_data(max_entries=8, show_spinner="Detecting beats...")
+def cached_analysis(key: str, low_hz: float | None, high_hz: float | None, notch_hz: float | None,
+                    _record: Record) -> Analysis:
+    return analyse(_record, FilterSettings(low_hz, high_hz, notch_hz))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cached_wfdb_zip(key: str, _analysis: Analysis) -> bytes:
+    return wfdb_zip_bytes(_analysis.record, _analysis.beat_annotation())

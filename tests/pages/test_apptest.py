@@ -1,0 +1,64 @@
+"""AppTest of app.py and the Signal page: what a user sees, asserted on the rendered elements."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def _app():
+    at = AppTest.from_file(APP, default_timeout=60)
+    return at
+
+
+def test_home_shows_purpose_disclaimer_and_demo_button():
+    at = _app().run()
+    assert not at.exception
+    assert at.title[0].value == "ECG workbench"
+    assert any("not a medical device" in w.value for w in at.warning)
+    assert at.button[0].label == "Open the demo record"
+    assert "Current record: **demo**" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_signal_page_on_demo_shows_rate_beats_quality():
+    at = _app().run()
+    at.switch_page("pages/signal.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Beats"] == "12"
+    assert metrics["Heart rate"].endswith("bpm") and 65 <= int(metrics["Heart rate"].split()[0]) <= 80
+    assert (metrics["Leads"], metrics["Sampling"]) == ("12", "500 Hz")
+    beats = at.dataframe[1].value
+    assert list(beats["label"]).count("V") == 2
+    quality = at.dataframe[0].value
+    assert list(quality["quality"]) == ["good"] * 12
+
+
+def test_signal_page_opens_a_database_record_and_keeps_it_across_pages(mitdb, monkeypatch):
+    monkeypatch.setenv("ECG_DATA_DIR", str(mitdb.parent))
+    at = _app().run()
+    at.switch_page("pages/signal.py").run()
+    at.selectbox(key="sig_db").select("mitdb").run()
+    at.selectbox(key="sig_db_record").select("105").run()
+    at.button(key="sig_db_open").click().run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Leads"], metrics["Sampling"]) == ("2", "360 Hz")
+    assert 2550 <= int(metrics["Beats"]) <= 2650  # 105 has 2572 reference beats
+    assert at.slider(key="sig_start").max == pytest.approx(1805.6 - 10, abs=0.1)
+    at.switch_page("pages/home.py").run()
+    assert at.session_state["record"].name == "105"  # the current record of every page
+    at.switch_page("pages/signal.py").run()
+    assert {m.label: m.value for m in at.metric}["Sampling"] == "360 Hz"
+
+
+def test_signal_page_filter_changes_are_applied():
+    at = _app().run()
+    at.switch_page("pages/signal.py").run()
+    at.selectbox(key="sig_notch").select("50 Hz").run()
+    assert not at.exception
+    assert "notch 50 Hz" in " ".join(c.value for c in at.caption)
