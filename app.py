@@ -12,9 +12,9 @@ pages = [
     st.Page("pages/signal.py", title="Signal", icon=":material/monitor_heart:", url_path="signal"),
 ]
 nav = st.navigation(pages)
-with st.sidebar:
-    rec = st.session_state.get("record")
-    if rec is not None:
-        st.caption(f"Current record: **{rec.name}** · {rec.n_leads} leads · {rec.duration_s:.0f} s")
-    st.caption("Research software, not a medical device. Not for diagnosis or treatment decisions.")
 nav.run()
+# drawn after the page so it names the record the page may just have loaded
+with st.sidebar:
+    rec = st.session_state["record"]
+    st.caption(f"Current record: **{rec.name}** · {rec.n_leads} leads · {rec.duration_s:.0f} s")
+    st.caption("Research software, not a medical device. Not for diagnosis or treatment decisions.")
