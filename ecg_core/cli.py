@@ -81,6 +81,63 @@ def _cmd_evaluate_rpeaks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_beats(args: argparse.Namespace) -> int:
+    import shlex
+
+    import torch
+
+    from .train.beats import BeatSpec, save_beat_model, train_beat_model
+    from .train.loop import TrainConfig
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    spec = BeatSpec(model=args.model, model_kwargs=json.loads(args.model_kwargs), mode=args.mode,
+                    leads=tuple(args.leads), rr_features=tuple(args.rr) if args.rr else None, loss=args.loss,
+                    loss_kwargs=json.loads(args.loss_kwargs),
+                    train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                      patience=args.patience, seed=args.seed,
+                                      balanced_sampling=args.balanced_sampling))
+
+    def show(row: dict) -> None:
+        print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  val macro-F1 "
+              f"{row['val_macro_f1_nsvf']:.3f}  ({row['seconds']:.0f} s)", flush=True)
+
+    model, report = train_beat_model(spec, run_dir=args.run_dir, progress=show)
+    cv = report["cv_pooled"]
+    print("DS1 cross-validation (pooled held-out folds): " + "  ".join(
+        f"{c} F1 {cv[c]['f1']:.3f}" for c in ("N", "S", "V", "F")) + f"  macro {cv['macro_f1_nsvf']:.3f}")
+    card = {"architecture": args.model, "mode": args.mode, "data": "MIT-BIH DS1 (de Chazal 2004), detected beats",
+            "selection": "early stopping per patient-wise DS1 fold; members averaged", "cv_ds1": report,
+            "command": "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+    card = save_beat_model(model, spec, args.out, card)
+    print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
+    return 0
+
+
+def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
+    from .train.beats import evaluate_beat_model, load_beat_model
+
+    model, spec, card = load_beat_model(args.weights)
+    res = evaluate_beat_model(model, spec, args.split, records=args.records, ann_dir=args.ann_dir)
+    res["weights"] = Path(args.weights).name
+    res["sha256"] = card["sha256"]
+    print(f"{Path(args.weights).name} on {args.split} ({res['n_records']} records, detected beats, gross):")
+    for c in ("N", "S", "V", "F", "Q"):
+        print(f"  {c}: Se {res[c]['se']:.3f}  +P {res[c]['ppv']:.3f}  F1 {res[c]['f1']:.3f}  (n={res[c]['n']})")
+    print(f"  accuracy {res['accuracy']:.4f}  macro-F1 N/S/V/F {res['macro_f1_nsvf']:.3f}  "
+          f"(EC57 variant: {res['ec57']['macro_f1_nsvf']:.3f})")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(res, indent=2))
+    if args.update_card and args.records is None:
+        card_path = Path(args.weights).with_suffix(".json")
+        card = json.loads(card_path.read_text())
+        card[args.split.lower()] = {k: res[k] for k in ("N", "S", "V", "F", "Q", "accuracy", "macro_f1_nsvf")}
+        card[args.split.lower()]["ec57_macro_f1_nsvf"] = res["ec57"]["macro_f1_nsvf"]
+        card_path.write_text(json.dumps(card, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .signal import RPEAK_METHODS
 
@@ -117,6 +174,34 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--window-ms", type=float, default=150.0)
     rp.add_argument("--json", help="write the result here")
     rp.set_defaults(func=_cmd_evaluate_rpeaks)
+    eb = ev.add_parser("beats", help="beat classes on MIT-BIH detected beats (per-class Se/+P/F1, gross and EC57)")
+    eb.add_argument("--weights", required=True)
+    eb.add_argument("--split", default="DS2", choices=["DS1", "DS2"])
+    eb.add_argument("--records", nargs="*", help="only these records (a quick check; the card is not updated)")
+    eb.add_argument("--json", help="write the result here")
+    eb.add_argument("--ann-dir", help="write one WFDB annotation (.cls) per record here, for PhysioNet's bxb")
+    eb.add_argument("--update-card", action="store_true", help="store the split's figures in the model card")
+    eb.set_defaults(func=_cmd_evaluate_beats)
+
+    tr = sub.add_parser("train", help="train a model").add_subparsers(dest="train_cmd", required=True)
+    tb = tr.add_parser("beats", help="beat classifier on MIT-BIH DS1 (patient-wise folds; DS2 untouched)")
+    tb.add_argument("--model", default="beat_template_resnet")
+    tb.add_argument("--model-kwargs", default="{}", help="JSON")
+    tb.add_argument("--mode", default="diagnostic", choices=["diagnostic", "realtime"])
+    tb.add_argument("--leads", type=int, nargs="+", default=[0])
+    tb.add_argument("--rr", nargs="*", help="RR feature names (default: all of the mode's)")
+    tb.add_argument("--loss", default="focal")
+    tb.add_argument("--loss-kwargs", default='{"gamma": 1.0}', help="JSON")
+    tb.add_argument("--epochs", type=int, default=15)
+    tb.add_argument("--batch-size", type=int, default=256)
+    tb.add_argument("--lr", type=float, default=1e-3)
+    tb.add_argument("--patience", type=int, default=4)
+    tb.add_argument("--seed", type=int, default=0)
+    tb.add_argument("--balanced-sampling", action="store_true")
+    tb.add_argument("--threads", type=int, default=0)
+    tb.add_argument("--run-dir", help="per-fold metrics.jsonl here")
+    tb.add_argument("--out", required=True, help="weights path, e.g. weights/beat_diagnostic.pt")
+    tb.set_defaults(func=_cmd_train_beats)
     return p
 
 

@@ -1,0 +1,253 @@
+"""Beat classification: the task for the shared loop, patient-wise cross-validation inside DS1, the
+ensemble of fold models, checkpoints with their model card, and evaluation on a split.
+
+Protocol: every model choice (epoch, loss, architecture) is made on DS1 folds held out by patient;
+DS2 is read once per reported model, by :func:`evaluate_beat_model`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from ..data.beats import AAMI_CLASSES, DS1, DS1_FOLDS, DS2, BeatSet, mitdb_beats, rr_feature_names
+from ..models import create_model
+from ..models.ensemble import MeanEnsemble
+from .loop import TensorBatches, TrainConfig, fit
+from .losses import build_loss
+from .metrics import class_report, confusion
+
+__all__ = ["BeatSpec", "BeatTask", "train_beat_model", "evaluate_beat_model", "save_beat_model",
+           "load_beat_model", "beat_tensors"]
+
+log = logging.getLogger(__name__)
+SPLITS = {"DS1": DS1, "DS2": DS2}
+
+
+@dataclass
+class BeatSpec:
+    """Everything that defines a beat model and its data contract (saved in the checkpoint)."""
+
+    model: str = "beat_template_resnet"
+    model_kwargs: dict = field(default_factory=dict)
+    mode: str = "diagnostic"
+    leads: tuple[int, ...] = (0,)
+    rr_features: tuple[str, ...] | None = None  # None: all of the mode's features
+    loss: str = "focal"
+    loss_kwargs: dict = field(default_factory=lambda: {"gamma": 1.0})
+    train: TrainConfig = field(default_factory=TrainConfig)
+    folds: tuple[tuple[str, ...], ...] = DS1_FOLDS
+
+    def rr_names(self) -> tuple[str, ...]:
+        return tuple(self.rr_features) if self.rr_features else rr_feature_names(self.mode)
+
+
+class BeatTask:
+    """Step and metrics of beat classification (AAMI N/S/V/F/Q); monitors macro-F1 over N/S/V/F."""
+
+    monitor = "macro_f1_nsvf"
+
+    def __init__(self, loss: nn.Module):
+        self.loss = loss
+
+    def on_epoch_start(self, epoch: int) -> None:
+        if hasattr(self.loss, "set_epoch"):
+            self.loss.set_epoch(epoch)
+
+    def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        logits = model(batch)
+        return {"loss": self.loss(logits, batch["y"]), "logits": logits}
+
+    def metrics(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
+        cm = confusion(targets.numpy(), logits.argmax(1).numpy(), len(AAMI_CLASSES))
+        return class_report(cm, AAMI_CLASSES)
+
+
+def beat_tensors(beats: BeatSet | object, spec: BeatSpec, with_labels: bool = True) -> dict[str, torch.Tensor]:
+    """Model inputs from beat features, with the spec's RR columns."""
+    names = rr_feature_names(spec.mode)
+    cols = [names.index(n) for n in spec.rr_names()]
+    out = {"x": torch.from_numpy(np.ascontiguousarray(beats.x, dtype=np.float32)),
+           "template": torch.from_numpy(np.ascontiguousarray(beats.template, dtype=np.float32)),
+           "rr": torch.from_numpy(np.ascontiguousarray(beats.rr[:, cols], dtype=np.float32))}
+    if with_labels:
+        out["y"] = torch.from_numpy(np.asarray(beats.y, dtype=np.int64))
+    return out
+
+
+def _build(spec: BeatSpec) -> nn.Module:
+    kw = {"num_classes": len(AAMI_CLASSES), "in_leads": len(spec.leads), "n_rr": len(spec.rr_names()),
+          **spec.model_kwargs}
+    return create_model(spec.model, **kw)
+
+
+def train_beat_model(spec: BeatSpec, run_dir: str | Path | None = None, folds: list[int] | None = None,
+                     progress=None) -> tuple[MeanEnsemble, dict]:
+    """Train one model per DS1 fold (early-stopped on that fold's held-out patients) and return their
+    mean ensemble with the cross-validation report (pooled over held-out folds: an honest DS1 estimate)."""
+    ds1 = mitdb_beats(DS1, spec.mode, spec.leads)
+    ds1 = ds1.subset(ds1.y >= 0)  # detections with no reference beat teach nothing
+    members, pooled_true, pooled_pred, fold_reports = [], [], [], []
+    for k, val_records in enumerate(spec.folds):
+        if folds is not None and k not in folds:
+            continue
+        is_val = np.isin(ds1.record, val_records)
+        tr, va = ds1.subset(~is_val), ds1.subset(is_val)
+        counts = np.bincount(tr.y, minlength=len(AAMI_CLASSES))
+        torch.manual_seed(spec.train.seed + k)
+        model = _build(spec)
+        task = BeatTask(build_loss(spec.loss, counts, **spec.loss_kwargs))
+        weights = None
+        if spec.train.balanced_sampling:
+            w = 1.0 / np.maximum(counts, 1)
+            weights = torch.from_numpy(w[tr.y]).float()
+        train_b = TensorBatches(beat_tensors(tr, spec), spec.train.batch_size, shuffle=True, weights=weights,
+                                seed=spec.train.seed + k)
+        val_b = TensorBatches(beat_tensors(va, spec), 1024)
+        cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
+        res = fit(model, task, train_b, val_b, cfg, run_dir=Path(run_dir) / f"fold{k}" if run_dir else None,
+                  progress=progress)
+        log.info("fold %d: best epoch %d, val macro-F1 %.3f", k, res.best_epoch, res.best_metrics["macro_f1_nsvf"])
+        model.eval()
+        with torch.inference_mode():
+            pred = torch.cat([model(b).argmax(1) for b in TensorBatches(beat_tensors(va, spec, False), 2048)])
+        pooled_true.append(va.y)
+        pooled_pred.append(pred.numpy())
+        fold_reports.append({"fold": k, "val_records": list(val_records), "best_epoch": res.best_epoch,
+                             "macro_f1_nsvf": res.best_metrics["macro_f1_nsvf"], "seconds": round(res.seconds, 1)})
+        members.append(model.cpu())
+    cm = confusion(np.concatenate(pooled_true), np.concatenate(pooled_pred), len(AAMI_CLASSES))
+    report = {"cv_pooled": class_report(cm, AAMI_CLASSES), "folds": fold_reports}
+    return MeanEnsemble(members).eval(), report
+
+
+def predict_beats(model: nn.Module, tensors: dict[str, torch.Tensor], batch_size: int = 2048) -> np.ndarray:
+    """Class probabilities ``(n, 5)``."""
+    model.eval()
+    with torch.inference_mode():
+        out = [model(b).softmax(dim=1) for b in TensorBatches(tensors, batch_size)]
+    return torch.cat(out).numpy() if out else np.zeros((0, len(AAMI_CLASSES)), np.float32)
+
+
+def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", records: list[str] | None = None,
+                        ann_dir: str | Path | None = None) -> dict:
+    """Gross per-class Se/+P/F1 on detected beats of ``split`` (every record, or ``records``).
+
+    Detections with no reference beat count as false positives of the class predicted for them
+    (they are predicted but belong to no class). Reference beats the detector missed count as false
+    negatives of their class. The ``ec57`` entry leaves out each record's first 5 minutes. With
+    ``ann_dir``, one WFDB annotation file (``.cls``) per record is written for PhysioNet's ``bxb``.
+    """
+    from ..io import load_record, write_annotation
+    from ..io.records import record_path
+    from ..record import Annotation
+    from ..signal import compare_beats
+
+    names = list(records or SPLITS[split])
+    beats = mitdb_beats(names, spec.mode, spec.leads)
+    probs = predict_beats(model, beat_tensors(beats, spec, with_labels=False))
+    pred = probs.argmax(1)
+    n_cls = len(AAMI_CLASSES)
+    results = {}
+    for variant, start_s in (("gross", 0.0), ("ec57", 300.0)):
+        cm = np.zeros((n_cls + 1, n_cls + 1), dtype=np.int64)  # last row/col: "no beat"
+        for name in names:
+            sel = beats.record == name
+            y, p, r = beats.y[sel], pred[sel], beats.r_idx[sel]
+            keep = r >= start_s * 360.0
+            y, p = y[keep], p[keep]
+            y = np.where(y < 0, n_cls, y)
+            cm[:n_cls + 1, :n_cls] += confusion(y, p, n_cls + 1)[:, :n_cls]
+            # reference beats with no detection at all: missed by the detector
+            rec = load_record(record_path("mitdb", name))
+            ann = rec.annotations["atr"].beats()
+            c = compare_beats(ann.sample_idx, r, 360.0, start_s=start_s)
+            matched = set(c.matched_ref_idx.tolist())
+            kept_ann = np.sort(ann.sample_idx)
+            kept_sym = np.asarray(ann.symbol, dtype=object)[np.argsort(ann.sample_idx, kind="stable")]
+            start = kept_ann >= start_s * 360.0
+            from ..data.beats import AAMI_MAP
+
+            for j, s in enumerate(kept_sym[start]):
+                if j not in matched and s in AAMI_MAP:
+                    cm[AAMI_MAP[s], n_cls] += 1
+        rep = _report_with_missed(cm)
+        results[variant] = rep
+        if variant == "gross" and ann_dir is not None:
+            Path(ann_dir).mkdir(parents=True, exist_ok=True)
+            for name in names:
+                sel = beats.record == name
+                sym = tuple("NSVFQ"[k] for k in pred[sel])
+                write_annotation(Annotation(beats.r_idx[sel], sym, "cls"), Path(ann_dir) / name, 360.0)
+    out = {**results["gross"], "ec57": results["ec57"], "split": split, "n_records": len(names),
+           "classes": list(AAMI_CLASSES), "mode": spec.mode}
+    return out
+
+
+def _report_with_missed(cm: np.ndarray) -> dict:
+    """Per-class figures from a confusion matrix whose last row (detections with no reference beat)
+    and last column (reference beats the detector missed) are extra."""
+    n = len(AAMI_CLASSES)
+    out: dict = {}
+    for i, c in enumerate(AAMI_CLASSES):
+        tp = cm[i, i]
+        se = tp / cm[i, :].sum() if cm[i, :].sum() else 0.0
+        ppv = tp / cm[:, i].sum() if cm[:, i].sum() else 0.0
+        f1 = 2 * se * ppv / (se + ppv) if se + ppv else 0.0
+        out[c] = {"se": float(se), "ppv": float(ppv), "f1": float(f1), "n": int(cm[i, :].sum())}
+    out["accuracy"] = float(np.trace(cm[:n, :n]) / max(cm[:n, :].sum(), 1))
+    out["macro_f1_nsvf"] = float(np.mean([out[c]["f1"] for c in ("N", "S", "V", "F")]))
+    out["confusion"] = cm.tolist()
+    out["confusion_labels"] = [*AAMI_CLASSES, "none"]
+    return out
+
+
+def save_beat_model(model: MeanEnsemble, spec: BeatSpec, path: str | Path, card: dict) -> dict:
+    """Write ``path`` (.pt, fp16 state dict + spec) and its model card ``path.json`` with the sha256."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    payload = {"spec": _spec_dict(spec), "n_members": len(model.members), "state_dict": state}
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    card = {**card, "file": path.name, "sha256": digest, "size_bytes": path.stat().st_size,
+            "spec": _spec_dict(spec), "classes": list(AAMI_CLASSES)}
+    path.with_suffix(".json").write_text(json.dumps(card, indent=2))
+    return card
+
+
+def _spec_dict(spec: BeatSpec) -> dict:
+    d = asdict(spec)
+    d["leads"] = list(spec.leads)
+    d["rr_features"] = list(spec.rr_names())
+    d["folds"] = [list(f) for f in spec.folds]
+    return d
+
+
+def load_beat_model(path: str | Path, verify: bool = True) -> tuple[MeanEnsemble, BeatSpec, dict]:
+    """Load a beat model saved by :func:`save_beat_model` (``weights_only=True``), checking its sha256
+    against the model card; raises ValueError when the file is not the one the card describes."""
+    path = Path(path)
+    card = json.loads(path.with_suffix(".json").read_text())
+    if verify:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != card["sha256"]:
+            raise ValueError(f"{path.name}: sha256 {digest[:12]}... does not match its model card "
+                             f"({card['sha256'][:12]}...); the file was changed or truncated.")
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    sd = payload["spec"]
+    spec = BeatSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], mode=sd["mode"], leads=tuple(sd["leads"]),
+                    rr_features=tuple(sd["rr_features"]), loss=sd["loss"], loss_kwargs=sd["loss_kwargs"],
+                    train=TrainConfig(**sd["train"]), folds=tuple(tuple(f) for f in sd["folds"]))
+    model = MeanEnsemble([_build(spec) for _ in range(payload["n_members"])])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
+    return model.eval(), spec, card

@@ -1,0 +1,32 @@
+"""Classification metrics: confusion matrix, per-class Se / +P / F1, accuracy, macro-F1."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["confusion", "class_report"]
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """``C[i, j]`` = number of beats of true class ``i`` predicted as ``j``."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def class_report(cm: np.ndarray, classes: tuple[str, ...], macro_over: tuple[str, ...] = ("N", "S", "V", "F")) -> dict:
+    """Per class ``se``, ``ppv``, ``f1`` (fractions; 0 where undefined), ``n``; ``accuracy``; ``macro_f1_nsvf``
+    (mean F1 over ``macro_over``); ``confusion`` as nested lists."""
+    out: dict = {}
+    tp = np.diag(cm).astype(np.float64)
+    n_true = cm.sum(axis=1).astype(np.float64)
+    n_pred = cm.sum(axis=0).astype(np.float64)
+    for i, c in enumerate(classes):
+        se = tp[i] / n_true[i] if n_true[i] else 0.0
+        ppv = tp[i] / n_pred[i] if n_pred[i] else 0.0
+        f1 = 2 * se * ppv / (se + ppv) if se + ppv else 0.0
+        out[c] = {"se": float(se), "ppv": float(ppv), "f1": float(f1), "n": int(n_true[i])}
+    out["accuracy"] = float(tp.sum() / max(cm.sum(), 1))
+    out["macro_f1_nsvf"] = float(np.mean([out[c]["f1"] for c in macro_over]))
+    out["confusion"] = cm.tolist()
+    return out

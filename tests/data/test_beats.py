@@ -1,0 +1,119 @@
+"""Beat dataset on real records: class counts per split, labels, RR features, and real-time causality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecg_core.data.beats import (
+    AAMI_CLASSES,
+    DS1,
+    DS1_FOLDS,
+    DS2,
+    PACED,
+    beat_features,
+    label_beats,
+    mitdb_beats,
+    rr_feature_names,
+)
+from ecg_core.io import load_record
+from ecg_core.signal import detect_rpeaks
+
+# de Chazal, O'Dwyer & Reilly 2004, Table I (reference beats)
+DE_CHAZAL = {"DS1": {"N": 45866, "S": 944, "V": 3788, "F": 415}, "DS2": {"N": 44259, "S": 1837, "V": 3221, "F": 388}}
+
+
+def test_splits_are_disjoint_and_exclude_paced():
+    assert len(DS1) == len(DS2) == 22 and not set(DS1) & set(DS2)
+    assert not set(PACED) & (set(DS1) | set(DS2))
+    assert sorted(r for f in DS1_FOLDS for r in f) == sorted(DS1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("split", ["DS1", "DS2"])
+def test_class_counts_close_to_de_chazal(mitdb, tmp_path_factory, split, monkeypatch):
+    monkeypatch.setenv("ECG_DATA_DIR", str(mitdb.parent))
+    beats = mitdb_beats(DS1 if split == "DS1" else DS2, "diagnostic")
+    counts = beats.counts()
+    for c, ref in DE_CHAZAL[split].items():
+        tol = 0.02 if c in ("N", "V") else 0.08  # S beats are the ones a detector misses most (aberrated APCs)
+        assert abs(counts[c] - ref) <= tol * ref, (c, counts[c], ref)
+    assert counts["unmatched"] < 0.015 * len(beats)
+
+
+def test_labels_follow_aami_mapping(mitdb):
+    rec = load_record(mitdb / "208.hea").crop(0, 600)
+    r = detect_rpeaks(rec.signal, rec.fs)
+    y = label_beats(rec, r)
+    ann = rec.annotations["atr"].beats()
+    n_f = sum(s == "F" for s in ann.symbol)
+    assert n_f > 20
+    n_v = sum(s in "VE" for s in ann.symbol)
+    # every F and V reference beat is labelled, except the few the detector misses
+    assert 0 <= n_f - int((y == AAMI_CLASSES.index("F")).sum()) <= 0.02 * n_f
+    assert 0 <= n_v - int((y == AAMI_CLASSES.index("V")).sum()) <= 0.02 * n_v
+
+
+def test_rr_features_diagnostic(mitdb):
+    rec = load_record(mitdb / "100.hea").crop(0, 120)
+    r = detect_rpeaks(rec.signal, rec.fs)
+    f = beat_features(rec, r, "diagnostic")
+    names = rr_feature_names("diagnostic")
+    assert f.x.shape == (len(r), 1, 280) and f.rr.shape == (len(r), len(names))
+    k = 10
+    pre, post = f.rr[k, names.index("pre_rr_s")], f.rr[k, names.index("post_rr_s")]
+    assert pre == pytest.approx((r[k] - r[k - 1]) / 360, rel=1e-5)
+    assert post == pytest.approx((r[k + 1] - r[k]) / 360, rel=1e-5)
+    assert f.rr[k, names.index("pre_local")] == pytest.approx(pre / f.rr[k, names.index("local_rr_s")], rel=1e-5)
+    assert np.allclose(f.x.mean(axis=-1), 0, atol=1e-4) and np.allclose(f.x.std(axis=-1), 1, atol=1e-3)
+
+
+def test_realtime_mode_is_causal(mitdb):
+    """No sample after a beat's window end, and no later beat, changes that beat's features."""
+    rec = load_record(mitdb / "119.hea").crop(0, 120)
+    r = detect_rpeaks(rec.signal, rec.fs)
+    k = len(r) // 2
+    end = r[k] + 140  # window end at 360 Hz
+    changed = rec.signal.copy()
+    changed[:, end:] = np.random.default_rng(0).normal(0, 2.0, changed[:, end:].shape)  # wreck the future
+    a = beat_features(rec, r, "realtime", (0, 1))
+    b = beat_features(rec.replace(signal=changed), r[: k + 1], "realtime", (0, 1))
+    for name in ("x", "template", "rr"):
+        assert np.array_equal(getattr(a, name)[: k + 1], getattr(b, name)[: k + 1]), name
+    # the diagnostic mode does look ahead: the same change alters it (so this test can fail)
+    c = beat_features(rec, r, "diagnostic")
+    d = beat_features(rec.replace(signal=changed), r, "diagnostic")
+    assert not np.array_equal(c.x[k], d.x[k]) or not np.array_equal(c.rr[k], d.rr[k])
+
+
+def test_realtime_model_output_is_causal(mitdb):
+    import torch
+
+    from ecg_core.models import create_model
+
+    rec = load_record(mitdb / "119.hea").crop(0, 60)
+    r = detect_rpeaks(rec.signal, rec.fs)
+    k = len(r) // 2
+    changed = rec.signal.copy()
+    changed[:, r[k] + 140:] *= -3.0
+    model = create_model("beat_template_resnet", n_rr=len(rr_feature_names("realtime"))).eval()
+    outs = []
+    for sig, rr in ((rec.signal, r), (changed, r[: k + 1])):
+        f = beat_features(rec.replace(signal=sig), rr, "realtime")
+        batch = {"x": torch.from_numpy(f.x[: k + 1]), "template": torch.from_numpy(f.template[: k + 1]),
+                 "rr": torch.from_numpy(f.rr[: k + 1])}
+        with torch.inference_mode():
+            outs.append(model(batch).numpy())
+    assert np.array_equal(outs[0], outs[1])
+
+
+def test_other_sampling_rates_are_resampled_to_360(mitdb):
+    from ecg_core.signal import resample
+
+    rec = load_record(mitdb / "100.hea").crop(0, 60)
+    r = detect_rpeaks(rec.signal, rec.fs)
+    rec250 = rec.replace(signal=resample(rec.signal, 360, 250), fs=250.0)
+    f = beat_features(rec250, np.round(r * 250 / 360).astype(int))
+    g = beat_features(rec, r)
+    assert f.x.shape == g.x.shape
+    assert np.corrcoef(f.x[5, 0], g.x[5, 0])[0, 1] > 0.95  # same beat, up to a one-sample shift
