@@ -138,6 +138,24 @@ def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_quantize(args: argparse.Namespace) -> int:
+    from .quantize.bench import bench_quantize
+
+    weights = args.weights or sorted(str(p) for p in Path("weights").glob("beat_*.pt"))
+    if not weights:
+        print("error: no beat weights found (weights/beat_*.pt); train one with `train beats`", file=sys.stderr)
+        return 2
+    rows = bench_quantize(weights, repeats=args.repeats)
+    print(f"{'model':28s} {'variant':22s} {'size MB':>8s} {'ms b1':>8s} {'ms b256':>9s} {'macro-F1':>9s} {'agree':>7s}")
+    for r in rows:
+        print(f"{r['model']:28s} {r['variant']:22s} {r['size_bytes'] / 1e6:8.3f} {r['ms_batch1']:8.2f} "
+              f"{r['ms_batch256']:9.1f} {r['macro_f1_nsvf']:9.4f} {r['agreement']:7.4f}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .signal import RPEAK_METHODS
 
@@ -202,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--run-dir", help="per-fold metrics.jsonl here")
     tb.add_argument("--out", required=True, help="weights path, e.g. weights/beat_diagnostic.pt")
     tb.set_defaults(func=_cmd_train_beats)
+
+    be = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench_cmd", required=True)
+    bq = be.add_parser("quantize", help="fp32 / int8 / ONNX variants of the beat models: size, latency, DS2 F1")
+    bq.add_argument("--weights", nargs="*", help="default: weights/beat_*.pt")
+    bq.add_argument("--repeats", type=int, default=30)
+    bq.add_argument("--json", help="write the rows here")
+    bq.set_defaults(func=_cmd_bench_quantize)
     return p
 
 

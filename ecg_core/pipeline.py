@@ -114,3 +114,45 @@ def _beat_table(record: Record, r_idx: np.ndarray) -> pd.DataFrame:
         df["label_source"] = ""
     return df
 
+
+
+@dataclass(frozen=True)
+class BeatClasses:
+    """Beat classes of one record: ``labels`` (class letter per beat), ``probs`` ``(n, n_classes)``,
+    ``confidence`` (the winning probability), the model's ``mode`` and ``classes``."""
+
+    labels: list[str]
+    probs: np.ndarray
+    confidence: np.ndarray
+    mode: str
+    classes: tuple[str, ...]
+
+
+MIN_BEATS_FOR_CLASSES = 3
+
+
+def classify_beats(record: Record, r_idx: np.ndarray, model, spec) -> BeatClasses:
+    """Classify the beats at ``r_idx`` with a beat model loaded by
+    :func:`ecg_core.train.beats.load_beat_model`.
+
+    The rhythm lead goes first (MLII/II); a model trained on two leads takes the next usable lead as
+    its second. Raises RecordValueError when there are too few beats for RR context.
+    """
+    from .data.beats import AAMI_CLASSES, beat_features
+    from .errors import RecordValueError
+    from .train.beats import beat_tensors, predict_beats
+
+    if len(r_idx) < MIN_BEATS_FOR_CLASSES:
+        raise RecordValueError(
+            f"{record.name}: only {len(r_idx)} beat(s) were detected; beat classes need at least "
+            f"{MIN_BEATS_FOR_CLASSES} beats for their RR context."
+        )
+    lead0 = rhythm_lead(record)
+    order = [lead0] + [i for i in range(record.n_leads) if i != lead0]
+    if len(spec.leads) > len(order):
+        raise RecordValueError(f"{record.name}: the beat model needs {len(spec.leads)} leads; the record has "
+                               f"{record.n_leads}.")
+    feats = beat_features(record, r_idx, spec.mode, tuple(order[: len(spec.leads)]))
+    probs = predict_beats(model, beat_tensors(feats, spec, with_labels=False))
+    top = probs.argmax(1)
+    return BeatClasses([AAMI_CLASSES[k] for k in top], probs, probs.max(1), spec.mode, AAMI_CLASSES)

@@ -55,3 +55,28 @@ def cached_analysis(key: str, low_hz: float | None, high_hz: float | None, notch
 @st.cache_data(max_entries=4, show_spinner=False)
 def cached_wfdb_zip(key: str, _analysis: Analysis) -> bytes:
     return wfdb_zip_bytes(_analysis.record, _analysis.beat_annotation())
+
+
+BEAT_WEIGHTS = {"diagnostic": "weights/beat_diagnostic.pt", "realtime": "weights/beat_realtime.pt"}
+
+
+@st.cache_resource(show_spinner="Loading the beat model...")
+def beat_model(mode: str):
+    """The shipped beat model of ``mode`` (shared, read-only), or None when it is not shipped."""
+    from pathlib import Path
+
+    from ecg_core.train.beats import load_beat_model
+
+    path = Path(__file__).resolve().parents[1] / BEAT_WEIGHTS[mode]
+    if not path.exists():
+        return None
+    model, spec, card = load_beat_model(path)
+    return model, spec, card
+
+
+@st.cache_data(max_entries=8, show_spinner="Classifying beats...")
+def cached_beat_classes(key: str, mode: str, _analysis: Analysis):
+    from ecg_core.pipeline import classify_beats
+
+    model, spec, _ = beat_model(mode)
+    return classify_beats(_analysis.record, _analysis.r_idx, model, spec)

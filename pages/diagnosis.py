@@ -1,0 +1,67 @@
+"""Diagnosis: beat classes on the paper view, counts, rhythm summary and per-beat confidence."""
+
+import pandas as pd
+import streamlit as st
+
+from ecg_core.errors import ECGError
+from ecg_core.signal.ectopy import ectopy_summary
+from ecg_core.viz import ecg_paper_figure
+from pages._common import beat_model, cached_analysis, cached_beat_classes, init_state
+
+init_state()
+st.title("Diagnosis")
+st.warning("Research software, not a medical device: beat classes are a model's output, not a diagnosis.",
+           icon="⚠️")
+
+rec = st.session_state["record"]
+mode = st.radio("Beat model", ["diagnostic", "realtime"], horizontal=True, key="dx_mode",
+                format_func=lambda m: {"diagnostic": "Diagnostic (uses the next beat)",
+                                       "realtime": "Real-time (causal)"}[m])
+loaded = beat_model(mode)
+if loaded is None:
+    st.info(f"No {mode} beat model is shipped yet (weights/beat_{mode}.pt).")
+    st.stop()
+_, spec, card = loaded
+res = cached_analysis(st.session_state["record_key"], 0.5, 40.0, None, _record=rec)
+try:
+    bc = cached_beat_classes(st.session_state["record_key"], mode, _analysis=res)
+except ECGError as exc:
+    st.error(str(exc))
+    st.stop()
+
+summary = ectopy_summary(bc.labels)
+cols = st.columns(5)
+for col, c in zip(cols, bc.classes):
+    col.metric(f"{c} beats", summary.counts[c], f"{summary.burden_pct[c]:.1f} %" if c != "N" else None,
+               delta_color="off")
+st.caption("N normal/bundle-branch · S supraventricular ectopic · V ventricular ectopic · F fusion · "
+           "Q unclassifiable (AAMI classes).")
+
+st.subheader("Rhythm summary")
+st.dataframe(pd.DataFrame([{"origin": o, "burden (%)": round(summary.burden_pct[o], 2),
+                            "couplets": summary.couplets[o], "runs (≥3)": summary.runs[o],
+                            "longest run": summary.longest_run[o], "bigeminy episodes": summary.bigeminy_episodes[o],
+                            "trigeminy episodes": summary.trigeminy_episodes[o]} for o in ("V", "S")]),
+             hide_index=True, key="dx_summary")
+
+win_s = 10.0
+start = 0.0
+if rec.duration_s > win_s + 0.5:
+    start = st.slider("Window start (s)", 0.0, float(rec.duration_s - win_s), 0.0, 1.0, key="dx_start")
+st.plotly_chart(ecg_paper_figure(rec, res.filtered, r_idx=res.r_idx, beat_labels=bc.labels, start_s=start,
+                                 duration_s=win_s), key="dx_paper")
+
+st.subheader("Beats")
+table = res.beats[["beat", "time_s", "rr_s"]].copy()
+table["class"] = bc.labels
+table["confidence"] = bc.confidence.round(3)
+for i, c in enumerate(bc.classes):
+    table[f"p({c})"] = bc.probs[:, i].round(3)
+if "label" in res.beats and res.beats["label"].ne("").any():
+    table["reference"] = res.beats["label"]
+st.dataframe(table, hide_index=True, height=300, key="dx_beats")
+cv = card.get("cv_ds1", {}).get("cv_pooled", {})
+ds2 = card.get("ds2", {})
+st.caption(f"Model `{card['file']}` ({card['architecture']}, {mode}); DS1 cross-validated macro-F1 "
+           f"{cv.get('macro_f1_nsvf', float('nan')):.3f}" +
+           (f", MIT-BIH DS2 macro-F1 {ds2['macro_f1_nsvf']:.3f}." if ds2 else "."))

@@ -1,0 +1,46 @@
+"""Models: shipped model cards and the float vs quantised comparison."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[1]
+
+st.title("Models")
+cards = sorted((ROOT / "weights").glob("*.json"))
+if not cards:
+    st.info("No trained weights are shipped yet.")
+for path in cards:
+    card = json.loads(path.read_text())
+    with st.expander(f"{card.get('file', path.stem)} · {card.get('architecture', '')} · {card.get('mode', '')}",
+                     expanded=False):
+        rows = []
+        for split in ("ds2",):
+            if split in card:
+                rows.append({"data": split.upper(), **{f"{c} F1": round(card[split][c]["f1"], 3)
+                                                       for c in ("N", "S", "V", "F")},
+                             "macro-F1": round(card[split]["macro_f1_nsvf"], 3)})
+        cv = card.get("cv_ds1", {}).get("cv_pooled")
+        if cv:
+            rows.insert(0, {"data": "DS1 CV", **{f"{c} F1": round(cv[c]["f1"], 3) for c in ("N", "S", "V", "F")},
+                            "macro-F1": round(cv["macro_f1_nsvf"], 3)})
+        if rows:
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.caption(f"sha256 `{card.get('sha256', '')[:16]}…` · {card.get('size_bytes', 0) / 1e6:.2f} MB")
+        st.code(card.get("command", ""), language="bash")
+        st.json(card, expanded=False)
+
+st.subheader("Float vs quantised")
+qpath = ROOT / "bench" / "results" / "quantize.json"
+if qpath.exists():
+    q = pd.DataFrame(json.loads(qpath.read_text()))
+    q["size (MB)"] = (q["size_bytes"] / 1e6).round(3)
+    st.dataframe(q[["model", "variant", "size (MB)", "ms_batch1", "ms_batch256", "macro_f1_nsvf", "agreement"]],
+                 hide_index=True, key="models_quant")
+    st.caption("`python -m ecg_core bench quantize --json bench/results/quantize.json` (2 threads; latency is "
+               "the median of repeated runs; macro-F1 over N/S/V/F on MIT-BIH DS2 detected beats).")
+else:
+    st.info("No quantisation benchmark yet: run `python -m ecg_core bench quantize --json "
+            "bench/results/quantize.json`.")
