@@ -22,7 +22,8 @@ if loaded is None:
     st.info(f"No {mode} beat model is shipped yet (weights/beat_{mode}.pt).")
     st.stop()
 _, spec, card = loaded
-res = cached_analysis(st.session_state["record_key"], 0.5, 40.0, None, _record=rec)
+low, high, notch_hz = st.session_state.get("filter", (0.5, 40.0, None))  # as set on the Signal page
+res = cached_analysis(st.session_state["record_key"], low, high, notch_hz, _record=rec)
 try:
     bc = cached_beat_classes(st.session_state["record_key"], mode, _analysis=res)
 except ECGError as exc:
@@ -32,8 +33,7 @@ except ECGError as exc:
 summary = ectopy_summary(bc.labels)
 cols = st.columns(5)
 for col, c in zip(cols, bc.classes):
-    col.metric(f"{c} beats", summary.counts[c], f"{summary.burden_pct[c]:.1f} %" if c != "N" else None,
-               delta_color="off")
+    col.metric(f"{c} beats", summary.counts[c])
 st.caption("N normal/bundle-branch · S supraventricular ectopic · V ventricular ectopic · F fusion · "
            "Q unclassifiable (AAMI classes).")
 

@@ -70,8 +70,8 @@ with st.expander("Filter", expanded=False):
     low = c1.number_input("High-pass (Hz)", 0.0, 5.0, 0.5, 0.1, key="sig_low")
     high = c2.number_input("Low-pass (Hz)", 0.0, 150.0, 40.0, 5.0, key="sig_high", help="0 = off")
     notch = c3.selectbox("Mains notch", ["off", "50 Hz", "60 Hz"], key="sig_notch")
-res = cached_analysis(st.session_state["record_key"], low or None, high or None,
-                      None if notch == "off" else float(notch.split()[0]), _record=rec)
+st.session_state["filter"] = (low or None, high or None, None if notch == "off" else float(notch.split()[0]))
+res = cached_analysis(st.session_state["record_key"], *st.session_state["filter"], _record=rec)
 
 # ---- summary ---------------------------------------------------------------------------------------
 hr = res.heart_rate

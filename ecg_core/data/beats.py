@@ -51,17 +51,19 @@ MODES = ("diagnostic", "realtime")
 BEAT_FS = 360.0
 WINDOW = (140, 140)  # samples before / after R at 360 Hz: 0.77 s, as the reference design
 _LOCAL_BEATS = 10
+_MEDIAN_BEATS = 21
 _TEMPLATE_ALPHA = 0.05
-_VERSION = 1  # bump when features change, so caches rebuild
+_VERSION = 2  # bump when features change, so caches rebuild
 
 
 def rr_feature_names(mode: str) -> tuple[str, ...]:
     """Names of the RR features of ``mode`` (seconds and ratios)."""
     if mode == "diagnostic":
         return ("pre_rr_s", "post_rr_s", "local_rr_s", "record_rr_s", "pre_local", "post_local", "pre_record",
-                "post_record", "post_pre")
+                "post_record", "post_pre", "local_med_rr_s", "pre_local_med", "post_local_med")
     if mode == "realtime":
-        return ("pre_rr_s", "local_rr_s", "record_rr_s", "pre_local", "pre_record", "pre_prev")
+        return ("pre_rr_s", "local_rr_s", "record_rr_s", "pre_local", "pre_record", "pre_prev", "local_med_rr_s",
+                "pre_local_med")
     raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
 
 
@@ -110,7 +112,9 @@ def _rr(r_idx: np.ndarray, fs: float, mode: str) -> np.ndarray:
         hi = np.clip(np.arange(n) + k // 2 + 1, 0, n)
         local = (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
         rec = np.full(n, np.median(pre))
-        feats = [pre, post, local, rec, pre / local, post / local, pre / rec, post / rec, post / pre]
+        med = _running_median(pre, _MEDIAN_BEATS, centred=True)
+        feats = [pre, post, local, rec, pre / local, post / local, pre / rec, post / rec, post / pre, med, pre / med,
+                 post / med]
     else:
         # running means of past intervals only (the current pre-RR included: it ends at this beat)
         c = np.cumsum(pre)
@@ -119,8 +123,23 @@ def _rr(r_idx: np.ndarray, fs: float, mode: str) -> np.ndarray:
         local = (c - np.concatenate([[0.0], c])[lo]) / (idx - lo + 1)
         rec = c / (idx + 1)
         prev = np.concatenate([[pre[0]], pre[:-1]])
-        feats = [pre, local, rec, pre / local, pre / rec, pre / prev]
+        # median of the intervals before this beat's own: a robust "expected" interval for prematurity
+        med = _running_median(prev, _MEDIAN_BEATS, centred=False)
+        feats = [pre, local, rec, pre / local, pre / rec, pre / prev, med, pre / med]
     return np.stack(feats, axis=1).astype(np.float32)
+
+
+def _running_median(x: np.ndarray, k: int, centred: bool) -> np.ndarray:
+    """Median of ``k`` values around each position (centred) or ending at it (trailing), edges shortened.
+
+    A median ignores the odd ectopic beat or pause that drags a mean, so prematurity is judged against
+    the patient's usual interval."""
+    n = len(x)
+    out = np.empty(n)
+    for i in range(n):
+        lo, hi = (max(0, i - k // 2), min(n, i + k // 2 + 1)) if centred else (max(0, i - k + 1), i + 1)
+        out[i] = np.median(x[lo:hi])
+    return out
 
 
 def beat_features(record: Record, r_idx: np.ndarray, mode: str = "diagnostic",
@@ -201,9 +220,10 @@ def _cache_dir() -> Path:
 
 def _record_cached(db_dir: Path, name: str, mode: str, leads: tuple[int, ...], cache: Path) -> dict:
     from ..io import load_record
+    from ..signal.rpeaks import ECGCORE_VERSION
 
-    key = hashlib.sha1(json.dumps([_VERSION, name, mode, leads, (db_dir / f"{name}.dat").stat().st_size])
-                       .encode()).hexdigest()[:12]
+    stamp = [_VERSION, ECGCORE_VERSION, name, mode, leads, (db_dir / f"{name}.dat").stat().st_size]
+    key = hashlib.sha1(json.dumps(stamp).encode()).hexdigest()[:12]
     path = cache / f"mitdb_{name}_{mode}_{'-'.join(map(str, leads))}_{key}.npz"
     if path.exists():
         with np.load(path) as z:

@@ -24,6 +24,8 @@ __all__ = ["detect_rpeaks", "RPEAK_METHODS"]
 log = logging.getLogger(__name__)
 
 _WORK_FS = 180.0  # detection runs near this rate; QRS energy lies below 40 Hz
+#: bump when the ecgcore detector's output changes: cached beat datasets depend on it
+ECGCORE_VERSION = 1
 
 
 def _as_2d(x: np.ndarray) -> np.ndarray:

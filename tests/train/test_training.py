@@ -37,7 +37,7 @@ def test_small_training_run_learns(mitdb, monkeypatch, tmp_path):
     va = mitdb_beats(["223"], spec.mode)  # another patient: N, S and V beats
     va = va.subset(va.y >= 0)
     counts = np.bincount(tr.y, minlength=5)
-    model = create_model(spec.model, n_rr=9, **spec.model_kwargs)
+    model = create_model(spec.model, n_rr=len(spec.rr_names()), **spec.model_kwargs)
     res = fit(model, BeatTask(build_loss("focal", counts)), TensorBatches(beat_tensors(tr, spec), 128, shuffle=True),
               TensorBatches(beat_tensors(va, spec), 1024), spec.train, run_dir=tmp_path / "run")
     losses = [h["train_loss"] for h in res.history]

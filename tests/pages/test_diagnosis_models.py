@@ -1,0 +1,60 @@
+"""AppTest of the Diagnosis and Models pages with the shipped beat models."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+needs_weights = pytest.mark.skipif(not (ROOT / "weights" / "beat_diagnostic.pt").exists(),
+                                   reason="no shipped beat model")
+
+
+def _open(page: str, record: str | None = None, mitdb=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    if record:
+        from ecg_core.io import load_record
+        from pages._common import set_record  # noqa: F401  (same state keys as the app)
+
+        rec = load_record(mitdb / f"{record}.hea")
+        at.session_state["record"] = rec
+        from pages._common import record_key
+
+        at.session_state["record_key"] = record_key(rec)
+        at.session_state["record_source"] = f"mitdb/{record}"
+    at.switch_page(page).run()
+    return at
+
+
+@needs_weights
+def test_diagnosis_on_a_bigeminy_record(mitdb):
+    at = _open("pages/diagnosis.py", "119", mitdb)
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["V beats"]) > 380  # record 119: 444 ventricular beats, long bigeminy
+    summary = at.dataframe[0].value.set_index("origin")
+    assert summary.loc["V", "bigeminy episodes"] >= 1
+    beats = at.dataframe[1].value
+    assert {"class", "confidence", "p(N)", "p(V)"} <= set(beats.columns)
+    assert beats["confidence"].between(0, 1).all()
+    assert any("not a medical device" in w.value for w in at.warning)
+
+
+@needs_weights
+def test_diagnosis_toggle_realtime_and_demo():
+    at = _open("pages/diagnosis.py")
+    at.radio(key="dx_mode").set_value("realtime").run()
+    assert not at.exception
+    assert "realtime" in " ".join(c.value for c in at.caption)
+    assert sum(int(m.value) for m in at.metric) == 12  # the demo's 12 beats, each in one class
+
+
+def test_models_page_lists_cards_or_says_none():
+    at = _open("pages/models.py")
+    assert not at.exception
+    if (ROOT / "weights" / "beat_diagnostic.json").exists():
+        assert any("beat_diagnostic.pt" in e.label for e in at.expander)
+    else:
+        assert any("No trained weights" in i.value for i in at.info)

@@ -1,0 +1,35 @@
+"""Shipped beat models: load with their hash checked, stay under 5 MB, reproduce their model card on DS2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT
+
+WEIGHTS = sorted((ROOT / "weights").glob("beat_*.pt"))
+
+
+@pytest.mark.parametrize("path", WEIGHTS, ids=[p.stem for p in WEIGHTS])
+def test_card_and_size(path):
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert path.stat().st_size < 5e6
+    for key in ("architecture", "mode", "classes", "data", "spec", "sha256", "command", "cv_ds1", "ds2"):
+        assert key in card, key
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", WEIGHTS, ids=[p.stem for p in WEIGHTS])
+def test_reproduces_card_figures_on_ds2(path, mitdb, monkeypatch):
+    monkeypatch.setenv("ECG_DATA_DIR", str(mitdb.parent))
+    import torch
+
+    from ecg_core.train.beats import evaluate_beat_model, load_beat_model
+
+    torch.set_num_threads(2)
+    model, spec, card = load_beat_model(path)
+    res = evaluate_beat_model(model, spec, "DS2")
+    assert res["macro_f1_nsvf"] == pytest.approx(card["ds2"]["macro_f1_nsvf"], abs=1e-6)
+    for c in ("N", "S", "V", "F"):
+        assert res[c]["f1"] == pytest.approx(card["ds2"][c]["f1"], abs=1e-6)
