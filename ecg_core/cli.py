@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--model-kwargs", default="{}", help="JSON")
     tb.add_argument("--mode", default="diagnostic", choices=["diagnostic", "realtime"])
     tb.add_argument("--leads", type=int, nargs="+", default=[0])
-    tb.add_argument("--rr", nargs="*", help="RR feature names (default: all of the mode's)")
+    tb.add_argument("--rr", nargs="*", help="RR feature names (default: ecg_core.data.beats.DEFAULT_RR[mode])")
     tb.add_argument("--loss", default="focal")
     tb.add_argument("--loss-kwargs", default='{"gamma": 1.0}', help="JSON")
     tb.add_argument("--epochs", type=int, default=15)

@@ -17,7 +17,17 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..data.beats import AAMI_CLASSES, BEAT_FS, DS1, DS1_FOLDS, DS2, BeatSet, mitdb_beats, rr_feature_names
+from ..data.beats import (
+    AAMI_CLASSES,
+    BEAT_FS,
+    DEFAULT_RR,
+    DS1,
+    DS1_FOLDS,
+    DS2,
+    BeatSet,
+    mitdb_beats,
+    rr_feature_names,
+)
 from ..models import create_model
 from ..models.ensemble import MeanEnsemble
 from .loop import TensorBatches, TrainConfig, fit
@@ -46,7 +56,7 @@ class BeatSpec:
     folds: tuple[tuple[str, ...], ...] = DS1_FOLDS
 
     def rr_names(self) -> tuple[str, ...]:
-        return tuple(self.rr_features) if self.rr_features else rr_feature_names(self.mode)
+        return tuple(self.rr_features) if self.rr_features else DEFAULT_RR[self.mode]
 
 
 class BeatTask:
