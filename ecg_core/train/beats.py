@@ -207,21 +207,9 @@ def beat_report(beats: BeatSet, pred: np.ndarray, names: list[str]) -> dict:
 
 
 def _report_with_missed(cm: np.ndarray) -> dict:
-    """Per-class figures from a confusion matrix whose last row (detections with no reference beat)
-    and last column (reference beats the detector missed) are extra."""
-    n = len(AAMI_CLASSES)
-    out: dict = {}
-    for i, c in enumerate(AAMI_CLASSES):
-        tp = cm[i, i]
-        se = tp / cm[i, :].sum() if cm[i, :].sum() else 0.0
-        ppv = tp / cm[:, i].sum() if cm[:, i].sum() else 0.0
-        f1 = 2 * se * ppv / (se + ppv) if se + ppv else 0.0
-        out[c] = {"se": float(se), "ppv": float(ppv), "f1": float(f1), "n": int(cm[i, :].sum())}
-    out["accuracy"] = float(np.trace(cm[:n, :n]) / max(cm[:n, :].sum(), 1))
-    out["macro_f1_nsvf"] = float(np.mean([out[c]["f1"] for c in ("N", "S", "V", "F")]))
-    out["confusion"] = cm.tolist()
-    out["confusion_labels"] = [*AAMI_CLASSES, "none"]
-    return out
+    """The class report of a confusion matrix whose last row (detections with no reference beat) and last
+    column (reference beats the detector missed) are extra."""
+    return {**class_report(cm, AAMI_CLASSES), "confusion_labels": [*AAMI_CLASSES, "none"]}
 
 
 def save_beat_model(model: MeanEnsemble, spec: BeatSpec, path: str | Path, card: dict) -> dict:

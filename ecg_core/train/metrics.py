@@ -16,9 +16,13 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndar
 
 def class_report(cm: np.ndarray, classes: tuple[str, ...], macro_over: tuple[str, ...] = ("N", "S", "V", "F")) -> dict:
     """Per class ``se``, ``ppv``, ``f1`` (fractions; 0 where undefined), ``n``; ``accuracy``; ``macro_f1_nsvf``
-    (mean F1 over ``macro_over``); ``confusion`` as nested lists."""
+    (mean F1 over ``macro_over``); ``confusion`` as nested lists.
+
+    ``cm`` may have rows and columns beyond ``classes`` (e.g. "no reference beat" / "not detected"):
+    they count against sensitivity and positive predictivity; accuracy is over the rows of ``classes``.
+    """
     out: dict = {}
-    tp = np.diag(cm).astype(np.float64)
+    tp = np.diag(cm)[: len(classes)].astype(np.float64)
     n_true = cm.sum(axis=1).astype(np.float64)
     n_pred = cm.sum(axis=0).astype(np.float64)
     for i, c in enumerate(classes):
@@ -26,7 +30,8 @@ def class_report(cm: np.ndarray, classes: tuple[str, ...], macro_over: tuple[str
         ppv = tp[i] / n_pred[i] if n_pred[i] else 0.0
         f1 = 2 * se * ppv / (se + ppv) if se + ppv else 0.0
         out[c] = {"se": float(se), "ppv": float(ppv), "f1": float(f1), "n": int(n_true[i])}
-    out["accuracy"] = float(tp.sum() / max(cm.sum(), 1))
+    k = len(classes)
+    out["accuracy"] = float(np.trace(cm[:k, :k]) / max(cm[:k, :].sum(), 1))
     out["macro_f1_nsvf"] = float(np.mean([out[c]["f1"] for c in macro_over]))
     out["confusion"] = cm.tolist()
     return out
