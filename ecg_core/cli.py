@@ -72,7 +72,8 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
 def _cmd_evaluate_rpeaks(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_rpeaks
 
-    res = evaluate_rpeaks(args.db, args.method, records=args.records, window_ms=args.window_ms)
+    res = evaluate_rpeaks(args.db, args.method, records=args.records, window_ms=args.window_ms,
+                          annotation=args.annotation)
     print(f"{args.method} on {res['db']} ({res['n_records']} records): Se {100 * res['se']:.2f} %  "
           f"+P {100 * res['ppv']:.2f} %  TP {res['tp']}  FN {res['fn']}  FP {res['fp']}  {res['seconds']:.2f} s")
     if args.json:
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--method", default="ecgcore", choices=sorted(RPEAK_METHODS))
     rp.add_argument("--records", nargs="*", help="only these records")
     rp.add_argument("--window-ms", type=float, default=150.0)
+    rp.add_argument("--annotation", help="reference annotation (default: atr; ii for LUDB)")
     rp.add_argument("--json", help="write the result here")
     rp.set_defaults(func=_cmd_evaluate_rpeaks)
     eb = ev.add_parser("beats", help="beat classes on MIT-BIH detected beats (per-class Se/+P/F1, gross and EC57)")

@@ -94,3 +94,13 @@ def test_other_sampling_rates(mitdb):
         peaks = detect_rpeaks(x, fs) * rec.fs / fs
         c = compare_beats(ref, peaks, rec.fs)
         assert c.se > 0.995 and c.ppv > 0.995, fs
+
+
+def test_ludb_is_a_held_out_check(ludb, monkeypatch):
+    """LUDB was never looked at while writing the detector: lead II QRS marks of 40 records."""
+    from ecg_core.evaluate import evaluate_rpeaks
+
+    monkeypatch.setenv("ECG_DATA_DIR", str(ludb.parent.parent if ludb.name == "data" else ludb.parent))
+    res = evaluate_rpeaks("ludb", records=[str(i) for i in range(1, 41)])
+    assert res["annotation"] == "ii" and res["tp"] + res["fn"] > 350
+    assert res["se"] > 0.99 and res["ppv"] > 0.99
