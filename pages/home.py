@@ -3,8 +3,9 @@
 import streamlit as st
 
 from ecg_core.data import demo_record
-from pages._common import set_record
+from pages._common import init_state, set_record
 
+init_state()
 st.title("ECG workbench")
 st.markdown(
     """

@@ -6,6 +6,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from pages._common import init_state
+
+init_state()
 ROOT = Path(__file__).resolve().parents[1]
 
 st.title("Models")
