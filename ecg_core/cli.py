@@ -97,7 +97,8 @@ def _cmd_train_beats(args: argparse.Namespace) -> int:
                     loss_kwargs=json.loads(args.loss_kwargs),
                     train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                       patience=args.patience, seed=args.seed,
-                                      balanced_sampling=args.balanced_sampling))
+                                      balanced_sampling=args.balanced_sampling),
+                    augment=args.augment)
 
     def show(row: dict) -> None:
         print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  val macro-F1 "
@@ -218,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--patience", type=int, default=4)
     tb.add_argument("--seed", type=int, default=0)
     tb.add_argument("--balanced-sampling", action="store_true")
+    tb.add_argument("--augment", action="store_true", help="jitter R position, add noise, vary RR while training")
     tb.add_argument("--threads", type=int, default=0)
     tb.add_argument("--run-dir", help="per-fold metrics.jsonl here")
     tb.add_argument("--out", required=True, help="weights path, e.g. weights/beat_diagnostic.pt")

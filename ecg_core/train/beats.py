@@ -54,6 +54,7 @@ class BeatSpec:
     loss_kwargs: dict = field(default_factory=lambda: {"gamma": 1.0})
     train: TrainConfig = field(default_factory=TrainConfig)
     folds: tuple[tuple[str, ...], ...] = DS1_FOLDS
+    augment: bool = False
 
     def rr_names(self) -> tuple[str, ...]:
         return tuple(self.rr_features) if self.rr_features else DEFAULT_RR[self.mode]
@@ -64,20 +65,33 @@ class BeatTask:
 
     monitor = "macro_f1_nsvf"
 
-    def __init__(self, loss: nn.Module):
+    def __init__(self, loss: nn.Module, augment: bool = False):
         self.loss = loss
+        self.augment = augment
 
     def on_epoch_start(self, epoch: int) -> None:
         if hasattr(self.loss, "set_epoch"):
             self.loss.set_epoch(epoch)
 
     def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if self.augment and model.training:
+            batch = _augment(batch)
         logits = model(batch)
         return {"loss": self.loss(logits, batch["y"]), "logits": logits}
 
     def metrics(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
         cm = confusion(targets.numpy(), logits.argmax(1).numpy(), len(AAMI_CLASSES))
         return class_report(cm, AAMI_CLASSES)
+
+
+def _augment(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Training-time jitter that a new patient would bring: a few samples of R misplacement, noise, and
+    a few percent of RR variation. Beats are z-scored, so amplitude scaling would change nothing."""
+    x = batch["x"]
+    shift = int(torch.randint(-4, 5, (1,)))
+    x = torch.roll(x, shifts=shift, dims=-1) + 0.05 * torch.randn_like(x)
+    rr = batch["rr"] * (1 + 0.03 * torch.randn_like(batch["rr"])).clamp(0.8, 1.2)
+    return {**batch, "x": x, "rr": rr}
 
 
 def beat_tensors(beats: BeatSet | object, spec: BeatSpec, with_labels: bool = True) -> dict[str, torch.Tensor]:
@@ -113,7 +127,7 @@ def train_beat_model(spec: BeatSpec, run_dir: str | Path | None = None, folds: l
         counts = np.bincount(tr.y, minlength=len(AAMI_CLASSES))
         torch.manual_seed(spec.train.seed + k)
         model = _build(spec)
-        task = BeatTask(build_loss(spec.loss, counts, **spec.loss_kwargs))
+        task = BeatTask(build_loss(spec.loss, counts, **spec.loss_kwargs), augment=spec.augment)
         weights = None
         if spec.train.balanced_sampling:
             w = 1.0 / np.maximum(counts, 1)
@@ -250,7 +264,8 @@ def load_beat_model(path: str | Path, verify: bool = True) -> tuple[MeanEnsemble
     sd = payload["spec"]
     spec = BeatSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], mode=sd["mode"], leads=tuple(sd["leads"]),
                     rr_features=tuple(sd["rr_features"]), loss=sd["loss"], loss_kwargs=sd["loss_kwargs"],
-                    train=TrainConfig(**sd["train"]), folds=tuple(tuple(f) for f in sd["folds"]))
+                    train=TrainConfig(**sd["train"]), folds=tuple(tuple(f) for f in sd["folds"]),
+                    augment=sd.get("augment", False))
     model = MeanEnsemble([_build(spec) for _ in range(payload["n_members"])])
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
     return model.eval(), spec, card

@@ -54,3 +54,26 @@ def test_build_loss_names():
     assert isinstance(build_loss("cb_focal", [10, 5], gamma=2.0), FocalLoss)
     with pytest.raises(ValueError, match="valid: cb_ce, cb_focal, ce, focal, ldam, ldam_drw, weighted_ce"):
         build_loss("hinge", [1, 2])
+
+
+def test_augmentation_only_while_training():
+    import torch.nn as nn
+
+    from ecg_core.train.beats import BeatTask
+
+    class Probe(nn.Module):
+        def forward(self, batch):
+            self.seen = batch
+            return torch.zeros(len(batch["x"]), 5, requires_grad=True)
+
+    batch = {"x": torch.randn(8, 1, 280), "template": torch.randn(8, 1, 280), "rr": torch.rand(8, 9) + 0.5,
+             "y": torch.zeros(8, dtype=torch.long)}
+    task, probe = BeatTask(FocalLoss(1.0), augment=True), Probe()
+    probe.eval()
+    task.step(probe, batch)
+    assert probe.seen["x"] is batch["x"] and probe.seen["rr"] is batch["rr"]
+    probe.train()
+    task.step(probe, batch)
+    assert probe.seen["x"].shape == batch["x"].shape and not torch.equal(probe.seen["x"], batch["x"])
+    ratio = probe.seen["rr"] / batch["rr"]
+    assert ratio.min() >= 0.8 - 1e-6 and ratio.max() <= 1.2 + 1e-6
