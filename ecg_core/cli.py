@@ -16,6 +16,11 @@ from .errors import ECGError
 __all__ = ["main", "build_parser"]
 
 
+def _write_json(path: str, obj) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(obj, indent=2))
+
+
 def _cmd_data_download(args: argparse.Namespace) -> int:
     from .io.physionet import download
 
@@ -65,7 +70,7 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
         write_annotation(res.beat_annotation(), header.with_suffix(""), rec.fs, extension="qrs")
         print(f"record and beats (.qrs) written to {header.parent}")
     if args.json:
-        Path(args.json).write_text(json.dumps(summary, indent=2))
+        _write_json(args.json, summary)
     return 0
 
 
@@ -77,8 +82,7 @@ def _cmd_evaluate_rpeaks(args: argparse.Namespace) -> int:
     print(f"{args.method} on {res['db']} ({res['n_records']} records): Se {100 * res['se']:.2f} %  "
           f"+P {100 * res['ppv']:.2f} %  TP {res['tp']}  FN {res['fn']}  FP {res['fp']}  {res['seconds']:.2f} s")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(res, indent=2))
+        _write_json(args.json, res)
     return 0
 
 
@@ -129,8 +133,7 @@ def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     print(f"  accuracy {res['accuracy']:.4f}  macro-F1 N/S/V/F {res['macro_f1_nsvf']:.3f}  "
           f"(EC57 variant: {res['ec57']['macro_f1_nsvf']:.3f})")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(res, indent=2))
+        _write_json(args.json, res)
     if args.update_card and args.records is None:
         card_path = Path(args.weights).with_suffix(".json")
         card = json.loads(card_path.read_text())
@@ -153,8 +156,7 @@ def _cmd_bench_quantize(args: argparse.Namespace) -> int:
         print(f"{r['model']:28s} {r['variant']:22s} {r['size_bytes'] / 1e6:8.3f} {r['ms_batch1']:8.2f} "
               f"{r['ms_batch256']:9.1f} {r['macro_f1_nsvf']:9.4f} {r['agreement']:7.4f}")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+        _write_json(args.json, rows)
     return 0
 
 

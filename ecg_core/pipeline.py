@@ -13,10 +13,10 @@ from .signal import (
     HeartRate,
     LeadQuality,
     clean,
-    compare_beats,
     detect_rpeaks,
     heart_rate,
     lead_quality,
+    matched_symbols,
 )
 
 __all__ = ["FilterSettings", "Analysis", "analyse", "rhythm_lead"]
@@ -101,12 +101,7 @@ def _beat_table(record: Record, r_idx: np.ndarray) -> pd.DataFrame:
     ref = record.annotations.get("atr")
     if ref is not None:
         beats = ref.beats()
-        c = compare_beats(beats.sample_idx, r_idx, fs)
-        # compare_beats sorts; r_idx is sorted and unique, and so are matched positions
-        order = np.argsort(beats.sample_idx, kind="stable")
-        labels = np.full(len(r_idx), "", dtype=object)
-        sym = np.asarray(beats.symbol, dtype=object)[order]
-        labels[c.matched_test_idx] = sym[c.matched_ref_idx]
+        labels = matched_symbols(beats.sample_idx, beats.symbol, r_idx, fs)
         df["label"] = labels
         df["label_source"] = np.where(labels != "", "reference", "")
     else:

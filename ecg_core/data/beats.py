@@ -26,7 +26,7 @@ import numpy as np
 from scipy import signal as sps
 
 from ..record import Record
-from ..signal import compare_beats, detect_rpeaks, resample
+from ..signal import detect_rpeaks, matched_symbols, resample
 
 __all__ = [
     "AAMI_CLASSES", "AAMI_MAP", "DEFAULT_RR", "DS1", "DS1_FOLDS", "DS2", "PACED", "MODES", "BEAT_FS", "WINDOW",
@@ -187,12 +187,8 @@ def label_beats(record: Record, r_idx: np.ndarray, window_ms: float = 150.0) -> 
     """AAMI class index (0-4) of the reference beat matched to each detection within ``window_ms``;
     -1 for a detection matched to nothing (a false positive) or to a non-AAMI symbol."""
     ann = record.annotations["atr"].beats()
-    c = compare_beats(ann.sample_idx, r_idx, record.fs, window_ms=window_ms)
-    order = np.argsort(ann.sample_idx, kind="stable")
-    sym = np.asarray(ann.symbol, dtype=object)[order]
-    y = np.full(len(r_idx), -1, dtype=np.int64)
-    y[c.matched_test_idx] = [AAMI_MAP.get(s, -1) for s in sym[c.matched_ref_idx]]
-    return y
+    sym = matched_symbols(ann.sample_idx, ann.symbol, r_idx, record.fs, window_ms)
+    return np.array([AAMI_MAP.get(s, -1) for s in sym], dtype=np.int64)
 
 
 @dataclass(frozen=True)

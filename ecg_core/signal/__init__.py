@@ -1,6 +1,6 @@
 """Signal processing: filters, resampling, R peaks, heart rate, quality and beat comparison."""
 
-from .compare import BeatComparison, compare_beats, episode_mask_intervals
+from .compare import BeatComparison, compare_beats, episode_mask_intervals, matched_symbols
 from .filters import bandpass, clean, notch, remove_baseline, resample
 from .quality import LeadQuality, lead_quality
 from .rate import HeartRate, heart_rate, rr_intervals
@@ -18,6 +18,7 @@ __all__ = [
     "episode_mask_intervals",
     "heart_rate",
     "lead_quality",
+    "matched_symbols",
     "notch",
     "remove_baseline",
     "resample",

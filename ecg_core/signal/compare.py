@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BeatComparison", "compare_beats", "episode_mask_intervals"]
+__all__ = ["BeatComparison", "compare_beats", "episode_mask_intervals", "matched_symbols"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,19 @@ def compare_beats(ref_idx: np.ndarray, test_idx: np.ndarray, fs: float, window_m
     return BeatComparison(tp=tp, fn=len(ref) - tp, fp=len(test) - tp,
                           matched_ref_idx=np.asarray(m_ref, dtype=np.int64),
                           matched_test_idx=np.asarray(m_test, dtype=np.int64))
+
+
+def matched_symbols(ref_idx: np.ndarray, ref_symbols: tuple[str, ...] | list[str], test_idx: np.ndarray, fs: float,
+                    window_ms: float = 150.0) -> np.ndarray:
+    """The reference symbol matched to each detection by :func:`compare_beats` (``""`` when none).
+
+    ``test_idx`` must be sorted (as detectors return it); the result follows its order.
+    """
+    c = compare_beats(ref_idx, test_idx, fs, window_ms=window_ms)
+    sym = np.asarray(ref_symbols, dtype=object)[np.argsort(np.asarray(ref_idx), kind="stable")]
+    out = np.full(len(test_idx), "", dtype=object)
+    out[c.matched_test_idx] = sym[c.matched_ref_idx]
+    return out
 
 
 def episode_mask_intervals(sample_idx: np.ndarray, symbol: tuple[str, ...], start: str = "[",
