@@ -10,6 +10,7 @@ init_state(from_app=True)
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/signal.py", title="Signal", icon=":material/monitor_heart:", url_path="signal"),
+    st.Page("pages/pqrst.py", title="PQRST", icon=":material/ecg:", url_path="pqrst"),
     st.Page("pages/diagnosis.py", title="Diagnosis", icon=":material/cardiology:", url_path="diagnosis"),
     st.Page("pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
 ]

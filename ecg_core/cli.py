@@ -120,6 +120,39 @@ def _cmd_train_beats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_delineation(args: argparse.Namespace) -> int:
+    import shlex
+
+    import torch
+
+    from .train.delineation import DelineationSpec, save_delineation_model, train_delineation
+    from .train.loop import TrainConfig
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    spec = DelineationSpec(model=args.model, model_kwargs=json.loads(args.model_kwargs),
+                           train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                             patience=args.patience, seed=args.seed),
+                           crop=args.crop, augment=not args.no_augment)
+
+    def show(row: dict) -> None:
+        print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  inner-val F1 P/QRS/T "
+              f"{row['val_f1_P']:.3f}/{row['val_f1_QRS']:.3f}/{row['val_f1_T']:.3f}  ({row['seconds']:.0f} s)",
+              flush=True)
+
+    members, reports = train_delineation(spec, run_dir=args.run_dir, folds=args.folds, progress=show)
+    if any(m is None for m in members):
+        print("not every fold was trained: nothing saved (train all five to get a checkpoint)")
+        return 0
+    card = {"architecture": args.model, "task": "P/QRS/T/background per sample and lead, 12 leads at 500 Hz",
+            "data": "LUDB (200 records), fixed patient-wise 5-fold split (ecg_core/data/ludb_folds.json)",
+            "selection": "fold k's model: trained on the other folds, early-stopped on every 8th of their records",
+            "folds": reports, "command": "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+    card = save_delineation_model(members, spec, args.out, card)
+    print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
+    return 0
+
+
 def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     from .train.beats import evaluate_beat_model, load_beat_model
 
@@ -143,6 +176,39 @@ def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate_delineation(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_delineation
+
+    def show(k: int, n: int, name: str) -> None:
+        if k % 20 == 0 or k == n:
+            print(f"  {k}/{n} records", flush=True)
+
+    res = evaluate_delineation(args.method, records=args.records, weights=args.weights, perturb=args.perturb,
+                               progress=show if args.verbose else None)
+    print(f"{args.method} on LUDB ({res['n_records']} records, held-out folds"
+          f"{', ' + args.perturb if args.perturb else ''}; {res['seconds_per_record']:.3f} s per record):")
+    for k, v in res["waves"].items():
+        print(f"  {k:3s} Se {v['se']:.4f}  +P {v['ppv']:.4f}  F1 {v['f1']:.4f}")
+    for k, v in res["fiducials"].items():
+        tol = f"  (CSE SD <= {v['cse_sd_ms']}: {'yes' if v['within_cse'] else 'no'})" if "cse_sd_ms" in v else ""
+        print(f"  {k:8s} {v['mean_ms']:+7.1f} +/- {v['sd_ms']:5.1f} ms{tol}")
+    for k, v in res["intervals"].items():
+        tol = (f"  (IEC |mean| <= {v['iec_mean_ms']:.0f}, SD <= {v['iec_sd_ms']:.0f}: "
+               f"{'yes' if v['within_iec'] else 'no'})") if "iec_sd_ms" in v else ""
+        print(f"  {k.upper():4s} interval {v['mean_ms']:+7.1f} +/- {v['sd_ms']:5.1f} ms{tol}")
+    if args.json:
+        _write_json(args.json, res)
+    if args.update_card and args.method == "unet" and args.records is None:
+        from .signal.delineation import default_weights
+
+        card_path = Path(args.weights or default_weights()).with_suffix(".json")
+        card = json.loads(card_path.read_text())
+        card["ludb_held_out" + (f"_{args.perturb}" if args.perturb else "")] = {
+            k: res[k] for k in ("waves", "fiducials", "intervals", "n_records")}
+        card_path.write_text(json.dumps(card, indent=2))
+    return 0
+
+
 def _cmd_bench_quantize(args: argparse.Namespace) -> int:
     from .quantize.bench import bench_quantize
 
@@ -161,7 +227,9 @@ def _cmd_bench_quantize(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .evaluate import PERTURBATIONS
     from .signal import RPEAK_METHODS
+    from .signal.delineation import DELINEATION_METHODS
 
     p = argparse.ArgumentParser(prog="python -m ecg_core", description=__doc__.splitlines()[0])
     p.add_argument("-v", "--verbose", action="store_true", help="log progress")
@@ -206,6 +274,16 @@ def build_parser() -> argparse.ArgumentParser:
     eb.add_argument("--update-card", action="store_true", help="store the split's figures in the model card")
     eb.set_defaults(func=_cmd_evaluate_beats)
 
+    ed = ev.add_parser("delineation", help="P/QRS/T delineation on LUDB held-out folds (per wave F1, errors in ms)")
+    ed.add_argument("--db", default="ludb", choices=["ludb"])
+    ed.add_argument("--method", default="unet", choices=list(DELINEATION_METHODS))
+    ed.add_argument("--weights", help="learned model (default: weights/delineation_unet.pt)")
+    ed.add_argument("--records", nargs="*", help="only these records")
+    ed.add_argument("--perturb", choices=sorted(PERTURBATIONS), help="robustness: change every record first")
+    ed.add_argument("--json", help="write the result here")
+    ed.add_argument("--update-card", action="store_true", help="store the figures in the model card")
+    ed.set_defaults(func=_cmd_evaluate_delineation)
+
     tr = sub.add_parser("train", help="train a model").add_subparsers(dest="train_cmd", required=True)
     tb = tr.add_parser("beats", help="beat classifier on MIT-BIH DS1 (patient-wise folds; DS2 untouched)")
     tb.add_argument("--model", default="beat_template_resnet")
@@ -226,6 +304,22 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--run-dir", help="per-fold metrics.jsonl here")
     tb.add_argument("--out", required=True, help="weights path, e.g. weights/beat_diagnostic.pt")
     tb.set_defaults(func=_cmd_train_beats)
+
+    td = tr.add_parser("delineation", help="wave segmentation on LUDB (five patient-wise folds)")
+    td.add_argument("--model", default="delineation_unet")
+    td.add_argument("--model-kwargs", default="{}", help="JSON")
+    td.add_argument("--epochs", type=int, default=60)
+    td.add_argument("--batch-size", type=int, default=8)
+    td.add_argument("--lr", type=float, default=2e-3)
+    td.add_argument("--patience", type=int, default=12)
+    td.add_argument("--seed", type=int, default=0)
+    td.add_argument("--crop", type=int, default=3072, help="training crop in samples at 500 Hz")
+    td.add_argument("--no-augment", action="store_true")
+    td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; a quick run, nothing saved)")
+    td.add_argument("--threads", type=int, default=0)
+    td.add_argument("--run-dir", help="per-fold metrics.jsonl here")
+    td.add_argument("--out", default="weights/delineation_unet.pt")
+    td.set_defaults(func=_cmd_train_delineation)
 
     be = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench_cmd", required=True)
     bq = be.add_parser("quantize", help="fp32 / int8 / ONNX variants of the beat models: size, latency, DS2 F1")

@@ -12,7 +12,8 @@ from .io import load_record
 from .io.records import MITDB_RECORDS, find_records, record_path
 from .signal import compare_beats, detect_rpeaks, episode_mask_intervals
 
-__all__ = ["evaluate_rpeaks"]
+__all__ = ["evaluate_rpeaks", "evaluate_delineation", "PERTURBATIONS", "FIDUCIALS", "CSE_TOLERANCE_MS",
+           "IEC_TOLERANCE_MS"]
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +72,151 @@ def evaluate_rpeaks(db: str = "mitdb", method: str = "ecgcore", *, records: list
             "fn": int(total.fn), "fp": int(total.fp), "n_records": len(names), "seconds": round(seconds, 3),
             "window_ms": window_ms, "annotation": ann_name, "per_record": per_record,
             "f1": float(2 * total.tp / (2 * total.tp + total.fn + total.fp)) if total.tp else float(np.nan)}
+
+
+#: fiducials scored by :func:`evaluate_delineation`: (wave, column of onset/peak/offset)
+FIDUCIALS = {"p_on": ("P", 0), "p_peak": ("P", 1), "p_off": ("P", 2), "qrs_on": ("QRS", 0), "qrs_off": ("QRS", 2),
+             "t_peak": ("T", 1), "t_off": ("T", 2)}
+#: CSE tolerances for the SD of delineation errors (2 s_CSE, ms; CSE Working Party 1985)
+CSE_TOLERANCE_MS = {"p_on": 10.2, "p_off": 12.7, "qrs_on": 6.5, "qrs_off": 11.6, "t_off": 30.6}
+#: IEC 60601-2-25 tolerances for global intervals against the reference: (|mean| ms, SD ms)
+IEC_TOLERANCE_MS = {"pr": (10.0, 10.0), "qrs": (10.0, 10.0), "qt": (25.0, 30.0)}
+_INTERVALS = {"p": "p_ms", "pr": "pr_ms", "qrs": "qrs_ms", "qt": "qt_ms"}
+
+
+def _perturb_tachycardia(rec, waves, seed):
+    from .data.augment import time_scale
+    from .data.ludb import LeadWaves
+
+    f = 1.5
+    sig, _, _ = time_scale(rec.signal, rec.fs, f)
+    new = [LeadWaves(**{k: np.round(w[k] / f).astype(np.int64) for k in ("P", "QRS", "T")}) for w in waves]
+    return rec.replace(signal=sig, annotations={}), new
+
+
+def _perturb_invert(rec, waves, seed):
+    return rec.replace(signal=-rec.signal), waves
+
+
+def _noise(kind: str, snr_db: float):
+    def fn(rec, waves, seed):
+        from .data.augment import add_noise
+
+        return rec.replace(signal=add_noise(rec.signal, rec.fs, kind, snr_db, seed=seed)), waves
+
+    return fn
+
+
+#: how :func:`evaluate_delineation` can change each record before delineating it (marks follow)
+PERTURBATIONS = {"tachycardia": _perturb_tachycardia, "inverted": _perturb_invert,
+                 "baseline_wander": _noise("baseline_wander", 0.0), "muscle": _noise("muscle", 12.0),
+                 "electrode_motion": _noise("electrode_motion", 12.0)}
+
+
+def evaluate_delineation(method: str = "unet", *, records: list[str] | None = None, weights=None,
+                         perturb: str | None = None, window_ms: float = 150.0,
+                         progress: Callable[[int, int, str], None] | None = None) -> dict:
+    """Delineation of LUDB scored against each lead's own manual marks, on held-out folds.
+
+    Each record is delineated by ``method``; for ``"unet"`` by the fold model that never saw it. In each
+    lead, waves whose peak lies inside the lead's marked span are matched one-to-one to the marked waves
+    by peak within ``window_ms`` (se, ppv, f1 per wave, pooled over leads and records); matched waves give
+    the onset/peak/offset errors (detected minus marked, ms; mean and SD) of :data:`FIDUCIALS`, set against
+    the CSE tolerances. Global intervals (P, PR, QRS, QT; :func:`ecg_core.signal.intervals.measure`)
+    from the delineation and from the manual marks, over the marked span, give per-record differences
+    (mean, SD) set against the IEC 60601-2-25 tolerances. ``perturb`` (:data:`PERTURBATIONS`) changes
+    every record first: played 1.5x faster, every lead inverted, or noise added (baseline wander at 0 dB,
+    muscle or electrode motion at 12 dB).
+    """
+    from .data.ludb import WAVES, annotated_span, load_ludb, ludb_folds
+    from .signal.delineation import delineate
+    from .signal.intervals import measure
+
+    folds = ludb_folds()
+    fold_of = {r: k for k, f in enumerate(folds) for r in f}
+    names = list(records or [r for f in folds for r in f])
+    unknown = [n for n in names if n not in fold_of]
+    if unknown:
+        raise ValueError(f"not LUDB records: {', '.join(unknown[:5])}")
+    members = None
+    if method == "unet":
+        from .signal.delineation import _learned_model
+
+        members = _learned_model(weights)[0].members
+    if perturb is not None and perturb not in PERTURBATIONS:
+        raise ValueError(f"unknown perturbation {perturb!r}; valid: {', '.join(PERTURBATIONS)}")
+    counts = {k: np.zeros(3, dtype=np.int64) for k in WAVES}  # tp, fn, fp
+    errors: dict[str, list] = {k: [] for k in FIDUCIALS}
+    per_lead: dict[str, np.ndarray] = {}
+    interval_diffs: dict[str, list[float]] = {k: [] for k in _INTERVALS}
+    seconds = 0.0
+    for n_done, name in enumerate(names):
+        rec, ref = load_ludb(name)
+        if perturb:
+            rec, ref = PERTURBATIONS[perturb](rec, ref, int(name))
+        t0 = time.perf_counter()
+        d = delineate(rec, method, model=members[fold_of[name]] if members is not None else None)
+        seconds += time.perf_counter() - t0
+        to_ms = 1000.0 / rec.fs
+        spans = [sp for sp in (annotated_span(w) for w in ref) if sp is not None]
+        if spans:
+            span = (min(a for a, _ in spans), max(b for _, b in spans))
+            ours = measure(d.signal, d.fs, d.lead_names, d.waves, span=span)
+            manual = measure(d.signal, d.fs, d.lead_names, ref, span=span)
+            for k, attr in _INTERVALS.items():
+                a, b = getattr(ours, attr), getattr(manual, attr)
+                if np.isfinite(a) and np.isfinite(b):
+                    interval_diffs[k].append(a - b)
+        for i, lead in enumerate(rec.lead_names):
+            span = annotated_span(ref[i])
+            if span is None:
+                continue
+            lead_counts = per_lead.setdefault(lead, np.zeros((len(WAVES), 3), dtype=np.int64))
+            for w, kind in enumerate(WAVES):
+                r = ref[i][kind]
+                det = d.waves[i][kind]
+                det = det[(det[:, 1] >= span[0]) & (det[:, 1] <= span[1])]
+                r = r[np.argsort(r[:, 1], kind="stable")]
+                det = det[np.argsort(det[:, 1], kind="stable")]
+                c = compare_beats(r[:, 1], det[:, 1], rec.fs, window_ms=window_ms)
+                got = np.array([c.tp, c.fn, c.fp])
+                counts[kind] += got
+                lead_counts[w] += got
+                for fid, (fk, col) in FIDUCIALS.items():
+                    if fk == kind and c.tp:
+                        a, b = det[c.matched_test_idx, col], r[c.matched_ref_idx, col]
+                        ok = (a >= 0) & (b >= 0)  # an unknown onset/offset gives no error
+                        errors[fid].append((a[ok] - b[ok]) * to_ms)
+        if progress:
+            progress(n_done + 1, len(names), name)
+
+    def prf(tp, fn, fp):
+        se = tp / (tp + fn) if tp + fn else float("nan")
+        ppv = tp / (tp + fp) if tp + fp else float("nan")
+        return {"se": float(se), "ppv": float(ppv), "f1": float(2 * tp / (2 * tp + fn + fp)) if tp else 0.0,
+                "tp": int(tp), "fn": int(fn), "fp": int(fp)}
+
+    fid_out = {}
+    for fid, errs in errors.items():
+        e = np.concatenate(errs) if errs else np.zeros(0)
+        row = {"mean_ms": float(e.mean()) if len(e) else float("nan"),
+               "sd_ms": float(e.std(ddof=1)) if len(e) > 1 else float("nan"), "n": int(len(e))}
+        if fid in CSE_TOLERANCE_MS:
+            row["cse_sd_ms"] = CSE_TOLERANCE_MS[fid]
+            row["within_cse"] = bool(row["sd_ms"] <= CSE_TOLERANCE_MS[fid])
+        fid_out[fid] = row
+    intervals = {}
+    for k, diffs in interval_diffs.items():
+        e = np.asarray(diffs)
+        row = {"mean_ms": float(e.mean()) if len(e) else float("nan"),
+               "sd_ms": float(e.std(ddof=1)) if len(e) > 1 else float("nan"), "n_records": int(len(e))}
+        if k in IEC_TOLERANCE_MS:
+            tm, ts = IEC_TOLERANCE_MS[k]
+            row |= {"iec_mean_ms": tm, "iec_sd_ms": ts,
+                    "within_iec": bool(abs(row["mean_ms"]) <= tm and row["sd_ms"] <= ts)}
+        intervals[k] = row
+    return {"method": method, "db": "ludb", "perturb": perturb, "intervals": intervals, "n_records": len(names),
+            "window_ms": window_ms,
+            "seconds_per_record": round(seconds / max(len(names), 1), 4),
+            "waves": {k: prf(*counts[k]) for k in WAVES}, "fiducials": fid_out,
+            "per_lead_f1": {lead: {k: prf(*c[w])["f1"] for w, k in enumerate(WAVES)} for lead, c in per_lead.items()}}

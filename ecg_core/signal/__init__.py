@@ -1,13 +1,22 @@
-"""Signal processing: filters, resampling, R peaks, heart rate, quality and beat comparison."""
+"""Signal processing: filters, resampling, R peaks, heart rate, quality, beat comparison, delineation and
+intervals."""
 
 from .compare import BeatComparison, compare_beats, episode_mask_intervals, matched_symbols
+from .delineation import DELINEATION_METHODS, Delineation, delineate
 from .filters import bandpass, clean, notch, remove_baseline, resample
+from .intervals import Measurements, measure, qtc
 from .quality import LeadQuality, lead_quality
 from .rate import HeartRate, heart_rate, rr_intervals
 from .rpeaks import RPEAK_METHODS, detect_rpeaks
 
 __all__ = [
+    "DELINEATION_METHODS",
     "RPEAK_METHODS",
+    "Delineation",
+    "Measurements",
+    "delineate",
+    "measure",
+    "qtc",
     "BeatComparison",
     "HeartRate",
     "LeadQuality",

@@ -7,8 +7,6 @@ DS2 is read once per reported model, by :func:`evaluate_beat_model`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,6 +28,7 @@ from ..data.beats import (
 )
 from ..models import create_model
 from ..models.ensemble import MeanEnsemble
+from .checkpoints import half_state, load_checkpoint, save_checkpoint
 from .loop import TensorBatches, TrainConfig, fit
 from .losses import build_loss
 from .metrics import class_report, confusion
@@ -228,18 +227,8 @@ def _report_with_missed(cm: np.ndarray) -> dict:
 
 def save_beat_model(model: MeanEnsemble, spec: BeatSpec, path: str | Path, card: dict) -> dict:
     """Write ``path`` (.pt, fp16 state dict + spec) and its model card ``path.json`` with the sha256."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
-    payload = {"spec": _spec_dict(spec), "n_members": len(model.members), "state_dict": state}
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    card = {**card, "file": path.name, "sha256": digest, "size_bytes": path.stat().st_size,
-            "spec": _spec_dict(spec), "classes": list(AAMI_CLASSES)}
-    path.with_suffix(".json").write_text(json.dumps(card, indent=2))
-    return card
+    payload = {"spec": _spec_dict(spec), "n_members": len(model.members), "state_dict": half_state(model.state_dict())}
+    return save_checkpoint(payload, path, {**card, "spec": _spec_dict(spec), "classes": list(AAMI_CLASSES)})
 
 
 def _spec_dict(spec: BeatSpec) -> dict:
@@ -253,19 +242,12 @@ def _spec_dict(spec: BeatSpec) -> dict:
 def load_beat_model(path: str | Path, verify: bool = True) -> tuple[MeanEnsemble, BeatSpec, dict]:
     """Load a beat model saved by :func:`save_beat_model` (``weights_only=True``), checking its sha256
     against the model card; raises ValueError when the file is not the one the card describes."""
-    path = Path(path)
-    card = json.loads(path.with_suffix(".json").read_text())
-    if verify:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != card["sha256"]:
-            raise ValueError(f"{path.name}: sha256 {digest[:12]}... does not match its model card "
-                             f"({card['sha256'][:12]}...); the file was changed or truncated.")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    payload, card = load_checkpoint(path, verify)
     sd = payload["spec"]
     spec = BeatSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], mode=sd["mode"], leads=tuple(sd["leads"]),
                     rr_features=tuple(sd["rr_features"]), loss=sd["loss"], loss_kwargs=sd["loss_kwargs"],
                     train=TrainConfig(**sd["train"]), folds=tuple(tuple(f) for f in sd["folds"]),
                     augment=sd.get("augment", False))
     model = MeanEnsemble([_build(spec) for _ in range(payload["n_members"])])
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
+    model.load_state_dict(payload["state_dict"])
     return model.eval(), spec, card

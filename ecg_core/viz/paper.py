@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 
 from ..record import Record
 
-__all__ = ["ecg_paper_figure", "overview_figure", "minmax_decimate", "STANDARD_12_LAYOUT"]
+__all__ = ["ecg_paper_figure", "overview_figure", "minmax_decimate", "STANDARD_12_LAYOUT", "add_wave_overlay",
+           "median_beat_figure", "WAVE_COLOURS"]
 
 STANDARD_12_LAYOUT = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
 _PAPER = "#fff5f5"
@@ -22,6 +23,13 @@ _MAJOR = "#e58a8a"
 _TRACE = "#111111"
 _ROW_MV = 3.0  # 30 mm between baselines
 _CAL_S = 0.2  # calibration pulse: 1 mV high, 0.2 s wide, drawn before each row
+#: colours of the P, QRS and T overlays (span fill uses them at low opacity)
+WAVE_COLOURS = {"P": "#2ca02c", "QRS": "#1f77b4", "T": "#9467bd"}
+
+
+def _window(record: Record, start_s: float, duration_s: float) -> tuple[float, float]:
+    start_s = float(max(0.0, min(start_s, record.duration_s - 0.5)))
+    return start_s, float(min(duration_s, record.duration_s - start_s))
 
 
 def minmax_decimate(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -84,8 +92,7 @@ def ecg_paper_figure(record: Record, signal: np.ndarray | None = None, *, r_idx:
     """
     sig = record.signal if signal is None else np.asarray(signal)
     fs = record.fs
-    start_s = float(max(0.0, min(start_s, record.duration_s - 0.5)))
-    duration_s = float(min(duration_s, record.duration_s - start_s))
+    start_s, duration_s = _window(record, start_s, duration_s)
     panels = _rows_for(record, start_s, duration_s)
     n_rows = max(p[4] for p in panels) + 1
     budget = max(200, max_points // len(panels))
@@ -174,4 +181,99 @@ def overview_figure(record: Record, signal: np.ndarray | None = None, *, lead: i
     fig.update_layout(height=170, margin=dict(l=40, r=40, t=10, b=30), showlegend=False,
                       xaxis=dict(title_text="time (s)"), yaxis=dict(title_text="mV"),
                       yaxis2=dict(overlaying="y", side="right", title_text="bpm", showgrid=False))
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
+def add_wave_overlay(fig: go.Figure, record: Record, waves, signal: np.ndarray | None = None, *,
+                     start_s: float = 0.0, duration_s: float = 10.0, kinds: tuple[str, ...] = ("P", "QRS", "T"),
+                     leads: list[str] | None = None, label: str = "", spans: bool = True,
+                     marker: str = "circle") -> go.Figure:
+    """Shade each wave's span (onset to offset) and mark its peak on a figure drawn by
+    :func:`ecg_paper_figure` with the same record, signal and window.
+
+    ``waves``: one :class:`~ecg_core.signal.delineation.LeadWaves` per lead; ``kinds`` and ``leads`` pick
+    what is drawn; ``label`` prefixes the legend entries (e.g. the method), ``spans=False`` draws peaks
+    and onset/offset ticks only (to compare a second method on top of the first).
+    """
+    sig = record.signal if signal is None else np.asarray(signal)
+    fs = record.fs
+    start_s, duration_s = _window(record, start_s, duration_s)
+    panels = _rows_for(record, start_s, duration_s)
+    prefix = f"{label} " if label else ""
+    for kind in kinds:
+        colour = WAVE_COLOURS.get(kind, "#555")
+        sx, sy, px, py, tx, ty = [], [], [], [], [], []
+        for name, lead, t0, t1, row in panels:
+            if leads is not None and name not in leads:
+                continue
+            a, b = int(t0 * fs), min(int(np.ceil(t1 * fs)), sig.shape[1])
+            if b <= a:
+                continue
+            med = float(np.median(sig[lead, a:b]))
+            off = -row * _ROW_MV
+            for on, pk, end in waves[lead][kind]:
+                lo, hi = (on if on >= 0 else pk), (end if end >= 0 else pk)
+                if hi < a or lo >= b:
+                    continue
+                lo, hi = max(lo, a), min(hi, b - 1)
+                if spans:
+                    sx += [lo / fs, hi / fs, hi / fs, lo / fs, lo / fs, None]
+                    sy += [off - 1.2, off - 1.2, off + 1.2, off + 1.2, off - 1.2, None]
+                else:
+                    for e in (on, end):
+                        if a <= e < b:
+                            tx += [e / fs, e / fs, None]
+                            ty += [off - 0.6, off + 0.6, None]
+                if a <= pk < b:
+                    px.append(pk / fs)
+                    py.append(float(sig[lead, pk]) - med + off)
+        if spans and sx:
+            fig.add_trace(go.Scatter(x=sx, y=sy, fill="toself", mode="lines", line=dict(width=0),
+                                     fillcolor=_rgba(colour, 0.18), name=f"{prefix}{kind} span",
+                                     legendgroup=f"{prefix}{kind}", hoverinfo="skip"))
+        if tx:
+            fig.add_trace(go.Scatter(x=tx, y=ty, mode="lines", line=dict(color=colour, width=1.5, dash="dot"),
+                                     name=f"{prefix}{kind} on/off", legendgroup=f"{prefix}{kind}",
+                                     hoverinfo="skip"))
+        if px:
+            fig.add_trace(go.Scatter(x=px, y=py, mode="markers", legendgroup=f"{prefix}{kind}",
+                                     marker=dict(symbol=marker, size=6, color=colour,
+                                                 line=dict(width=1, color="white")),
+                                     name=f"{prefix}{kind} peak",
+                                     hovertemplate="%{x:.3f} s<extra>" + prefix + kind + "</extra>"))
+    return fig
+
+
+def median_beat_figure(beats: np.ndarray, fs: float, r0: int, lead_names: tuple[str, ...],
+                       fiducials: dict[str, float] | None = None) -> go.Figure:
+    """Median beat of every lead (``(n_leads, n)`` mV, R at sample ``r0``) in a grid of small panels,
+    with the global fiducials (``{"p_on": samples from R, ...}``) as vertical lines."""
+    from plotly.subplots import make_subplots
+
+    n = len(lead_names)
+    cols = 4 if n > 4 else n
+    rows = int(np.ceil(n / cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(lead_names), shared_yaxes=True,
+                        horizontal_spacing=0.03, vertical_spacing=0.12)
+    t_ms = (np.arange(beats.shape[1]) - r0) / fs * 1000.0
+    lines = {"p_on": "P", "p_off": "P", "qrs_on": "QRS", "qrs_off": "QRS", "t_off": "T"}
+    for i in range(n):
+        r, c = i // cols + 1, i % cols + 1
+        fig.add_trace(go.Scatter(x=t_ms, y=beats[i], mode="lines", line=dict(color=_TRACE, width=1.2),
+                                 name=lead_names[i], showlegend=False,
+                                 hovertemplate="%{x:.0f} ms: %{y:.2f} mV<extra>" + lead_names[i] + "</extra>"),
+                      row=r, col=c)
+        for key, kind in lines.items():
+            v = (fiducials or {}).get(key)
+            if v is not None and np.isfinite(v):
+                fig.add_vline(x=v / fs * 1000.0, line=dict(color=WAVE_COLOURS[kind], width=1, dash="dash"),
+                              row=r, col=c)
+    fig.update_layout(height=190 * rows + 40, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor=_PAPER)
+    fig.update_xaxes(showgrid=True, gridcolor=_MINOR, dtick=200, title_text="")
+    fig.update_yaxes(showgrid=True, gridcolor=_MINOR, dtick=0.5)
     return fig

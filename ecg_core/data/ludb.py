@@ -1,0 +1,93 @@
+"""LUDB (Lobachevsky University Database) for delineation: manual P/QRS/T marks per lead, the fixed
+patient-wise 5-fold split, and sample-wise wave labels for training a segmentation model.
+
+LUDB marks every wave as three annotations in a row: ``(`` onset, the peak (``p``, ``N`` for QRS, ``t``)
+and ``)`` offset, separately in each of the 12 leads (annotation files ``i``, ``ii``, ... ``v6``). Only the
+middle of each 10 s record is marked (the first and last beats are not), so scoring and training use the
+annotated span of each lead and nothing outside it.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..record import Annotation, Record
+from ..signal.delineation import WAVE_LABELS, WAVES, LeadWaves
+
+__all__ = ["WAVES", "WAVE_LABELS", "LUDB_LEADS", "LeadWaves", "waves_from_annotation", "annotated_span",
+           "ludb_folds", "ludb_records", "label_mask", "load_ludb"]
+
+_PEAK_SYMBOL = {"p": "P", "N": "QRS", "t": "T"}
+LUDB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+_FOLDS_FILE = Path(__file__).with_name("ludb_folds.json")
+
+
+def _empty() -> np.ndarray:
+    return np.zeros((0, 3), dtype=np.int64)
+
+
+def waves_from_annotation(ann: Annotation) -> LeadWaves:
+    """Waves from LUDB-style marks ``( peak )``; a peak without both of its brackets is skipped."""
+    out: dict[str, list] = {k: [] for k in WAVES}
+    s, sym = ann.sample_idx, ann.symbol
+    for i, c in enumerate(sym):
+        kind = _PEAK_SYMBOL.get(c)
+        if kind is None or i == 0 or i + 1 >= len(sym) or sym[i - 1] != "(" or sym[i + 1] != ")":
+            continue
+        out[kind].append((s[i - 1], s[i], s[i + 1]))
+    return LeadWaves(**{k: np.asarray(v, dtype=np.int64).reshape(-1, 3) if v else _empty()
+                        for k, v in out.items()})
+
+
+def annotated_span(waves: LeadWaves) -> tuple[int, int] | None:
+    """First onset and last offset marked in a lead (inclusive), or None when nothing is marked."""
+    ons = [waves[k][:, 0] for k in WAVES if len(waves[k])]
+    if not ons:
+        return None
+    offs = [waves[k][:, 2] for k in WAVES if len(waves[k])]
+    return int(min(a.min() for a in ons)), int(max(a.max() for a in offs))
+
+
+def label_mask(waves: LeadWaves, n_samples: int, ignore: int = -1) -> np.ndarray:
+    """Sample-wise labels (0 background, 1 P, 2 QRS, 3 T) of one lead; ``ignore`` outside the annotated
+    span, where the truth is unknown."""
+    y = np.full(n_samples, ignore, dtype=np.int64)
+    span = annotated_span(waves)
+    if span is None:
+        return y
+    y[span[0]:span[1] + 1] = 0
+    for kind in WAVES:
+        for on, _, off in waves[kind]:
+            y[max(on, 0):min(off, n_samples - 1) + 1] = WAVE_LABELS[kind]
+    return y
+
+
+@lru_cache(maxsize=1)
+def ludb_folds() -> tuple[tuple[str, ...], ...]:
+    """The fixed patient-wise 5-fold split of LUDB's 200 records (one patient each), saved with the
+    package so every method is scored on the same held-out records."""
+    data = json.loads(_FOLDS_FILE.read_text())
+    return tuple(tuple(f) for f in data["folds"])
+
+
+def ludb_records() -> list[str]:
+    return [r for f in ludb_folds() for r in f]
+
+
+def load_ludb(name: str) -> tuple[Record, list[LeadWaves]]:
+    """LUDB record ``name`` (12 leads, 500 Hz, mV) with the waves marked in each of its leads (in the
+    record's lead order)."""
+    from ..io import load_record
+    from ..io.records import record_path
+
+    rec = load_record(record_path("ludb", name))
+    waves = []
+    for lead in rec.lead_names:
+        ann = rec.annotations.get(lead.lower())
+        waves.append(waves_from_annotation(ann) if ann is not None else
+                     LeadWaves(_empty(), _empty(), _empty()))
+    return rec, waves

@@ -1,0 +1,230 @@
+"""Wave segmentation (P / QRS / T / background per sample and lead) on LUDB with the shared loop.
+
+Protocol: LUDB's fixed patient-wise 5-fold split (:func:`ecg_core.data.ludb.ludb_folds`). The model for
+fold k is trained on the other four folds and early-stopped on an inner validation set carved from
+them (every 8th training record); fold k itself is only read by the evaluation. The shipped checkpoint
+holds the five fold models: evaluation scores each record with the model that never saw it, the app
+averages all five.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..data import augment as aug
+from ..data.ludb import LUDB_LEADS, WAVES, label_mask, load_ludb, ludb_folds
+from ..models import create_model
+from ..models.ensemble import MeanEnsemble
+from ..record import Record
+from .checkpoints import half_state, load_checkpoint, save_checkpoint
+from .loop import TensorBatches, TrainConfig, fit
+
+__all__ = ["DelineationSpec", "DelineationTask", "train_delineation", "save_delineation_model",
+           "load_delineation_model", "model_input", "predict_probs", "ludb_arrays", "CropBatches"]
+
+log = logging.getLogger(__name__)
+FS = 500.0
+N_CLASSES = 4
+
+
+@dataclass
+class DelineationSpec:
+    model: str = "delineation_unet"
+    model_kwargs: dict = field(default_factory=dict)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=60, batch_size=8, lr=2e-3,
+                                                                    weight_decay=1e-4, patience=12))
+    crop: int = 3072
+    augment: bool = True
+
+
+def model_input(record: Record) -> tuple[np.ndarray, float]:
+    """The model's input for ``record``: 12 standard lead slots at 500 Hz (leads the record lacks are
+    zeros), high-passed at 0.5 Hz and low-passed at 150 Hz (zero-phase), in mV. Returns ``(x, 500.0)``."""
+    from ..signal.delineation import _lead_slots
+    from ..signal.filters import bandpass, resample
+
+    sig = record.signal.astype(np.float64)
+    if record.fs != FS:
+        sig = resample(sig, record.fs, FS)
+    sig = bandpass(sig, FS, 0.5, 150.0)
+    x = np.zeros((len(LUDB_LEADS), sig.shape[-1]), dtype=np.float32)
+    filled = set()
+    for i, slot in enumerate(_lead_slots(record.lead_names)):
+        if slot not in filled:  # two leads mapped to one slot: the first wins
+            x[slot] = sig[i]
+            filled.add(slot)
+    return x, FS
+
+
+def predict_probs(model: nn.Module, x: np.ndarray, chunk: int = 20_000, overlap: int = 1_000) -> np.ndarray:
+    """Class probabilities ``(4, 12, n)`` for one model input ``(12, n)``. Long inputs go through in
+    ``chunk``-sample pieces that overlap by ``overlap`` (averaged there), so memory stays bounded."""
+    model.eval()
+    n = x.shape[-1]
+
+    def run(seg: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            out = model({"x": torch.from_numpy(np.ascontiguousarray(seg))[None]})
+            return (out.exp() if isinstance(model, MeanEnsemble) else out.softmax(dim=1))[0].numpy()
+
+    if n <= chunk:
+        return run(x)
+    probs = np.zeros((N_CLASSES, x.shape[0], n), dtype=np.float32)
+    weight = np.zeros(n, dtype=np.float32)
+    step = chunk - overlap
+    for a in range(0, n, step):
+        b = min(a + chunk, n)
+        a = max(0, b - chunk)
+        probs[..., a:b] += run(x[:, a:b])
+        weight[a:b] += 1
+        if b == n:
+            break
+    return probs / weight
+
+
+def ludb_arrays(names: list[str] | tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Model inputs ``(n, 12, 5000)`` and labels ``(n, 12, 5000)`` (-1 outside each lead's marked span) of
+    LUDB records ``names``."""
+    xs, ys = [], []
+    for name in names:
+        rec, waves = load_ludb(name)
+        x, _ = model_input(rec)
+        y = np.full(x.shape, -1, dtype=np.int64)
+        for i, lead in enumerate(rec.lead_names):
+            y[LUDB_LEADS.index(lead)] = label_mask(waves[i], rec.n_samples)
+        xs.append(x)
+        ys.append(y)
+    return np.stack(xs), np.stack(ys)
+
+
+class CropBatches:
+    """Random crops of training records with augmentation: gain, one kind of noise (muscle, electrode
+    motion, mains, white) at 12-30 dB, tachycardia-like time compression, and lead dropout (missing
+    leads become zeros with no labels, so the model serves 1- and 2-lead records too)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, crop: int, augment: bool, seed: int = 0):
+        self.x, self.y, self.batch_size, self.crop, self.augment = x, y, batch_size, crop, augment
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return int(np.ceil(len(self.x) / self.batch_size))
+
+    def _sample(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        x, y, rng = self.x[i], self.y[i], self.rng
+        if self.augment and rng.random() < 0.3:
+            x, _, y = aug.time_scale(x, FS, float(rng.uniform(1.0, 1.6)), labels=y)
+        n = x.shape[-1]
+        if n > self.crop:
+            labelled = np.flatnonzero((y >= 0).any(axis=0))
+            lo = max(0, min(labelled.min() - self.crop // 4, n - self.crop)) if len(labelled) else 0
+            hi = max(lo, min(labelled.max() - 3 * self.crop // 4, n - self.crop)) if len(labelled) else n - self.crop
+            s = int(rng.integers(lo, hi + 1))
+            x, y = x[:, s:s + self.crop], y[:, s:s + self.crop]
+        elif n < self.crop:
+            x = np.pad(x, ((0, 0), (0, self.crop - n)))
+            y = np.pad(y, ((0, 0), (0, self.crop - n)), constant_values=-1)
+        if self.augment:
+            x = aug.amplitude_scale(x, FS, rng, 0.5, 2.0)
+            if rng.random() < 0.5:
+                kind = str(rng.choice(["muscle", "electrode_motion", "powerline", "gaussian"]))
+                x = aug.NOISE_KINDS[kind](x, FS, rng, snr_db=float(rng.uniform(12, 30)))
+            if rng.random() < 0.2:
+                keep = rng.random(x.shape[0]) < rng.uniform(0.1, 0.9)
+                keep[rng.integers(x.shape[0])] = True
+                x = np.where(keep[:, None], x, 0.0).astype(np.float32)
+                y = np.where(keep[:, None], y, -1)
+        return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y)
+
+    def __iter__(self):
+        order = self.rng.permutation(len(self.x))
+        for k in range(0, len(order), self.batch_size):
+            pairs = [self._sample(i) for i in order[k:k + self.batch_size]]
+            yield {"x": torch.from_numpy(np.stack([p[0] for p in pairs])),
+                   "y": torch.from_numpy(np.stack([p[1] for p in pairs]))}
+
+
+def sample_f1(pred: np.ndarray, y: np.ndarray) -> dict:
+    """Sample-wise F1 of each wave class over labelled samples, and their mean (``macro_f1_waves``)."""
+    keep = y >= 0
+    p, t = pred[keep], y[keep]
+    out = {}
+    for k, name in enumerate(WAVES, start=1):
+        tp = np.sum((p == k) & (t == k))
+        denom = np.sum(p == k) + np.sum(t == k)
+        out[f"f1_{name}"] = float(2 * tp / denom) if denom else 0.0
+    out["macro_f1_waves"] = float(np.mean([out[f"f1_{n}"] for n in WAVES]))
+    return out
+
+
+class DelineationTask:
+    """Cross-entropy over labelled samples (label -1 ignored); monitors sample-wise macro-F1 of P/QRS/T."""
+
+    monitor = "macro_f1_waves"
+
+    def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        logits = model(batch)
+        return {"loss": F.cross_entropy(logits, batch["y"], ignore_index=-1), "logits": logits}
+
+    def metrics(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
+        return sample_f1(logits.argmax(1).numpy(), targets.numpy())
+
+
+def _build(spec: DelineationSpec) -> nn.Module:
+    return create_model(spec.model, **{"in_leads": len(LUDB_LEADS), "num_classes": N_CLASSES, **spec.model_kwargs})
+
+
+def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, folds: list[int] | None = None,
+                      progress=None) -> tuple[list[nn.Module | None], list[dict]]:
+    """Train the model of each LUDB fold (on the other folds; early-stopped on an inner validation set).
+    Returns the five models (None for folds not trained) and a report per fold."""
+    all_folds = ludb_folds()
+    members: list[nn.Module | None] = [None] * len(all_folds)
+    reports = []
+    for k, held in enumerate(all_folds):
+        if folds is not None and k not in folds:
+            continue
+        train_names = [r for j, f in enumerate(all_folds) if j != k for r in f]
+        inner_val = train_names[::8]
+        fit_names = [r for r in train_names if r not in set(inner_val)]
+        xt, yt = ludb_arrays(fit_names)
+        xv, yv = ludb_arrays(inner_val)
+        torch.manual_seed(spec.train.seed + k)
+        model = _build(spec)
+        cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
+        train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed)
+        val_b = TensorBatches({"x": torch.from_numpy(xv), "y": torch.from_numpy(yv)}, 8)
+        res = fit(model, DelineationTask(), train_b, val_b, cfg,
+                  run_dir=Path(run_dir) / f"fold{k}" if run_dir else None, progress=progress)
+        log.info("fold %d: best epoch %d, inner-val macro-F1 %.4f", k, res.best_epoch,
+                 res.best_metrics["macro_f1_waves"])
+        members[k] = model.cpu().eval()
+        reports.append({"fold": k, "held_out": list(held), "inner_val": inner_val, "best_epoch": res.best_epoch,
+                        "inner_val_macro_f1": res.best_metrics["macro_f1_waves"], "seconds": round(res.seconds, 1)})
+    return members, reports
+
+
+def save_delineation_model(members: list[nn.Module], spec: DelineationSpec, path: str | Path, card: dict) -> dict:
+    """Write the fold models (fp16) and the spec to ``path`` and the model card beside it (with sha256)."""
+    spec_d = asdict(spec)
+    payload = {"spec": spec_d, "n_members": len(members), "folds": [list(f) for f in ludb_folds()],
+               "state_dict": half_state(MeanEnsemble(members).state_dict())}
+    return save_checkpoint(payload, path, {**card, "spec": spec_d, "classes": ["background", *WAVES]})
+
+
+def load_delineation_model(path: str | Path, verify: bool = True) -> tuple[MeanEnsemble, DelineationSpec, dict]:
+    """The five fold models as a :class:`MeanEnsemble` (``members[k]`` never saw fold k), the spec and the
+    card; ``weights_only=True`` and the sha256 checked against the card."""
+    payload, card = load_checkpoint(path, verify)
+    sd = payload["spec"]
+    spec = DelineationSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], train=TrainConfig(**sd["train"]),
+                           crop=sd["crop"], augment=sd["augment"])
+    model = MeanEnsemble([_build(spec) for _ in range(payload["n_members"])])
+    model.load_state_dict(payload["state_dict"])
+    return model.eval(), spec, card
