@@ -140,7 +140,12 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
               f"{row['val_f1_P']:.3f}/{row['val_f1_QRS']:.3f}/{row['val_f1_T']:.3f}  ({row['seconds']:.0f} s)",
               flush=True)
 
-    members, reports = train_delineation(spec, run_dir=args.run_dir, folds=args.folds, progress=show)
+    init = None
+    if args.init:
+        from .train.delineation import load_delineation_model
+
+        init = list(load_delineation_model(args.init)[0].members)
+    members, reports = train_delineation(spec, run_dir=args.run_dir, folds=args.folds, progress=show, init=init)
     if any(m is None for m in members):
         print("not every fold was trained: nothing saved (train all five to get a checkpoint)")
         return 0
@@ -148,6 +153,11 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
             "data": "LUDB (200 records), fixed patient-wise 5-fold split (ecg_core/data/ludb_folds.json)",
             "selection": "fold k's model: trained on the other folds, early-stopped on every 8th of their records",
             "folds": reports, "command": "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+    if init is not None:
+        from .train.checkpoints import load_checkpoint
+
+        card["init_from"] = {"file": Path(args.init).name, "command": load_checkpoint(args.init)[1].get("command"),
+                             "init_from": load_checkpoint(args.init)[1].get("init_from")}
     card = save_delineation_model(members, spec, args.out, card)
     print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
     return 0
@@ -315,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--seed", type=int, default=0)
     td.add_argument("--crop", type=int, default=3072, help="training crop in samples at 500 Hz")
     td.add_argument("--no-augment", action="store_true")
+    td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture)")
     td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; a quick run, nothing saved)")
     td.add_argument("--threads", type=int, default=0)
     td.add_argument("--run-dir", help="per-fold metrics.jsonl here")

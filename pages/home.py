@@ -10,7 +10,8 @@ st.title("ECG workbench")
 st.markdown(
     """
 Open an ECG and read it: the tracing on standard ECG paper (25 mm/s, 10 mm/mV), detected beats,
-heart rate and the quality of every lead.
+heart rate and the quality of every lead (**Signal**); P, QRS and T waves with PR, QRS, QT/QTc and axes
+(**PQRST**); beat classes and a rhythm summary (**Diagnosis**); the models behind them (**Models**).
 
 * **Signal files**: WFDB (`.hea` + `.dat` [+ `.atr`], or a `.zip` of them), CSV/TSV, EDF/EDF+, NumPy `.npy`/`.npz`.
 * **Databases**: any record under `ECG_DATA_DIR` (MIT-BIH, LUDB, ...).

@@ -29,6 +29,11 @@ for path in cards:
         if cv:
             rows.insert(0, {"data": "DS1 CV", **{f"{c} F1": round(cv[c]["f1"], 3) for c in ("N", "S", "V", "F")},
                             "macro-F1": round(cv["macro_f1_nsvf"], 3)})
+        held = card.get("ludb_held_out")
+        if held:  # delineation: per wave F1 and fiducial errors on held-out LUDB folds
+            rows.append({"data": "LUDB held-out", **{f"{k} F1": round(v["f1"], 3) for k, v in held["waves"].items()},
+                         **{f"{k} (ms)": f"{v['mean_ms']:+.1f} ± {v['sd_ms']:.1f}" for k, v in held["fiducials"].items()
+                            if k in ("qrs_on", "qrs_off", "t_off")}})
         if rows:
             st.dataframe(pd.DataFrame(rows), hide_index=True)
         st.caption(f"sha256 `{card.get('sha256', '')[:16]}…` · {card.get('size_bytes', 0) / 1e6:.2f} MB")

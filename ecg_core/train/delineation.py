@@ -23,7 +23,7 @@ from ..data.ludb import LUDB_LEADS, WAVES, label_mask, load_ludb, ludb_folds
 from ..models import create_model
 from ..models.ensemble import MeanEnsemble
 from ..record import Record
-from .checkpoints import half_state, load_checkpoint, save_checkpoint
+from .checkpoints import half_state, int8_state, load_checkpoint, save_checkpoint
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["DelineationSpec", "DelineationTask", "train_delineation", "save_delineation_model",
@@ -106,8 +106,9 @@ def ludb_arrays(names: list[str] | tuple[str, ...]) -> tuple[np.ndarray, np.ndar
 
 class CropBatches:
     """Random crops of training records with augmentation: gain, one kind of noise (muscle, electrode
-    motion, mains, white) at 12-30 dB, tachycardia-like time compression, and lead dropout (missing
-    leads become zeros with no labels, so the model serves 1- and 2-lead records too)."""
+    motion, mains, white) at 12-30 dB, tachycardia-like time compression, inverted leads (some or all),
+    and lead dropout (missing leads become zeros with no labels, so the model serves 1- and 2-lead
+    records too)."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, crop: int, augment: bool, seed: int = 0):
         self.x, self.y, self.batch_size, self.crop, self.augment = x, y, batch_size, crop, augment
@@ -135,6 +136,9 @@ class CropBatches:
             if rng.random() < 0.5:
                 kind = str(rng.choice(["muscle", "electrode_motion", "powerline", "gaussian"]))
                 x = aug.NOISE_KINDS[kind](x, FS, rng, snr_db=float(rng.uniform(12, 30)))
+            if rng.random() < 0.25:  # reversed electrodes: some leads or all of them upside down
+                flip = rng.random(x.shape[0]) < 0.5 if rng.random() < 0.5 else np.ones(x.shape[0], dtype=bool)
+                x = np.where(flip[:, None], -x, x).astype(np.float32)
             if rng.random() < 0.2:
                 keep = rng.random(x.shape[0]) < rng.uniform(0.1, 0.9)
                 keep[rng.integers(x.shape[0])] = True
@@ -181,8 +185,9 @@ def _build(spec: DelineationSpec) -> nn.Module:
 
 
 def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, folds: list[int] | None = None,
-                      progress=None) -> tuple[list[nn.Module | None], list[dict]]:
+                      progress=None, init: list[nn.Module] | None = None) -> tuple[list[nn.Module | None], list[dict]]:
     """Train the model of each LUDB fold (on the other folds; early-stopped on an inner validation set).
+    ``init`` (fold models of an earlier run) continues training from them instead of from scratch.
     Returns the five models (None for folds not trained) and a report per fold."""
     all_folds = ludb_folds()
     members: list[nn.Module | None] = [None] * len(all_folds)
@@ -197,6 +202,8 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         xv, yv = ludb_arrays(inner_val)
         torch.manual_seed(spec.train.seed + k)
         model = _build(spec)
+        if init is not None:
+            model.load_state_dict(init[k].state_dict())
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
         train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed)
         val_b = TensorBatches({"x": torch.from_numpy(xv), "y": torch.from_numpy(yv)}, 8)
@@ -205,16 +212,20 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         log.info("fold %d: best epoch %d, inner-val macro-F1 %.4f", k, res.best_epoch,
                  res.best_metrics["macro_f1_waves"])
         members[k] = model.cpu().eval()
+        if run_dir:  # each finished fold is kept, so a later failure loses nothing
+            torch.save(half_state(model.state_dict()), Path(run_dir) / f"fold{k}" / "model.pt")
         reports.append({"fold": k, "held_out": list(held), "inner_val": inner_val, "best_epoch": res.best_epoch,
                         "inner_val_macro_f1": res.best_metrics["macro_f1_waves"], "seconds": round(res.seconds, 1)})
     return members, reports
 
 
 def save_delineation_model(members: list[nn.Module], spec: DelineationSpec, path: str | Path, card: dict) -> dict:
-    """Write the fold models (fp16) and the spec to ``path`` and the model card beside it (with sha256)."""
+    """Write the fold models and the spec to ``path`` and the model card beside it (with sha256). Weights
+    are stored as int8 with per-channel scales (:func:`~ecg_core.train.checkpoints.int8_state`): five
+    fp16 U-Nets would pass 10 MB."""
     spec_d = asdict(spec)
     payload = {"spec": spec_d, "n_members": len(members), "folds": [list(f) for f in ludb_folds()],
-               "state_dict": half_state(MeanEnsemble(members).state_dict())}
+               "state_dict": int8_state(MeanEnsemble(members).state_dict()), "storage": "int8 weights"}
     return save_checkpoint(payload, path, {**card, "spec": spec_d, "classes": ["background", *WAVES]})
 
 
