@@ -8,7 +8,8 @@ inverted, baseline wander at 0 dB, muscle noise and electrode motion at 12 dB (`
 
     ECG_DATA_DIR=/path/to/data python bench/delineation.py [--perturb ...] [--records N]
 
-Writes ``bench/results/delineation.json`` and prints Markdown tables (pasted into README).
+Writes ``bench/results/delineation.json`` and prints Markdown tables (pasted into README). With
+``--methods unet`` (a new model) the NeuroKit2 rows of the previous full run are kept.
 """
 
 from __future__ import annotations
@@ -91,10 +92,16 @@ def main() -> None:
             print(f"{method} {perturb or 'clean'}: " + "  ".join(
                 f"{k} {v['f1']:.3f}" for k, v in res["waves"].items()) + f"  ({res['wall_seconds']} s)", flush=True)
     timing = speed()
+    path = Path(args.json)
+    if path.exists() and set(args.methods) != set(METHODS) and not args.records:
+        # a partial run (e.g. a new model): keep the other methods' rows from the previous full run
+        kept = [r for r in json.loads(path.read_text())["results"] if r["method"] not in args.methods]
+        results = sorted(kept + results, key=lambda r: ([None, *PERTURBATIONS].index(r["perturb"]),
+                                                        list(METHODS).index(r["method"])))
     out = {"machine": platform.processor() or platform.machine(), "cse_sd_ms": CSE_TOLERANCE_MS,
            "results": results, "seconds_per_10s_12lead": timing}
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(out, indent=2))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2))
     print(table(results))
     print("\nSeconds to delineate one 10 s 12-lead record: " + ", ".join(f"{k} {v:.3f}" for k, v in timing.items()))
 

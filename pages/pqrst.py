@@ -1,10 +1,11 @@
 """PQRST: wave marks on the paper view, median beats, intervals with flags, classical vs learned."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from ecg_core.errors import ECGError
-from ecg_core.signal.delineation import compare_delineations
+from ecg_core.signal.delineation import BEAT_COLUMNS, compare_delineations
 from ecg_core.signal.intervals import QTC_FORMULAS
 from ecg_core.viz import add_wave_overlay, ecg_paper_figure, median_beat_figure
 from pages._common import cached_delineation, delineation_available, init_state
@@ -80,6 +81,14 @@ if m.median_beats is not None:
     st.plotly_chart(median_beat_figure(m.median_beats, crop.fs, m.median_r0, crop.lead_names,
                                        m.median_fiducials), key="pq_median")
     st.caption("Dashed lines: global P onset/offset (green), QRS onset/offset (blue), T offset (purple).")
+
+with st.expander("Per-beat marks of one lead"):
+    lead_pick = st.selectbox("Lead", list(crop.lead_names), key="pq_beat_lead",
+                             index=crop.lead_names.index("II") if "II" in crop.lead_names else 0)
+    tab = d.beats(lead_pick)
+    beats = pd.DataFrame(np.where(tab >= 0, np.round(tab / crop.fs * 1000.0), np.nan), columns=BEAT_COLUMNS)
+    st.dataframe(beats, hide_index=True, height=240, key="pq_beats")
+    st.caption("Times in ms from the window start; empty: absent (no P wave before a beat, no Q or S dip).")
 
 if other is not None:
     st.subheader("Learned vs classical")

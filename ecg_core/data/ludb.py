@@ -19,6 +19,7 @@ from ..record import Annotation, Record
 from ..signal.delineation import WAVE_LABELS, WAVES, LeadWaves
 
 __all__ = ["WAVES", "WAVE_LABELS", "LUDB_LEADS", "LeadWaves", "waves_from_annotation", "annotated_span",
+           "DIAGNOSIS_CLASSES", "ludb_diagnoses",
            "ludb_folds", "ludb_records", "label_mask", "load_ludb"]
 
 _PEAK_SYMBOL = {"p": "P", "N": "QRS", "t": "T"}
@@ -91,3 +92,55 @@ def load_ludb(name: str) -> tuple[Record, list[LeadWaves]]:
         waves.append(waves_from_annotation(ann) if ann is not None else
                      LeadWaves(_empty(), _empty(), _empty()))
     return rec, waves
+
+
+#: LUDB's cardiologists' conclusions grouped into a multi-label set (columns of ``ludb.csv``); a record
+#: is positive for a class when any listed column holds anything (or, for rhythm, anything but sinus rhythm)
+DIAGNOSIS_CLASSES = {
+    "rhythm_abnormal": "Rhythms other than 'Sinus rhythm' (bradycardia, tachycardia, arrhythmia, AF, flutter...)",
+    "axis_deviation": "Electric axis: left or right axis deviation",
+    "conduction": "Conduction abnormalities (bundle-branch blocks, hemiblocks, AV blocks, IVCD)",
+    "hypertrophy": "Hypertrophies (atrial/ventricular hypertrophy or overload)",
+    "ischaemia_scar": "Ischemia (ischaemia, STEMI, scar, undefined ischaemia/scar)",
+    "repolarisation": "Non-specific repolarization abnormalities or early repolarization",
+}
+
+
+def _cells(v) -> list[str]:
+    if not isinstance(v, str):
+        return []
+    return [p.strip() for p in v.replace("\r", "").split("\n") if p.strip()]
+
+
+def ludb_diagnoses(csv_path: str | Path | None = None) -> tuple[list[str], np.ndarray, dict]:
+    """Records, their multi-label targets ``(n, len(DIAGNOSIS_CLASSES))`` (0/1) and metadata (age, sex,
+    pacing) from LUDB's ``ludb.csv``. Paced records are flagged in the metadata, not dropped."""
+    import pandas as pd
+
+    if csv_path is None:
+        from ..io.records import data_dir
+
+        root = data_dir()
+        if root is None or not (root / "ludb" / "ludb.csv").exists():
+            raise FileNotFoundError("LUDB not found: set ECG_DATA_DIR to a folder holding ludb/ludb.csv")
+        csv_path = root / "ludb" / "ludb.csv"
+    df = pd.read_csv(csv_path)
+    names, rows, meta = [], [], {}
+    for _, r in df.iterrows():
+        name = str(int(r["ID"]))
+        rhythm = _cells(r["Rhythms"])
+        axis = " ".join(_cells(r["Electric axis of the heart"])).lower()
+        y = [int(any(c != "Sinus rhythm" for c in rhythm)),
+             int("axis deviation" in axis),
+             int(bool(_cells(r["Conduction abnormalities"]))),
+             int(bool(_cells(r["Hypertrophies"]))),
+             int(bool(_cells(r["Ischemia"]))),
+             int(bool(_cells(r["Non-specific repolarization abnormalities"])) or
+                 any("repolarization" in c.lower() for c in _cells(r["Other states"])))]
+        names.append(name)
+        rows.append(y)
+        age = "".join(_cells(str(r["Age"])))
+        meta[name] = {"sex": "".join(_cells(str(r["Sex"]))) or None,
+                      "age": float(age) if age.replace(".", "", 1).isdigit() else None,
+                      "paced": bool(_cells(r["Cardiac pacing"]))}
+    return names, np.asarray(rows, dtype=np.int64), meta

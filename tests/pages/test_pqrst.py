@@ -53,8 +53,10 @@ def test_pqrst_learned_on_demo_and_disagreement_table():
     assert 60 <= m["QRS duration"] <= 130
     at.checkbox(key="pq_compare").check().run()
     assert not at.exception
-    rows = at.dataframe[1].value  # then the disagreement table
+    rows = [df.value for df in at.dataframe if "wave" in df.value.columns][0]  # the disagreement table
     assert set(rows["wave"]) == {"P", "QRS", "T"} and len(rows) == 36  # 12 leads x 3 waves
+    beats = [df.value for df in at.dataframe if "qrs_on" in df.value.columns][0]  # lead II's beat marks
+    assert len(beats) >= 10 and beats["qrs_on"].notna().all()
 
 
 def test_pqrst_too_short_record_gets_a_message():

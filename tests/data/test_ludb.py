@@ -1,0 +1,17 @@
+"""LUDB conclusions as a multi-label set (the 12-lead diagnosis targets)."""
+
+from __future__ import annotations
+
+from ecg_core.data.ludb import DIAGNOSIS_CLASSES, ludb_diagnoses
+
+
+def test_ludb_diagnoses_counts_and_metadata(ludb):
+    names, y, meta = ludb_diagnoses()
+    assert len(names) == 200 and y.shape == (200, len(DIAGNOSIS_CLASSES))
+    counts = dict(zip(DIAGNOSIS_CLASSES, y.sum(axis=0).tolist()))
+    # from ludb.csv: 143 records in sinus rhythm, 66 left + 3 right axis deviations, 10 with a pacemaker
+    assert counts["rhythm_abnormal"] == 200 - 143 + 1  # record 'Sinus rhythm' + 'Aberrant conduction'
+    assert counts["axis_deviation"] == 69
+    assert sum(m["paced"] for m in meta.values()) == 10
+    assert meta["1"] == {"sex": "F", "age": 51.0, "paced": False}
+    assert y.sum(axis=1).max() <= len(DIAGNOSIS_CLASSES) and (y.sum(axis=1) == 0).sum() < 40

@@ -1,0 +1,61 @@
+"""PTB-XL loader on a small fixture written in PTB-XL's own format."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import wfdb
+
+from ecg_core.data.ptbxl import SUPERCLASSES, load_ptbxl_record, ptbxl_arrays, ptbxl_index
+
+LEADS = ["I", "II", "III", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+
+
+@pytest.fixture
+def ptbxl_dir(tmp_path):
+    root = tmp_path / "ptbxl"
+    (root / "records100" / "00000").mkdir(parents=True)
+    rows = [  # ecg_id, patient, age, sex, height, weight, scp_codes, strat_fold
+        (1, 15709, 56.0, 1, "", 63.0, "{'NORM': 100.0, 'LVOLT': 0.0, 'SR': 0.0}", 3),
+        (2, 13243, 19.0, 0, "", 70.0, "{'IMI': 35.0, 'ISCAL': 50.0, 'SR': 0.0}", 9),
+        (3, 20372, 37.0, 1, 160.0, 69.0, "{'CLBBB': 100.0, 'LVH': 50.0}", 10),
+        (4, 17014, 24.0, 0, "", 82.0, "{'SR': 0.0}", 2),  # rhythm only: no diagnostic superclass
+    ]
+    lines = ["ecg_id,patient_id,age,sex,height,weight,scp_codes,strat_fold,filename_lr,filename_hr"]
+    rng = np.random.default_rng(0)
+    for eid, pid, age, sex, h, w, codes, fold in rows:
+        name = f"{eid:05d}_lr"
+        lines.append(f'{eid},{pid},{age},{sex},{h},{w},"{codes}",{fold},records100/00000/{name},'
+                     f"records500/00000/{eid:05d}_hr")
+        sig = rng.normal(0, 0.1, (1000, 12))
+        wfdb.wrsamp(name, fs=100, units=["mV"] * 12, sig_name=LEADS, p_signal=sig, fmt=["16"] * 12,
+                    write_dir=str(root / "records100" / "00000"))
+    (root / "ptbxl_database.csv").write_text("\n".join(lines) + "\n")
+    (root / "scp_statements.csv").write_text(
+        ",description,diagnostic,form,rhythm,diagnostic_class,diagnostic_subclass\n"
+        "NORM,normal ECG,1.0,,,NORM,NORM\nIMI,inferior MI,1.0,,,MI,IMI\nISCAL,ischemic lateral,1.0,,,STTC,ISC_\n"
+        "CLBBB,complete LBBB,1.0,,,CD,CLBBB\nLVH,left ventricular hypertrophy,1.0,,,HYP,LVH\n"
+        "LVOLT,low QRS voltages,,1.0,,,\nSR,sinus rhythm,,,1.0,,\n")
+    return root
+
+
+def test_superclasses_splits_and_metadata(ptbxl_dir):
+    df = ptbxl_index(ptbxl_dir)
+    assert df.loc[1, "superclasses"] == ("NORM",)  # LVOLT (form) and SR (rhythm) are not diagnostic
+    assert df.loc[2, "superclasses"] == ("MI", "STTC")  # any likelihood counts, as in the benchmark
+    assert df.loc[3, "superclasses"] == ("CD", "HYP") and df.loc[4, "superclasses"] == ()
+    assert df["split"].tolist() == ["train", "val", "test", "train"]
+    assert df.loc[1, "sex"] == "F" and df.loc[2, "sex"] == "M"
+    rec = load_ptbxl_record(df.loc[3], ptbxl_dir)
+    assert rec.fs == 100 and rec.n_samples == 1000 and rec.lead_names[3] == "aVR"
+    assert rec.metadata["height"] == 160.0 and rec.metadata["age"] == 37.0
+    assert load_ptbxl_record(df.loc[1], ptbxl_dir).metadata["height"] is None  # unknown stays unknown
+    x, y, ids = ptbxl_arrays("train", ptbxl_dir)
+    assert x.shape == (2, 12, 1000) and ids == ["1", "4"]
+    assert y.tolist() == [[1, 0, 0, 0, 0], [0, 0, 0, 0, 0]] and len(SUPERCLASSES) == 5
+
+
+def test_missing_ptbxl_says_where_to_put_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECG_DATA_DIR", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="ECG_DATA_DIR/ptbxl"):
+        ptbxl_index()
