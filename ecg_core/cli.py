@@ -163,6 +163,51 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_multimodal(args: argparse.Namespace) -> int:
+    import shlex
+
+    import torch
+
+    from .train.loop import TrainConfig
+    from .train.multimodal import MultimodalSpec, save_multimodal, train_multimodal_cv, train_multimodal_ptbxl
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    spec = MultimodalSpec(modalities=tuple(args.modalities),
+                          train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                            weight_decay=args.weight_decay, patience=args.patience, seed=args.seed))
+    if args.model_kwargs:
+        spec.model_kwargs = json.loads(args.model_kwargs)
+
+    def show(row: dict) -> None:
+        print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  val macro-AUC {row['val_macro_auc']:.3f}"
+              f"  ({row['seconds']:.0f} s)", flush=True)
+
+    command = "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if args.db == "ptbxl":
+        model, report = train_multimodal_ptbxl(spec, limit=args.limit, progress=show)
+        print(f"PTB-XL fold 10: macro-AUC {report['macro_auc']:.3f}  " +
+              "  ".join(f"{k} {v:.3f}" for k, v in report["per_class_auc"].items()))
+        from .data.ptbxl import SUPERCLASSES
+
+        members, classes = [model], list(SUPERCLASSES)
+    else:
+        from .data.ludb import DIAGNOSIS_CLASSES
+
+        members, report = train_multimodal_cv(spec, run_dir=args.run_dir, progress=show)
+        classes = list(DIAGNOSIS_CLASSES)
+        print(f"LUDB 5-fold CV ({'+'.join(spec.modalities)}): macro-AUC {report['macro_auc']:.3f}  ECE "
+              f"{report['ece_before']:.3f} -> {report['ece_after']:.3f} after temperature scaling  accuracy "
+              f"{report['accuracy_all']:.3f} (all) / {report['accuracy_80pct_most_certain']:.3f} (80 % most certain)")
+    if args.json:
+        _write_json(args.json, report)
+    if args.out:
+        card = {"architecture": "multimodal_ecg", "db": args.db, "report": report, "command": command}
+        card = save_multimodal(members, spec, classes, args.out, card)
+        print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
+    return 0
+
+
 def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     from .train.beats import evaluate_beat_model, load_beat_model
 
@@ -331,6 +376,24 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--run-dir", help="per-fold metrics.jsonl here")
     td.add_argument("--out", default="weights/delineation_unet.pt")
     td.set_defaults(func=_cmd_train_delineation)
+
+    tm = tr.add_parser("multimodal", help="12-lead diagnosis: LUDB 5-fold CV or PTB-XL folds 1-8/9/10")
+    tm.add_argument("--db", default="ludb", choices=["ludb", "ptbxl"])
+    tm.add_argument("--modalities", nargs="+", default=["signal", "image", "meta"],
+                    choices=["signal", "image", "meta"])
+    tm.add_argument("--model-kwargs", help="JSON (default: dim 96, ViT depth 4)")
+    tm.add_argument("--epochs", type=int, default=40)
+    tm.add_argument("--batch-size", type=int, default=16)
+    tm.add_argument("--lr", type=float, default=1e-3)
+    tm.add_argument("--weight-decay", type=float, default=1e-2)
+    tm.add_argument("--patience", type=int, default=10)
+    tm.add_argument("--seed", type=int, default=0)
+    tm.add_argument("--limit", type=int, help="PTB-XL: only the first N records of each split (a quick run)")
+    tm.add_argument("--threads", type=int, default=0)
+    tm.add_argument("--run-dir")
+    tm.add_argument("--json", help="write the report here")
+    tm.add_argument("--out", help="weights path, e.g. weights/multimodal_ludb.pt")
+    tm.set_defaults(func=_cmd_train_multimodal)
 
     be = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench_cmd", required=True)
     bq = be.add_parser("quantize", help="fp32 / int8 / ONNX variants of the beat models: size, latency, DS2 F1")

@@ -59,3 +59,20 @@ def test_missing_ptbxl_says_where_to_put_it(monkeypatch, tmp_path):
     monkeypatch.setenv("ECG_DATA_DIR", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="ECG_DATA_DIR/ptbxl"):
         ptbxl_index()
+
+
+def test_train_multimodal_on_ptbxl_runs_end_to_end(ptbxl_dir, tmp_path, monkeypatch, capsys):
+    import json
+
+    from ecg_core.cli import main
+    from ecg_core.train.multimodal import load_multimodal
+
+    monkeypatch.setenv("ECG_DATA_DIR", str(ptbxl_dir.parent))
+    out = tmp_path / "mm.pt"
+    rc = main(["train", "multimodal", "--db", "ptbxl", "--modalities", "signal", "meta", "--epochs", "1",
+               "--json", str(tmp_path / "r.json"), "--out", str(out)])
+    assert rc == 0 and "PTB-XL fold 10" in capsys.readouterr().out
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["n_test"] == 1 and report["modalities"] == ["signal", "meta"]
+    members, spec, card = load_multimodal(out)
+    assert len(members) == 1 and card["classes"] == ["NORM", "MI", "STTC", "CD", "HYP"]

@@ -1,0 +1,261 @@
+"""12-lead diagnosis with the multimodal model: data, the task for the shared loop, patient-wise
+cross-validation on LUDB with calibration and uncertainty measured on held-out folds.
+
+Protocol: LUDB's fixed patient-wise 5-fold split (the delineation split). The model of fold k trains on
+the other folds, early-stops on every 8th of their records (inner validation), and its temperature is
+fitted on that inner validation set; fold k is only predicted. Figures pool the five held-out folds.
+
+Targets: :data:`ecg_core.data.ludb.DIAGNOSIS_CLASSES` (multi-label). Severity (ordinal, LUDB has none):
+the number of abnormal classes, bucketed 0 / 1-2 / 3+. Confidence: trained to predict whether every
+class of the record is called right (0.5 threshold), a learned "can I trust this read" signal.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..data.ludb import DIAGNOSIS_CLASSES, ludb_diagnoses, ludb_folds
+from ..models import create_model
+from .loop import TensorBatches, TrainConfig, fit
+
+__all__ = ["MultimodalSpec", "MultimodalTask", "ludb_multimodal_arrays", "render_image", "model_inputs",
+           "save_multimodal", "load_multimodal", "train_multimodal_ptbxl",
+           "severity_of", "macro_auc", "train_multimodal_cv"]
+
+log = logging.getLogger(__name__)
+FS = 100.0
+N_SAMPLES = 1000
+IMG = 224
+
+
+@dataclass
+class MultimodalSpec:
+    modalities: tuple[str, ...] = ("signal", "image", "meta")
+    model_kwargs: dict = field(default_factory=lambda: {"dim": 96, "image_kwargs": {"depth": 4}})
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=40, batch_size=16, lr=1e-3,
+                                                                    weight_decay=1e-2, patience=10))
+
+
+def severity_of(y: np.ndarray) -> np.ndarray:
+    """Ordinal severity 0 / 1 / 2 from the number of abnormal classes (0, 1-2, 3+)."""
+    n = np.asarray(y).sum(axis=1)
+    return np.where(n == 0, 0, np.where(n <= 2, 1, 2)).astype(np.int64)
+
+
+def render_image(record, size: int = IMG) -> np.ndarray:
+    """The record drawn on ECG paper (10 s, 3x4 + rhythm strip) resized to ``size`` x ``size``: ``(3, size,
+    size)`` uint8."""
+    from PIL import Image
+
+    from ..data.render import RenderStyle, render_record
+
+    page = render_record(record, duration_s=10.0, style=RenderStyle(dpi=60))
+    img = Image.fromarray(page.image).resize((size, size), Image.BILINEAR)
+    return np.asarray(img).transpose(2, 0, 1).copy()
+
+
+def ludb_multimodal_arrays(names: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Signals (12 x 1000 at 100 Hz, mV, 0.5 Hz high-passed), rendered images, metadata (age, height,
+    weight: NaN when unknown; sex 0 unknown / 1 M / 2 F), targets and severity of LUDB records."""
+    from ..data.ludb import load_ludb
+    from ..signal.filters import bandpass, resample
+
+    all_names, y, meta = ludb_diagnoses()
+    names = names or all_names
+    rows = {n: i for i, n in enumerate(all_names)}
+    sig, img, num, cat = [], [], [], []
+    for n in names:
+        rec, _ = load_ludb(n)
+        x = bandpass(resample(rec.signal, rec.fs, FS), FS, 0.5, None)[:, :N_SAMPLES]
+        sig.append(np.pad(x, ((0, 0), (0, N_SAMPLES - x.shape[1]))))
+        img.append(render_image(rec))
+        m = meta[n]
+        num.append([m["age"] if m["age"] is not None else np.nan, np.nan, np.nan])
+        cat.append({"M": 1, "F": 2}.get(m["sex"], 0))
+    yy = y[[rows[n] for n in names]]
+    return {"signal": np.stack(sig).astype(np.float32), "image": np.stack(img), "meta_num": np.asarray(num, np.float32),
+            "meta_cat": np.asarray(cat, np.int64), "y": yy.astype(np.float32), "severity": severity_of(yy),
+            "names": np.asarray(names)}
+
+
+def model_inputs(arrays: dict[str, np.ndarray], modalities: tuple[str, ...], idx=slice(None)) -> dict:
+    """Tensors of the chosen modalities (images scaled to [0, 1]) plus targets, for rows ``idx``."""
+    out = {}
+    if "signal" in modalities:
+        out["signal"] = torch.from_numpy(arrays["signal"][idx])
+    if "image" in modalities:
+        out["image"] = torch.from_numpy(arrays["image"][idx].astype(np.float32) / 255.0)
+    if "meta" in modalities:
+        out["meta_num"] = torch.from_numpy(arrays["meta_num"][idx])
+        out["meta_cat"] = torch.from_numpy(arrays["meta_cat"][idx])
+    if "y" in arrays:
+        out["y"] = torch.from_numpy(arrays["y"][idx])
+        out["severity"] = torch.from_numpy(arrays["severity"][idx])
+    return out
+
+
+def macro_auc(probs: np.ndarray, y: np.ndarray) -> tuple[float, list[float]]:
+    """Macro-averaged ROC AUC over classes with both outcomes present, and each class's AUC (NaN when a
+    class has one outcome only)."""
+    from sklearn.metrics import roc_auc_score
+
+    per = [float(roc_auc_score(y[:, k], probs[:, k])) if 0 < y[:, k].sum() < len(y) else float("nan")
+           for k in range(y.shape[1])]
+    finite = [a for a in per if np.isfinite(a)]
+    return (float(np.mean(finite)) if finite else float("nan")), per
+
+
+class MultimodalTask:
+    """Multi-label BCE + ordinal severity + confidence; monitors macro-AUC."""
+
+    monitor = "macro_auc"
+
+    def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        out = model(batch)
+        y = batch["y"]
+        loss = F.binary_cross_entropy_with_logits(out["diagnosis"], y)
+        k = torch.arange(out["severity"].shape[1], device=y.device)
+        sev_t = (batch["severity"][:, None] > k[None, :]).float()  # cumulative targets P(severity > k)
+        loss = loss + 0.3 * F.binary_cross_entropy_with_logits(out["severity"], sev_t)
+        right = ((out["diagnosis"].detach() > 0) == (y > 0.5)).all(dim=1).float()
+        loss = loss + 0.1 * F.binary_cross_entropy_with_logits(out["confidence"], right)
+        return {"loss": loss, "logits": out["diagnosis"]}
+
+    def metrics(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
+        auc, per = macro_auc(torch.sigmoid(logits).numpy(), targets.numpy())
+        return {"macro_auc": auc if np.isfinite(auc) else 0.0}
+
+
+def train_multimodal_cv(spec: MultimodalSpec, arrays: dict[str, np.ndarray] | None = None, folds=None,
+                        run_dir=None, progress=None, mc_samples: int = 20) -> tuple[list[nn.Module], dict]:
+    """Five fold models and the pooled held-out report: macro-AUC, per-class AUC and F1, ECE before and
+    after temperature scaling (fitted on inner validation), selective accuracy (MC-dropout spread)."""
+    from pathlib import Path
+
+    from ..uncertainty import TemperatureScaler, ece, mc_predict, selective_accuracy
+
+    arrays = arrays or ludb_multimodal_arrays()
+    names = list(arrays["names"])
+    all_folds = ludb_folds()
+    n, k_cls = len(names), arrays["y"].shape[1]
+    held_logits = np.full((n, k_cls), np.nan, np.float32)
+    held_cal = np.full((n, k_cls), np.nan)
+    held_std = np.full(n, np.nan)
+    members, fold_reports = [], []
+    for k, held in enumerate(all_folds):
+        if folds is not None and k not in folds:
+            continue
+        is_held = np.isin(names, held)
+        train_idx = np.flatnonzero(~is_held)
+        inner = train_idx[::8]
+        fit_idx = np.setdiff1d(train_idx, inner)
+        torch.manual_seed(spec.train.seed + k)
+        model = _build(spec, k_cls)
+        cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
+        tr = TensorBatches(model_inputs(arrays, spec.modalities, fit_idx), cfg.batch_size, shuffle=True, seed=cfg.seed)
+        va = TensorBatches(model_inputs(arrays, spec.modalities, inner), 64)
+        res = fit(model, MultimodalTask(), tr, va, cfg, run_dir=Path(run_dir) / f"fold{k}" if run_dir else None,
+                  progress=progress)
+        model.eval()
+        with torch.inference_mode():
+            inner_logits = model(model_inputs(arrays, spec.modalities, inner))["diagnosis"].numpy()
+            logits = model(model_inputs(arrays, spec.modalities, np.flatnonzero(is_held)))["diagnosis"].numpy()
+        ts = TemperatureScaler(multilabel=True).fit(inner_logits, arrays["y"][inner])
+        held_logits[is_held] = logits
+        held_cal[is_held] = ts.transform(logits)
+        held_inputs = model_inputs(arrays, spec.modalities, np.flatnonzero(is_held))
+        mc = mc_predict(model, {kk: v for kk, v in held_inputs.items() if kk not in ("y", "severity")},
+                        n_samples=mc_samples, key="diagnosis")
+        held_std[is_held] = mc.std.mean(axis=1)
+        members.append(model)
+        fold_reports.append({"fold": k, "best_epoch": res.best_epoch, "temperature": ts.temperature,
+                             "inner_val_macro_auc": res.best_metrics["macro_auc"]})
+    done = np.isfinite(held_logits).all(axis=1)
+    y = arrays["y"][done]
+    probs = 1 / (1 + np.exp(-held_logits[done]))
+    auc, per_auc = macro_auc(probs, y)
+    pred = held_cal[done] >= 0.5
+    f1 = [float(2 * (pred[:, c] & (y[:, c] > 0.5)).sum() / max(pred[:, c].sum() + (y[:, c] > 0.5).sum(), 1))
+          for c in range(k_cls)]
+    correct = (pred == (y > 0.5)).mean(axis=1)  # per-record label accuracy
+    report = {"n_records": int(done.sum()), "modalities": list(spec.modalities), "macro_auc": auc,
+              "per_class": {c: {"auc": a, "f1": f} for c, a, f in zip(DIAGNOSIS_CLASSES, per_auc, f1)},
+              "ece_before": ece(probs, y), "ece_after": ece(held_cal[done], y),
+              "accuracy_all": float(correct.mean()),
+              "accuracy_80pct_most_certain": selective_accuracy(correct, held_std[done], 0.8),
+              "folds": fold_reports}
+    return members, report
+
+
+def _build(spec: MultimodalSpec, num_classes: int) -> nn.Module:
+    return create_model("multimodal_ecg", num_classes=num_classes,
+                        image_model="vit_tiny_patch16_224" if "image" in spec.modalities else None,
+                        **spec.model_kwargs)
+
+
+def save_multimodal(members: list[nn.Module], spec: MultimodalSpec, classes: list[str], path, card: dict) -> dict:
+    """The fold models (int8-stored weights) and their spec, with the model card beside them."""
+    from .checkpoints import int8_state, save_checkpoint
+
+    spec_d = asdict(spec)
+    payload = {"spec": spec_d, "classes": list(classes), "n_members": len(members),
+               "state_dict": int8_state(nn.ModuleList(members).state_dict())}
+    return save_checkpoint(payload, path, {**card, "spec": spec_d, "classes": list(classes)})
+
+
+def load_multimodal(path) -> tuple[list[nn.Module], MultimodalSpec, dict]:
+    from .checkpoints import load_checkpoint
+
+    payload, card = load_checkpoint(path)
+    sd = payload["spec"]
+    spec = MultimodalSpec(modalities=tuple(sd["modalities"]), model_kwargs=sd["model_kwargs"],
+                          train=TrainConfig(**sd["train"]))
+    members = nn.ModuleList([_build(spec, len(payload["classes"])) for _ in range(payload["n_members"])])
+    members.load_state_dict(payload["state_dict"])
+    return [m.eval() for m in members], spec, card
+
+
+def train_multimodal_ptbxl(spec: MultimodalSpec, root=None, limit: int | None = None,
+                           progress=None) -> tuple[nn.Module, dict]:
+    """PTB-XL superdiagnostic task: train on strat_folds 1-8, early-stop on fold 9, report fold 10 once
+    (macro-AUC, per-class AUC)."""
+    from ..data.ptbxl import SUPERCLASSES, load_ptbxl_record, ptbxl_index
+    from ..signal.filters import bandpass
+
+    df = ptbxl_index(root)
+
+    def arrays(split: str) -> dict[str, np.ndarray]:
+        rows = df[df["split"] == split]
+        if limit:
+            rows = rows.iloc[:limit]
+        sig, img, num, cat = [], [], [], []
+        for _, row in rows.iterrows():
+            rec = load_ptbxl_record(row, root, 100)
+            sig.append(bandpass(rec.signal, rec.fs, 0.5, None)[:, :N_SAMPLES])
+            img.append(render_image(rec) if "image" in spec.modalities else np.zeros((3, 1, 1), np.uint8))
+            m = rec.metadata
+            num.append([np.nan if m.get(k) is None else float(m[k]) for k in ("age", "height", "weight")])
+            cat.append({"M": 1, "F": 2}.get(m.get("sex"), 0))
+        y = rows[list(SUPERCLASSES)].to_numpy().astype(np.float32)
+        return {"signal": np.stack(sig).astype(np.float32), "image": np.stack(img),
+                "meta_num": np.asarray(num, np.float32), "meta_cat": np.asarray(cat, np.int64), "y": y,
+                "severity": severity_of(y)}
+
+    tr, va, te = arrays("train"), arrays("val"), arrays("test")
+    torch.manual_seed(spec.train.seed)
+    model = _build(spec, len(SUPERCLASSES))
+    fit(model, MultimodalTask(), TensorBatches(model_inputs(tr, spec.modalities), spec.train.batch_size,
+                                               shuffle=True, seed=spec.train.seed),
+        TensorBatches(model_inputs(va, spec.modalities), 64), spec.train, progress=progress)
+    model.eval()
+    with torch.inference_mode():
+        logits = torch.cat([model(b)["diagnosis"] for b in TensorBatches(model_inputs(te, spec.modalities), 64)])
+    auc, per = macro_auc(torch.sigmoid(logits).numpy(), te["y"])
+    return model, {"db": "ptbxl", "test_fold": 10, "n_test": len(te["y"]), "macro_auc": auc,
+                   "per_class_auc": dict(zip(SUPERCLASSES, per)), "modalities": list(spec.modalities)}
