@@ -76,7 +76,17 @@ def main() -> None:
     ap.add_argument("--methods", nargs="*", default=list(METHODS))
     ap.add_argument("--perturb", nargs="*", default=list(PERTURBATIONS), help="perturbations (none: clean only)")
     ap.add_argument("--records", type=int, help="only the first N records of each fold (a quick run)")
+    ap.add_argument("--speed-only", action="store_true", help="re-time only; keep the accuracy rows of the JSON")
     args = ap.parse_args()
+    if args.speed_only:
+        path = Path(args.json)
+        out = json.loads(path.read_text())
+        out["seconds_per_10s_12lead"] = speed()
+        path.write_text(json.dumps(out, indent=2))
+        print(table(out["results"]))
+        print("\nSeconds to delineate one 10 s 12-lead record: " +
+              ", ".join(f"{k} {v:.3f}" for k, v in out["seconds_per_10s_12lead"].items()))
+        return
     records = None
     if args.records:
         from ecg_core.data.ludb import ludb_folds

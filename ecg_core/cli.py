@@ -133,7 +133,7 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
     spec = DelineationSpec(model=args.model, model_kwargs=json.loads(args.model_kwargs),
                            train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                              patience=args.patience, seed=args.seed),
-                           crop=args.crop, augment=not args.no_augment)
+                           crop=args.crop, augment=not args.no_augment, invert=args.invert_leads)
 
     def show(row: dict) -> None:
         print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  inner-val F1 P/QRS/T "
@@ -370,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--seed", type=int, default=0)
     td.add_argument("--crop", type=int, default=3072, help="training crop in samples at 500 Hz")
     td.add_argument("--no-augment", action="store_true")
+    td.add_argument("--invert-leads", action="store_true", help="also train on upside-down leads")
     td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture)")
     td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; a quick run, nothing saved)")
     td.add_argument("--threads", type=int, default=0)

@@ -42,6 +42,7 @@ class DelineationSpec:
                                                                     weight_decay=1e-4, patience=12))
     crop: int = 3072
     augment: bool = True
+    invert: bool = False  # also flip leads upside down while training (robust to reversed electrodes)
 
 
 def model_input(record: Record) -> tuple[np.ndarray, float]:
@@ -106,12 +107,13 @@ def ludb_arrays(names: list[str] | tuple[str, ...]) -> tuple[np.ndarray, np.ndar
 
 class CropBatches:
     """Random crops of training records with augmentation: gain, one kind of noise (muscle, electrode
-    motion, mains, white) at 12-30 dB, tachycardia-like time compression, inverted leads (some or all),
-    and lead dropout (missing leads become zeros with no labels, so the model serves 1- and 2-lead
+    motion, mains, white) at 12-30 dB, tachycardia-like time compression, optionally inverted leads
+    (some or all), and lead dropout (missing leads become zeros with no labels, so the model serves 1- and 2-lead
     records too)."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, crop: int, augment: bool, seed: int = 0):
-        self.x, self.y, self.batch_size, self.crop, self.augment = x, y, batch_size, crop, augment
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, crop: int, augment: bool, seed: int = 0,
+                 invert: bool = False):
+        self.x, self.y, self.batch_size, self.crop, self.augment, self.invert = x, y, batch_size, crop, augment, invert
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
@@ -136,7 +138,7 @@ class CropBatches:
             if rng.random() < 0.5:
                 kind = str(rng.choice(["muscle", "electrode_motion", "powerline", "gaussian"]))
                 x = aug.NOISE_KINDS[kind](x, FS, rng, snr_db=float(rng.uniform(12, 30)))
-            if rng.random() < 0.25:  # reversed electrodes: some leads or all of them upside down
+            if self.invert and rng.random() < 0.25:  # reversed electrodes: some leads or all of them upside down
                 flip = rng.random(x.shape[0]) < 0.5 if rng.random() < 0.5 else np.ones(x.shape[0], dtype=bool)
                 x = np.where(flip[:, None], -x, x).astype(np.float32)
             if rng.random() < 0.2:
@@ -205,7 +207,7 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         if init is not None:
             model.load_state_dict(init[k].state_dict())
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
-        train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed)
+        train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed, invert=spec.invert)
         val_b = TensorBatches({"x": torch.from_numpy(xv), "y": torch.from_numpy(yv)}, 8)
         res = fit(model, DelineationTask(), train_b, val_b, cfg,
                   run_dir=Path(run_dir) / f"fold{k}" if run_dir else None, progress=progress)
@@ -235,7 +237,7 @@ def load_delineation_model(path: str | Path, verify: bool = True) -> tuple[MeanE
     payload, card = load_checkpoint(path, verify)
     sd = payload["spec"]
     spec = DelineationSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], train=TrainConfig(**sd["train"]),
-                           crop=sd["crop"], augment=sd["augment"])
+                           crop=sd["crop"], augment=sd["augment"], invert=sd.get("invert", False))
     model = MeanEnsemble([_build(spec) for _ in range(payload["n_members"])])
     model.load_state_dict(payload["state_dict"])
     return model.eval(), spec, card
