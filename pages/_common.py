@@ -105,3 +105,25 @@ def cached_delineation(key: str, method: str, start_s: float, duration_s: float,
     crop = _record if _record.duration_s <= duration_s + 0.5 else _record.crop(start_s, start_s + duration_s)
     model = delineation_model() if method == "unet" else None
     return crop, delineate(crop, method, model=model)
+
+
+MULTIMODAL_WEIGHTS = "weights/multimodal_ludb.pt"
+
+
+@st.cache_resource(show_spinner="Loading the 12-lead model...")
+def multimodal_model():
+    """The shipped 12-lead model (fold members, spec, card), or None when it is not shipped."""
+    from pathlib import Path
+
+    from ecg_core.train.multimodal import load_multimodal
+
+    path = Path(__file__).resolve().parents[1] / MULTIMODAL_WEIGHTS
+    return load_multimodal(path) if path.exists() else None
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the 12-lead ECG...")
+def cached_diagnosis(key: str, _record: Record) -> dict:
+    from ecg_core.train.multimodal import diagnose
+
+    members, spec, card = multimodal_model()
+    return diagnose(_record, members, spec, card)

@@ -5,8 +5,15 @@ import streamlit as st
 
 from ecg_core.errors import ECGError
 from ecg_core.signal.ectopy import ectopy_summary
-from ecg_core.viz import ecg_paper_figure
-from pages._common import beat_model, cached_analysis, cached_beat_classes, init_state
+from ecg_core.viz import diagnosis_figure, ecg_paper_figure
+from pages._common import (
+    beat_model,
+    cached_analysis,
+    cached_beat_classes,
+    cached_diagnosis,
+    init_state,
+    multimodal_model,
+)
 
 init_state()
 st.title("Diagnosis")
@@ -14,6 +21,24 @@ st.warning("Research software, not a medical device: beat classes are a model's 
            icon="⚠️")
 
 rec = st.session_state["record"]
+if multimodal_model() is not None:
+    st.subheader("12-lead diagnosis")
+    try:
+        dx = cached_diagnosis(st.session_state["record_key"], _record=rec)
+    except ECGError as exc:
+        st.info(str(exc))
+    else:
+        st.plotly_chart(diagnosis_figure(dx["classes"], dx["probability"], dx["spread"], dx["uncertain"]),
+                        key="dx_12lead")
+        flagged = [c for c, u in zip(dx["classes"], dx["uncertain"]) if u]
+        if flagged:
+            st.warning("Uncertain — needs review: " + ", ".join(flagged), icon="🔎")
+        g = dx["gates"]
+        st.caption("Bars: probability (mean of five fold models, temperature-scaled, with MC dropout); whiskers: "
+                   "± 1 SD of the samples. Modality gates: " + ", ".join(f"{k} {v:.2f}" for k, v in g.items()) +
+                   ". Trained on LUDB (200 records); see the Models page for its card.")
+    st.divider()
+
 mode = st.radio("Beat model", ["diagnostic", "realtime"], horizontal=True, key="dx_mode",
                 format_func=lambda m: {"diagnostic": "Diagnostic (uses the next beat)",
                                        "realtime": "Real-time (causal)"}[m])

@@ -34,6 +34,10 @@ for path in cards:
             rows.append({"data": "LUDB held-out", **{f"{k} F1": round(v["f1"], 3) for k, v in held["waves"].items()},
                          **{f"{k} (ms)": f"{v['mean_ms']:+.1f} ± {v['sd_ms']:.1f}" for k, v in held["fiducials"].items()
                             if k in ("qrs_on", "qrs_off", "t_off")}})
+        rep = card.get("report")
+        if rep and "macro_auc" in rep:  # 12-lead diagnosis: cross-validated (LUDB) or fold-10 (PTB-XL) figures
+            rows.append({"data": f"{card.get('db', '').upper()} held-out", "macro-AUC": round(rep["macro_auc"], 3),
+                         **({"ECE after calibration": round(rep["ece_after"], 3)} if "ece_after" in rep else {})})
         if rows:
             st.dataframe(pd.DataFrame(rows), hide_index=True)
         st.caption(f"sha256 `{card.get('sha256', '')[:16]}…` · {card.get('size_bytes', 0) / 1e6:.2f} MB")

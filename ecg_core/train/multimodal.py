@@ -25,7 +25,7 @@ from ..models import create_model
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["MultimodalSpec", "MultimodalTask", "ludb_multimodal_arrays", "render_image", "model_inputs",
-           "save_multimodal", "load_multimodal", "train_multimodal_ptbxl",
+           "save_multimodal", "load_multimodal", "train_multimodal_ptbxl", "record_inputs", "diagnose",
            "severity_of", "macro_auc", "train_multimodal_cv"]
 
 log = logging.getLogger(__name__)
@@ -259,3 +259,66 @@ def train_multimodal_ptbxl(spec: MultimodalSpec, root=None, limit: int | None = 
     auc, per = macro_auc(torch.sigmoid(logits).numpy(), te["y"])
     return model, {"db": "ptbxl", "test_fold": 10, "n_test": len(te["y"]), "macro_auc": auc,
                    "per_class_auc": dict(zip(SUPERCLASSES, per)), "modalities": list(spec.modalities)}
+
+
+def record_inputs(record, modalities: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    """One record as model inputs: its first 10 s of the 12 standard leads at 100 Hz (0.5 Hz high-pass),
+    the paper image rendered from it, age and sex from its metadata (unknown stays unknown).
+
+    Raises ECGError when a standard lead is missing or the record is shorter than 10 s."""
+    from ..data.ludb import LUDB_LEADS
+    from ..errors import ECGError
+    from ..signal.filters import bandpass, resample
+
+    missing = [n for n in LUDB_LEADS if n not in record.lead_names]
+    if missing:
+        raise ECGError(f"{record.name}: the 12-lead model needs the 12 standard leads; missing "
+                       f"{', '.join(missing)}")
+    if record.duration_s < 10.0 - 1e-6:
+        raise ECGError(f"{record.name}: the 12-lead model reads 10 s; the record has {record.duration_s:.1f} s")
+    rec = record.crop(0, 10.0).replace(signal=record.crop(0, 10.0).signal[[record.lead_index(n) for n in LUDB_LEADS]],
+                                       lead_names=LUDB_LEADS)
+    x = bandpass(resample(rec.signal, rec.fs, FS), FS, 0.5, None)[:, :N_SAMPLES]
+    x = np.pad(x, ((0, 0), (0, N_SAMPLES - x.shape[1])))
+    age = record.metadata.get("age")
+    try:
+        age = float(age)
+    except (TypeError, ValueError):
+        age = np.nan
+    sex = {"M": 1, "F": 2}.get(str(record.metadata.get("sex") or "").upper()[:1], 0)
+    arrays = {"signal": x[None].astype(np.float32), "image": render_image(rec)[None],
+              "meta_num": np.array([[age, np.nan, np.nan]], np.float32), "meta_cat": np.array([sex], np.int64)}
+    return model_inputs(arrays, modalities)
+
+
+def diagnose(record, members: list[nn.Module], spec: MultimodalSpec, card: dict, mc_samples: int = 10) -> dict:
+    """Per-class probability (mean over the fold models, each temperature-scaled, each sampled with MC
+    dropout), its spread (SD over all samples), the modality gates and an "uncertain" flag per class
+    (spread above 0.15, or a probability between 0.35 and 0.65)."""
+    from ..uncertainty import mc_predict
+
+    inputs = record_inputs(record, spec.modalities)
+    temps = [f.get("temperature", 1.0) for f in card.get("report", {}).get("folds", [])] or [1.0] * len(members)
+    samples, gates = [], []
+    for m, t in zip(members, temps):
+        scaled = _Scaled(m, t)
+        samples.append(mc_predict(scaled, inputs, n_samples=mc_samples, key="diagnosis").samples[:, 0])
+        with torch.inference_mode():
+            gates.append(m.eval()(inputs)["gates"][0].numpy())
+    s = np.concatenate(samples)  # (members * mc, classes)
+    mean, sd = s.mean(axis=0), s.std(axis=0)
+    uncertain = (sd > 0.15) | ((mean > 0.35) & (mean < 0.65))
+    return {"classes": list(card.get("classes", [])), "probability": mean, "spread": sd, "uncertain": uncertain,
+            "gates": dict(zip(("signal", "image", "meta"), np.nanmean(np.stack(gates), axis=0).tolist()))}
+
+
+class _Scaled(nn.Module):
+    """A member whose diagnosis logits are divided by its fitted temperature."""
+
+    def __init__(self, model: nn.Module, temperature: float):
+        super().__init__()
+        self.model, self.t = model, float(temperature)
+
+    def forward(self, batch):
+        out = self.model(batch)
+        return {**out, "diagnosis": out["diagnosis"] / self.t}

@@ -4,11 +4,12 @@ from .paper import (
     STANDARD_12_LAYOUT,
     WAVE_COLOURS,
     add_wave_overlay,
+    diagnosis_figure,
     ecg_paper_figure,
     median_beat_figure,
     minmax_decimate,
     overview_figure,
 )
 
-__all__ = ["STANDARD_12_LAYOUT", "WAVE_COLOURS", "add_wave_overlay", "ecg_paper_figure", "median_beat_figure",
-           "minmax_decimate", "overview_figure"]
+__all__ = ["STANDARD_12_LAYOUT", "WAVE_COLOURS", "add_wave_overlay", "diagnosis_figure", "ecg_paper_figure",
+           "median_beat_figure", "minmax_decimate", "overview_figure"]

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from ..record import Record
 
 __all__ = ["ecg_paper_figure", "overview_figure", "minmax_decimate", "STANDARD_12_LAYOUT", "add_wave_overlay",
-           "median_beat_figure", "WAVE_COLOURS"]
+           "median_beat_figure", "diagnosis_figure", "WAVE_COLOURS"]
 
 STANDARD_12_LAYOUT = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
 _PAPER = "#fff5f5"
@@ -276,4 +276,17 @@ def median_beat_figure(beats: np.ndarray, fs: float, r0: int, lead_names: tuple[
     fig.update_layout(height=190 * rows + 40, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor=_PAPER)
     fig.update_xaxes(showgrid=True, gridcolor=_MINOR, dtick=200, title_text="")
     fig.update_yaxes(showgrid=True, gridcolor=_MINOR, dtick=0.5)
+    return fig
+
+
+def diagnosis_figure(classes: list[str], probability, spread, uncertain) -> go.Figure:
+    """Horizontal bars of per-class probability with ±1 SD whiskers; uncertain classes in amber."""
+    p, sd = np.asarray(probability, dtype=float), np.asarray(spread, dtype=float)
+    colours = ["#f0a202" if u else ("#d62728" if v >= 0.5 else "#1f77b4") for v, u in zip(p, uncertain)]
+    fig = go.Figure(go.Bar(x=p, y=[c.replace("_", " ") for c in classes], orientation="h", marker_color=colours,
+                           error_x=dict(type="data", array=sd, visible=True, color="#333"),
+                           hovertemplate="%{y}: %{x:.2f}<extra></extra>"))
+    fig.add_vline(x=0.5, line=dict(color="#888", dash="dot"))
+    fig.update_layout(height=60 + 34 * len(classes), margin=dict(l=10, r=10, t=10, b=30),
+                      xaxis=dict(range=[0, 1], title_text="probability"), yaxis=dict(autorange="reversed"))
     return fig

@@ -58,3 +58,30 @@ def test_models_page_lists_cards_or_says_none():
         assert any("beat_diagnostic.pt" in e.label for e in at.expander)
     else:
         assert any("No trained weights" in i.value for i in at.info)
+
+
+needs_mm = pytest.mark.skipif(not (ROOT / "weights" / "multimodal_ludb.pt").exists(),
+                              reason="no shipped 12-lead model")
+
+
+@needs_mm
+def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
+    from ecg_core.data.ludb import load_ludb
+    from pages._common import record_key
+
+    rec, _ = load_ludb("1")
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.session_state["record"] = rec
+    at.session_state["record_key"] = record_key(rec)
+    at.switch_page("pages/diagnosis.py").run()
+    assert not at.exception
+    assert any(h.value == "12-lead diagnosis" for h in at.subheader)
+    caption = " ".join(c.value for c in at.caption)
+    assert "Modality gates: signal" in caption and "image" in caption and "meta" in caption
+
+
+@needs_mm
+def test_diagnosis_12_lead_needs_twelve_leads(mitdb):
+    at = _open("pages/diagnosis.py", "100", mitdb)
+    assert not at.exception
+    assert any("needs the 12 standard leads" in i.value for i in at.info)
