@@ -214,17 +214,30 @@ def _delineate_unet(record: Record, weights: str | Path | None, model=None) -> D
 
     if model is None:
         model, _, _ = _learned_model(weights)
-    x, fs_in = model_input(record)
-    probs = predict_probs(model, x)  # (4, 12, n) at 500 Hz, 12 standard leads
     slots = _lead_slots(record.lead_names)
-    if fs_in != record.fs:
-        from scipy.interpolate import interp1d
+    # leads that would share a slot (two unnamed leads, say) go through in separate passes
+    passes: list[list[int]] = []
+    for i, slot in enumerate(slots):
+        for group in passes:
+            if slot not in {slots[j] for j in group}:
+                group.append(i)
+                break
+        else:
+            passes.append([i])
+    probs = np.zeros((4, record.n_leads, record.n_samples), dtype=np.float32)
+    for group in passes:
+        sub = record if len(group) == record.n_leads else record.replace(
+            signal=record.signal[group], lead_names=tuple(record.lead_names[j] for j in group), units=())
+        x, fs_in = model_input(sub)
+        p = predict_probs(model, x)[:, [slots[j] for j in group]]  # (4, leads of the pass, n) at 500 Hz
+        if fs_in != record.fs:
+            from scipy.interpolate import interp1d
 
-        t_model = np.arange(probs.shape[-1]) / fs_in
-        t_rec = np.arange(record.n_samples) / record.fs
-        probs = interp1d(t_model, probs, axis=-1, bounds_error=False, fill_value=(probs[..., 0], probs[..., -1]),
-                         assume_sorted=True)(t_rec).astype(np.float32)
-    probs = probs[:, slots]
+            t_model = np.arange(p.shape[-1]) / fs_in
+            t_rec = np.arange(record.n_samples) / record.fs
+            p = interp1d(t_model, p, axis=-1, bounds_error=False, fill_value=(p[..., 0], p[..., -1]),
+                         assume_sorted=True)(t_rec)
+        probs[:, group] = p
     sig = _display_signal(record)
     labels = probs.argmax(axis=0)
     flat = _flat_leads(record)

@@ -81,3 +81,16 @@ def test_a_changed_file_is_refused(model, tmp_path):
         f.write(b"\x00" * 10)
     with pytest.raises(ValueError, match="sha256"):
         load_delineation_model(bad)
+
+
+def test_unnamed_leads_are_each_delineated_from_their_own_signal(model, mitdb):
+    from ecg_core.io import load_record
+    from ecg_core.signal import delineate
+
+    rec = load_record(mitdb / "100.hea").crop(0, 10)
+    unnamed = rec.replace(lead_names=("ECG1", "ECG2"))  # both would fill the lead II slot
+    d = delineate(unnamed, "unet", model=model[0])
+    alone = delineate(unnamed.replace(signal=unnamed.signal[1:], lead_names=("ECG2",), units=()), "unet",
+                      model=model[0])
+    assert np.array_equal(d.waves[1].QRS, alone.waves[0].QRS)
+    assert not np.array_equal(d.waves[0].T, d.waves[1].T)  # not a copy of the first lead's marks
