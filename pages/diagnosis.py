@@ -5,7 +5,7 @@ import streamlit as st
 
 from ecg_core.errors import ECGError
 from ecg_core.signal.ectopy import ectopy_summary
-from ecg_core.viz import diagnosis_figure, ecg_paper_figure
+from ecg_core.viz import cam_strip_figure, diagnosis_figure, ecg_paper_figure
 from pages._common import (
     beat_model,
     cached_analysis,
@@ -33,6 +33,10 @@ if multimodal_model() is not None:
         flagged = [c for c, u in zip(dx["classes"], dx["uncertain"]) if u]
         if flagged:
             st.warning("Uncertain — needs review: " + ", ".join(flagged), icon="🔎")
+        if dx["cam"] is not None and "II" in rec.lead_names:
+            ii = rec.crop(0, 10.0)
+            st.plotly_chart(cam_strip_figure(ii.lead("II"), ii.fs, dx["cam"], dx["cam_fs"],
+                                             dx["classes"][dx["cam_class"]].replace("_", " ")), key="dx_cam")
         g = dx["gates"]
         st.caption("Bars: probability (mean of five fold models, temperature-scaled, with MC dropout); whiskers: "
                    "± 1 SD of the samples. Modality gates: " + ", ".join(f"{k} {v:.2f}" for k, v in g.items()) +

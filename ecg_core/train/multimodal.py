@@ -293,8 +293,9 @@ def record_inputs(record, modalities: tuple[str, ...]) -> dict[str, torch.Tensor
 
 def diagnose(record, members: list[nn.Module], spec: MultimodalSpec, card: dict, mc_samples: int = 10) -> dict:
     """Per-class probability (mean over the fold models, each temperature-scaled, each sampled with MC
-    dropout), its spread (SD over all samples), the modality gates and an "uncertain" flag per class
-    (spread above 0.15, or a probability between 0.35 and 0.65)."""
+    dropout), its spread (SD over all samples), the modality gates, an "uncertain" flag per class
+    (spread above 0.15, or a probability between 0.35 and 0.65), and the Grad-CAM over the first 10 s
+    (``cam`` at ``cam_fs`` Hz, mean over the fold models) of the most probable class."""
     from ..uncertainty import mc_predict
 
     inputs = record_inputs(record, spec.modalities)
@@ -308,8 +309,15 @@ def diagnose(record, members: list[nn.Module], spec: MultimodalSpec, card: dict,
     s = np.concatenate(samples)  # (members * mc, classes)
     mean, sd = s.mean(axis=0), s.std(axis=0)
     uncertain = (sd > 0.15) | ((mean > 0.35) & (mean < 0.65))
+    top = int(np.argmax(mean))
+    cam = None
+    if "signal" in spec.modalities:  # where in time the signal encoder found the top class (Grad-CAM)
+        from ..explain import grad_cam_1d
+
+        cam = np.mean([grad_cam_1d(m, inputs, m.signal_enc, top, tokens=True)[0] for m in members], axis=0)
     return {"classes": list(card.get("classes", [])), "probability": mean, "spread": sd, "uncertain": uncertain,
-            "gates": dict(zip(("signal", "image", "meta"), np.nanmean(np.stack(gates), axis=0).tolist()))}
+            "gates": dict(zip(("signal", "image", "meta"), np.nanmean(np.stack(gates), axis=0).tolist())),
+            "cam_class": top, "cam": cam, "cam_fs": FS}
 
 
 class _Scaled(nn.Module):

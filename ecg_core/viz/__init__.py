@@ -4,6 +4,7 @@ from .paper import (
     STANDARD_12_LAYOUT,
     WAVE_COLOURS,
     add_wave_overlay,
+    cam_strip_figure,
     diagnosis_figure,
     ecg_paper_figure,
     median_beat_figure,
@@ -11,5 +12,5 @@ from .paper import (
     overview_figure,
 )
 
-__all__ = ["STANDARD_12_LAYOUT", "WAVE_COLOURS", "add_wave_overlay", "diagnosis_figure", "ecg_paper_figure",
-           "median_beat_figure", "minmax_decimate", "overview_figure"]
+__all__ = ["STANDARD_12_LAYOUT", "WAVE_COLOURS", "add_wave_overlay", "cam_strip_figure", "diagnosis_figure",
+           "ecg_paper_figure", "median_beat_figure", "minmax_decimate", "overview_figure"]

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from ..record import Record
 
 __all__ = ["ecg_paper_figure", "overview_figure", "minmax_decimate", "STANDARD_12_LAYOUT", "add_wave_overlay",
-           "median_beat_figure", "diagnosis_figure", "WAVE_COLOURS"]
+           "median_beat_figure", "diagnosis_figure", "cam_strip_figure", "WAVE_COLOURS"]
 
 STANDARD_12_LAYOUT = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
 _PAPER = "#fff5f5"
@@ -289,4 +289,20 @@ def diagnosis_figure(classes: list[str], probability, spread, uncertain) -> go.F
     fig.add_vline(x=0.5, line=dict(color="#888", dash="dot"))
     fig.update_layout(height=60 + 34 * len(classes), margin=dict(l=10, r=10, t=10, b=30),
                       xaxis=dict(range=[0, 1], title_text="probability"), yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def cam_strip_figure(signal: np.ndarray, fs: float, cam: np.ndarray, cam_fs: float, label: str) -> go.Figure:
+    """One lead (``signal``, mV at ``fs``) with a Grad-CAM heat band (``cam`` in [0, 1] at ``cam_fs``) behind it."""
+    t = np.arange(len(signal)) / fs
+    tc = np.arange(len(cam)) / cam_fs
+    y = signal - np.median(signal)
+    fig = go.Figure(go.Heatmap(x=tc, y=[float(y.min()) - 0.2, float(y.max()) + 0.2], z=np.vstack([cam, cam]),
+                               colorscale="Reds", zmin=0, zmax=1, showscale=False, opacity=0.6,
+                               hovertemplate="%{x:.2f} s: %{z:.2f}<extra>Grad-CAM</extra>"))
+    fig.add_trace(go.Scatter(x=t, y=y, mode="lines", line=dict(color=_TRACE, width=1), hoverinfo="skip",
+                             name="lead II"))
+    fig.update_layout(height=180, margin=dict(l=10, r=10, t=30, b=30), showlegend=False,
+                      title=dict(text=f"Where the signal encoder saw <b>{label}</b> (Grad-CAM)", font=dict(size=13)),
+                      xaxis=dict(title_text="time (s)"), yaxis=dict(showticklabels=False))
     return fig

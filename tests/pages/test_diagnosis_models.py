@@ -78,6 +78,8 @@ def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
     assert any(h.value == "12-lead diagnosis" for h in at.subheader)
     caption = " ".join(c.value for c in at.caption)
     assert "Modality gates: signal" in caption and "image" in caption and "meta" in caption
+    # three charts: the class bars, the Grad-CAM strip over lead II, and the beat classes on paper
+    assert len(at.get("plotly_chart")) == 3
 
 
 @needs_mm
