@@ -1,4 +1,5 @@
-"""Diagnosis: beat classes on the paper view, counts, rhythm summary and per-beat confidence."""
+"""Diagnosis: the 12-lead read (calibrated probabilities, uncertainty, gates, Grad-CAM), then beat classes on
+the paper view, counts, rhythm summary and per-beat confidence."""
 
 import pandas as pd
 import streamlit as st
@@ -40,7 +41,8 @@ if multimodal_model() is not None:
         g = dx["gates"]
         st.caption("Bars: probability (mean of five fold models, temperature-scaled, with MC dropout); whiskers: "
                    "± 1 SD of the samples. Modality gates: " + ", ".join(f"{k} {v:.2f}" for k, v in g.items()) +
-                   ". Trained on LUDB (200 records); see the Models page for its card.")
+                   ". The model reads the first 10 s; trained on LUDB (200 records); see the Models page for "
+                   "its card.")
     st.divider()
 
 mode = st.radio("Beat model", ["diagnostic", "realtime"], horizontal=True, key="dx_mode",
