@@ -21,6 +21,17 @@ def _write_json(path: str, obj) -> None:
     Path(path).write_text(json.dumps(obj, indent=2))
 
 
+def _begin_training(args: argparse.Namespace) -> str:
+    """Apply ``--threads`` and return the command line, recorded in the model card."""
+    import shlex
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
 def _cmd_data_download(args: argparse.Namespace) -> int:
     from .io.physionet import download
 
@@ -87,15 +98,10 @@ def _cmd_evaluate_rpeaks(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_beats(args: argparse.Namespace) -> int:
-    import shlex
-
-    import torch
-
     from .train.beats import BeatSpec, save_beat_model, train_beat_model
     from .train.loop import TrainConfig
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    command = _begin_training(args)
     spec = BeatSpec(model=args.model, model_kwargs=json.loads(args.model_kwargs), mode=args.mode,
                     leads=tuple(args.leads), rr_features=tuple(args.rr) if args.rr else None, loss=args.loss,
                     loss_kwargs=json.loads(args.loss_kwargs),
@@ -114,22 +120,17 @@ def _cmd_train_beats(args: argparse.Namespace) -> int:
         f"{c} F1 {cv[c]['f1']:.3f}" for c in ("N", "S", "V", "F")) + f"  macro {cv['macro_f1_nsvf']:.3f}")
     card = {"architecture": args.model, "mode": args.mode, "data": "MIT-BIH DS1 (de Chazal 2004), detected beats",
             "selection": "early stopping per patient-wise DS1 fold; members averaged", "cv_ds1": report,
-            "command": "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+            "command": command}
     card = save_beat_model(model, spec, args.out, card)
     print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
     return 0
 
 
 def _cmd_train_delineation(args: argparse.Namespace) -> int:
-    import shlex
-
-    import torch
-
-    from .train.delineation import DelineationSpec, save_delineation_model, train_delineation
+    from .train.delineation import DelineationSpec, load_delineation_model, save_delineation_model, train_delineation
     from .train.loop import TrainConfig
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    command = _begin_training(args)
     spec = DelineationSpec(model=args.model, model_kwargs=json.loads(args.model_kwargs),
                            train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                              patience=args.patience, seed=args.seed),
@@ -140,11 +141,10 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
               f"{row['val_f1_P']:.3f}/{row['val_f1_QRS']:.3f}/{row['val_f1_T']:.3f}  ({row['seconds']:.0f} s)",
               flush=True)
 
-    init = None
+    init = init_card = None
     if args.init:
-        from .train.delineation import load_delineation_model
-
-        init = list(load_delineation_model(args.init)[0].members)
+        init_model, _, init_card = load_delineation_model(args.init)
+        init = list(init_model.members)
     members, reports = train_delineation(spec, run_dir=args.run_dir, folds=args.folds, progress=show, init=init)
     if any(m is None for m in members):
         print("not every fold was trained: nothing saved (train all five to get a checkpoint)")
@@ -152,27 +152,20 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
     card = {"architecture": args.model, "task": "P/QRS/T/background per sample and lead, 12 leads at 500 Hz",
             "data": "LUDB (200 records), fixed patient-wise 5-fold split (ecg_core/data/ludb_folds.json)",
             "selection": "fold k's model: trained on the other folds, early-stopped on every 8th of their records",
-            "folds": reports, "command": "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
-    if init is not None:
-        from .train.checkpoints import load_checkpoint
-
-        card["init_from"] = {"file": Path(args.init).name, "command": load_checkpoint(args.init)[1].get("command"),
-                             "init_from": load_checkpoint(args.init)[1].get("init_from")}
+            "folds": reports, "command": command}
+    if init_card is not None:
+        card["init_from"] = {"file": Path(args.init).name, "command": init_card.get("command"),
+                             "init_from": init_card.get("init_from")}
     card = save_delineation_model(members, spec, args.out, card)
     print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
     return 0
 
 
 def _cmd_train_multimodal(args: argparse.Namespace) -> int:
-    import shlex
-
-    import torch
-
     from .train.loop import TrainConfig
     from .train.multimodal import MultimodalSpec, save_multimodal, train_multimodal_cv, train_multimodal_ptbxl
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    command = _begin_training(args)
     spec = MultimodalSpec(modalities=tuple(args.modalities),
                           train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                             weight_decay=args.weight_decay, patience=args.patience, seed=args.seed))
@@ -183,7 +176,6 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
         print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  val macro-AUC {row['val_macro_auc']:.3f}"
               f"  ({row['seconds']:.0f} s)", flush=True)
 
-    command = "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     if args.db == "ptbxl":
         model, report = train_multimodal_ptbxl(spec, limit=args.limit, progress=show)
         print(f"PTB-XL fold 10: macro-AUC {report['macro_auc']:.3f}  " +
@@ -281,6 +273,17 @@ def _cmd_bench_quantize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_options(p: argparse.ArgumentParser, epochs: int, batch_size: int, lr: float, patience: int) -> None:
+    """The options every ``train`` command shares (defaults per task)."""
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--patience", type=int, default=patience)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--run-dir", help="per-fold metrics.jsonl here")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .evaluate import PERTURBATIONS
     from .signal import RPEAK_METHODS
@@ -348,33 +351,21 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--rr", nargs="*", help="RR feature names (default: ecg_core.data.beats.DEFAULT_RR[mode])")
     tb.add_argument("--loss", default="focal")
     tb.add_argument("--loss-kwargs", default='{"gamma": 1.0}', help="JSON")
-    tb.add_argument("--epochs", type=int, default=15)
-    tb.add_argument("--batch-size", type=int, default=256)
-    tb.add_argument("--lr", type=float, default=1e-3)
-    tb.add_argument("--patience", type=int, default=4)
-    tb.add_argument("--seed", type=int, default=0)
+    _training_options(tb, epochs=15, batch_size=256, lr=1e-3, patience=4)
     tb.add_argument("--balanced-sampling", action="store_true")
     tb.add_argument("--augment", action="store_true", help="jitter R position, add noise, vary RR while training")
-    tb.add_argument("--threads", type=int, default=0)
-    tb.add_argument("--run-dir", help="per-fold metrics.jsonl here")
     tb.add_argument("--out", required=True, help="weights path, e.g. weights/beat_diagnostic.pt")
     tb.set_defaults(func=_cmd_train_beats)
 
     td = tr.add_parser("delineation", help="wave segmentation on LUDB (five patient-wise folds)")
     td.add_argument("--model", default="delineation_unet")
     td.add_argument("--model-kwargs", default="{}", help="JSON")
-    td.add_argument("--epochs", type=int, default=60)
-    td.add_argument("--batch-size", type=int, default=8)
-    td.add_argument("--lr", type=float, default=2e-3)
-    td.add_argument("--patience", type=int, default=12)
-    td.add_argument("--seed", type=int, default=0)
+    _training_options(td, epochs=60, batch_size=8, lr=2e-3, patience=12)
     td.add_argument("--crop", type=int, default=3072, help="training crop in samples at 500 Hz")
     td.add_argument("--no-augment", action="store_true")
     td.add_argument("--invert-leads", action="store_true", help="also train on upside-down leads")
     td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture)")
     td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; a quick run, nothing saved)")
-    td.add_argument("--threads", type=int, default=0)
-    td.add_argument("--run-dir", help="per-fold metrics.jsonl here")
     td.add_argument("--out", default="weights/delineation_unet.pt")
     td.set_defaults(func=_cmd_train_delineation)
 
@@ -383,15 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     tm.add_argument("--modalities", nargs="+", default=["signal", "image", "meta"],
                     choices=["signal", "image", "meta"])
     tm.add_argument("--model-kwargs", help="JSON (default: dim 96, ViT depth 4)")
-    tm.add_argument("--epochs", type=int, default=40)
-    tm.add_argument("--batch-size", type=int, default=16)
-    tm.add_argument("--lr", type=float, default=1e-3)
+    _training_options(tm, epochs=40, batch_size=16, lr=1e-3, patience=10)
     tm.add_argument("--weight-decay", type=float, default=1e-2)
-    tm.add_argument("--patience", type=int, default=10)
-    tm.add_argument("--seed", type=int, default=0)
     tm.add_argument("--limit", type=int, help="PTB-XL: only the first N records of each split (a quick run)")
-    tm.add_argument("--threads", type=int, default=0)
-    tm.add_argument("--run-dir")
     tm.add_argument("--json", help="write the report here")
     tm.add_argument("--out", help="weights path, e.g. weights/multimodal_ludb.pt")
     tm.set_defaults(func=_cmd_train_multimodal)

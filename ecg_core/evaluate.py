@@ -84,6 +84,12 @@ IEC_TOLERANCE_MS = {"pr": (10.0, 10.0), "qrs": (10.0, 10.0), "qt": (25.0, 30.0)}
 _INTERVALS = {"p": "p_ms", "pr": "pr_ms", "qrs": "qrs_ms", "qt": "qt_ms"}
 
 
+def _mean_sd(e: np.ndarray) -> dict[str, float]:
+    """Mean and sample SD (ms) of errors; NaN when there are too few."""
+    return {"mean_ms": float(e.mean()) if len(e) else float("nan"),
+            "sd_ms": float(e.std(ddof=1)) if len(e) > 1 else float("nan")}
+
+
 def _perturb_tachycardia(rec, waves, seed):
     from .data.augment import time_scale
     from .data.ludb import LeadWaves
@@ -202,8 +208,7 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
     fid_out = {}
     for fid, errs in errors.items():
         e = np.concatenate(errs) if errs else np.zeros(0)
-        row = {"mean_ms": float(e.mean()) if len(e) else float("nan"),
-               "sd_ms": float(e.std(ddof=1)) if len(e) > 1 else float("nan"), "n": int(len(e)),
+        row = {**_mean_sd(e), "n": int(len(e)),
                "median_abs_ms": float(np.median(np.abs(e))) if len(e) else float("nan"),
                "p95_abs_ms": float(np.percentile(np.abs(e), 95)) if len(e) else float("nan")}
         if fid in CSE_TOLERANCE_MS:
@@ -213,8 +218,7 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
     intervals = {}
     for k, diffs in interval_diffs.items():
         e = np.asarray(diffs)
-        row = {"mean_ms": float(e.mean()) if len(e) else float("nan"),
-               "sd_ms": float(e.std(ddof=1)) if len(e) > 1 else float("nan"), "n_records": int(len(e))}
+        row = {**_mean_sd(e), "n_records": int(len(e))}
         if k in IEC_TOLERANCE_MS:
             tm, ts = IEC_TOLERANCE_MS[k]
             row |= {"iec_mean_ms": tm, "iec_sd_ms": ts,

@@ -89,22 +89,14 @@ def delineation_available() -> bool:
     return default_weights().exists()
 
 
-@st.cache_resource(show_spinner="Loading the delineation model...")
-def delineation_model():
-    from ecg_core.signal.delineation import default_weights
-    from ecg_core.train.delineation import load_delineation_model
-
-    return load_delineation_model(default_weights())[0]
-
-
 @st.cache_data(max_entries=8, show_spinner="Delineating P, QRS and T...")
 def cached_delineation(key: str, method: str, start_s: float, duration_s: float, _record: Record):
-    """The window ``start_s`` .. ``start_s + duration_s`` of the record and its delineation."""
+    """The window ``start_s`` .. ``start_s + duration_s`` of the record and its delineation (the learned
+    model is loaded once per process by ``ecg_core.signal.delineation``)."""
     from ecg_core.signal import delineate
 
     crop = _record if _record.duration_s <= duration_s + 0.5 else _record.crop(start_s, start_s + duration_s)
-    model = delineation_model() if method == "unet" else None
-    return crop, delineate(crop, method, model=model)
+    return crop, delineate(crop, method)
 
 
 MULTIMODAL_WEIGHTS = "weights/multimodal_ludb.pt"

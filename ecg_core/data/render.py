@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from ..record import Record
 
-__all__ = ["Panel", "Rendered", "RenderStyle", "render_record", "STANDARD_3X4"]
+__all__ = ["Panel", "Rendered", "RenderStyle", "render_record", "panel_layout", "STANDARD_3X4"]
 
 STANDARD_3X4 = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
 MM_PER_S = 25.0
@@ -85,8 +85,15 @@ class Rendered:
         return out
 
 
-def _layout(record: Record, layout: str, start_s: float, duration_s: float) -> list[tuple[str, int, float, float, int]]:
+def panel_layout(record: Record, start_s: float, duration_s: float,
+                 layout: str | None = None) -> list[tuple[str, int, float, float, int]]:
+    """Panels of a printed ECG: ``(label, lead index, t0, t1, row)`` each. ``"3x4"``: the 12 standard
+    leads in three rows of four ``duration_s / 4`` columns plus a lead II rhythm strip; ``"strips"``: a
+    row per lead; None: ``"3x4"`` when the record has the 12 standard leads, else ``"strips"``. Shared by
+    this renderer and the Plotly paper view, so both put every lead in the same place."""
     names = record.lead_names
+    if layout is None:
+        layout = "3x4" if all(n in names for row in STANDARD_3X4 for n in row) else "strips"
     if layout == "3x4":
         missing = [n for row in STANDARD_3X4 for n in row if n not in names]
         if missing:
@@ -115,9 +122,7 @@ def render_record(record: Record, *, layout: str | None = None, start_s: float =
     duration_s = float(min(duration_s, record.duration_s - start_s))
     if duration_s <= 0:
         raise ValueError("nothing to draw: the window starts after the record ends")
-    if layout is None:
-        layout = "3x4" if all(n in record.lead_names for row in STANDARD_3X4 for n in row) else "strips"
-    panels = _layout(record, layout, start_s, duration_s)
+    panels = panel_layout(record, start_s, duration_s, layout)
     n_rows = max(p[4] for p in panels) + 1
     ppm = style.dpi / 25.4
     width_mm = 2 * style.margin_mm + style.cal_mm + duration_s * MM_PER_S

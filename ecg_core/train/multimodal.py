@@ -25,7 +25,8 @@ from ..models import create_model
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["MultimodalSpec", "MultimodalTask", "ludb_multimodal_arrays", "render_image", "model_inputs",
-           "save_multimodal", "load_multimodal", "train_multimodal_ptbxl", "record_inputs", "diagnose",
+           "save_multimodal", "load_multimodal", "train_multimodal_ptbxl", "record_inputs", "record_features",
+           "diagnose",
            "severity_of", "macro_auc", "train_multimodal_cv"]
 
 log = logging.getLogger(__name__)
@@ -60,28 +61,44 @@ def render_image(record, size: int = IMG) -> np.ndarray:
     return np.asarray(img).transpose(2, 0, 1).copy()
 
 
+def _number(v) -> float:
+    """A metadata number, NaN when unknown or not a number."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+    return v if np.isfinite(v) else float("nan")
+
+
+def record_features(rec, *, age=None, sex=None, height=None, weight=None, image: bool = True) -> dict:
+    """One record's model arrays, no batch axis: ``signal`` (12 x 1000 at 100 Hz, mV, 0.5 Hz high-passed,
+    zero-padded), ``image`` (the rendered page, or a 1-pixel placeholder when ``image`` is False),
+    ``meta_num`` (age, height, weight; NaN when unknown) and ``meta_cat`` (sex 0 unknown / 1 M / 2 F).
+    The one feature path of training (LUDB, PTB-XL) and of reading a record in the app."""
+    from ..signal.filters import bandpass, resample
+
+    x = bandpass(resample(rec.signal, rec.fs, FS), FS, 0.5, None)[:, :N_SAMPLES]
+    return {"signal": np.pad(x, ((0, 0), (0, N_SAMPLES - x.shape[1]))).astype(np.float32),
+            "image": render_image(rec) if image else np.zeros((3, 1, 1), np.uint8),
+            "meta_num": np.array([_number(age), _number(height), _number(weight)], np.float32),
+            "meta_cat": np.int64({"M": 1, "F": 2}.get(str(sex or "").upper()[:1], 0))}
+
+
+def _stack(features: list[dict]) -> dict[str, np.ndarray]:
+    return {k: np.stack([f[k] for f in features]) for k in ("signal", "image", "meta_num", "meta_cat")}
+
+
 def ludb_multimodal_arrays(names: list[str] | None = None) -> dict[str, np.ndarray]:
     """Signals (12 x 1000 at 100 Hz, mV, 0.5 Hz high-passed), rendered images, metadata (age, height,
     weight: NaN when unknown; sex 0 unknown / 1 M / 2 F), targets and severity of LUDB records."""
     from ..data.ludb import load_ludb
-    from ..signal.filters import bandpass, resample
 
     all_names, y, meta = ludb_diagnoses()
     names = names or all_names
     rows = {n: i for i, n in enumerate(all_names)}
-    sig, img, num, cat = [], [], [], []
-    for n in names:
-        rec, _ = load_ludb(n)
-        x = bandpass(resample(rec.signal, rec.fs, FS), FS, 0.5, None)[:, :N_SAMPLES]
-        sig.append(np.pad(x, ((0, 0), (0, N_SAMPLES - x.shape[1]))))
-        img.append(render_image(rec))
-        m = meta[n]
-        num.append([m["age"] if m["age"] is not None else np.nan, np.nan, np.nan])
-        cat.append({"M": 1, "F": 2}.get(m["sex"], 0))
+    feats = [record_features(load_ludb(n)[0], age=meta[n]["age"], sex=meta[n]["sex"]) for n in names]
     yy = y[[rows[n] for n in names]]
-    return {"signal": np.stack(sig).astype(np.float32), "image": np.stack(img), "meta_num": np.asarray(num, np.float32),
-            "meta_cat": np.asarray(cat, np.int64), "y": yy.astype(np.float32), "severity": severity_of(yy),
-            "names": np.asarray(names)}
+    return {**_stack(feats), "y": yy.astype(np.float32), "severity": severity_of(yy), "names": np.asarray(names)}
 
 
 def model_inputs(arrays: dict[str, np.ndarray], modalities: tuple[str, ...], idx=slice(None)) -> dict:
@@ -163,15 +180,15 @@ def train_multimodal_cv(spec: MultimodalSpec, arrays: dict[str, np.ndarray] | No
         res = fit(model, MultimodalTask(), tr, va, cfg, run_dir=Path(run_dir) / f"fold{k}" if run_dir else None,
                   progress=progress)
         model.eval()
+        held_inputs = {kk: v for kk, v in model_inputs(arrays, spec.modalities, np.flatnonzero(is_held)).items()
+                       if kk not in ("y", "severity")}
         with torch.inference_mode():
             inner_logits = model(model_inputs(arrays, spec.modalities, inner))["diagnosis"].numpy()
-            logits = model(model_inputs(arrays, spec.modalities, np.flatnonzero(is_held)))["diagnosis"].numpy()
+            logits = model(held_inputs)["diagnosis"].numpy()
         ts = TemperatureScaler(multilabel=True).fit(inner_logits, arrays["y"][inner])
         held_logits[is_held] = logits
         held_cal[is_held] = ts.transform(logits)
-        held_inputs = model_inputs(arrays, spec.modalities, np.flatnonzero(is_held))
-        mc = mc_predict(model, {kk: v for kk, v in held_inputs.items() if kk not in ("y", "severity")},
-                        n_samples=mc_samples, key="diagnosis")
+        mc = mc_predict(model, held_inputs, n_samples=mc_samples, key="diagnosis")
         held_std[is_held] = mc.std.mean(axis=1)
         members.append(model)
         fold_reports.append({"fold": k, "best_epoch": res.best_epoch, "temperature": ts.temperature,
@@ -226,7 +243,6 @@ def train_multimodal_ptbxl(spec: MultimodalSpec, root=None, limit: int | None = 
     """PTB-XL superdiagnostic task: train on strat_folds 1-8, early-stop on fold 9, report fold 10 once
     (macro-AUC, per-class AUC)."""
     from ..data.ptbxl import SUPERCLASSES, load_ptbxl_record, ptbxl_index
-    from ..signal.filters import bandpass
 
     df = ptbxl_index(root)
 
@@ -234,18 +250,14 @@ def train_multimodal_ptbxl(spec: MultimodalSpec, root=None, limit: int | None = 
         rows = df[df["split"] == split]
         if limit:
             rows = rows.iloc[:limit]
-        sig, img, num, cat = [], [], [], []
+        feats = []
         for _, row in rows.iterrows():
             rec = load_ptbxl_record(row, root, 100)
-            sig.append(bandpass(rec.signal, rec.fs, 0.5, None)[:, :N_SAMPLES])
-            img.append(render_image(rec) if "image" in spec.modalities else np.zeros((3, 1, 1), np.uint8))
             m = rec.metadata
-            num.append([np.nan if m.get(k) is None else float(m[k]) for k in ("age", "height", "weight")])
-            cat.append({"M": 1, "F": 2}.get(m.get("sex"), 0))
+            feats.append(record_features(rec, age=m.get("age"), sex=m.get("sex"), height=m.get("height"),
+                                         weight=m.get("weight"), image="image" in spec.modalities))
         y = rows[list(SUPERCLASSES)].to_numpy().astype(np.float32)
-        return {"signal": np.stack(sig).astype(np.float32), "image": np.stack(img),
-                "meta_num": np.asarray(num, np.float32), "meta_cat": np.asarray(cat, np.int64), "y": y,
-                "severity": severity_of(y)}
+        return {**_stack(feats), "y": y, "severity": severity_of(y)}
 
     tr, va, te = arrays("train"), arrays("val"), arrays("test")
     torch.manual_seed(spec.train.seed)
@@ -268,7 +280,6 @@ def record_inputs(record, modalities: tuple[str, ...]) -> dict[str, torch.Tensor
     Raises ECGError when a standard lead is missing or the record is shorter than 10 s."""
     from ..data.ludb import LUDB_LEADS
     from ..errors import ECGError
-    from ..signal.filters import bandpass, resample
 
     missing = [n for n in LUDB_LEADS if n not in record.lead_names]
     if missing:
@@ -276,19 +287,10 @@ def record_inputs(record, modalities: tuple[str, ...]) -> dict[str, torch.Tensor
                        f"{', '.join(missing)}")
     if record.duration_s < 10.0 - 1e-6:
         raise ECGError(f"{record.name}: the 12-lead model reads 10 s; the record has {record.duration_s:.1f} s")
-    rec = record.crop(0, 10.0).replace(signal=record.crop(0, 10.0).signal[[record.lead_index(n) for n in LUDB_LEADS]],
-                                       lead_names=LUDB_LEADS)
-    x = bandpass(resample(rec.signal, rec.fs, FS), FS, 0.5, None)[:, :N_SAMPLES]
-    x = np.pad(x, ((0, 0), (0, N_SAMPLES - x.shape[1])))
-    age = record.metadata.get("age")
-    try:
-        age = float(age)
-    except (TypeError, ValueError):
-        age = np.nan
-    sex = {"M": 1, "F": 2}.get(str(record.metadata.get("sex") or "").upper()[:1], 0)
-    arrays = {"signal": x[None].astype(np.float32), "image": render_image(rec)[None],
-              "meta_num": np.array([[age, np.nan, np.nan]], np.float32), "meta_cat": np.array([sex], np.int64)}
-    return model_inputs(arrays, modalities)
+    first = record.crop(0, 10.0)
+    rec = first.replace(signal=first.signal[[record.lead_index(n) for n in LUDB_LEADS]], lead_names=LUDB_LEADS)
+    f = record_features(rec, age=record.metadata.get("age"), sex=record.metadata.get("sex"))
+    return model_inputs(_stack([f]), modalities)
 
 
 def diagnose(record, members: list[nn.Module], spec: MultimodalSpec, card: dict, mc_samples: int = 10) -> dict:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ..data.render import STANDARD_3X4, panel_layout
 from ..record import Record
 
 __all__ = ["ecg_paper_figure", "overview_figure", "minmax_decimate", "STANDARD_12_LAYOUT", "add_wave_overlay",
            "median_beat_figure", "diagnosis_figure", "cam_strip_figure", "WAVE_COLOURS"]
 
-STANDARD_12_LAYOUT = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
+STANDARD_12_LAYOUT = STANDARD_3X4
 _PAPER = "#fff5f5"
 _MINOR = "#f6c8c8"
 _MAJOR = "#e58a8a"
@@ -58,21 +59,6 @@ def minmax_decimate(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.n
     return t[idx], y[idx]
 
 
-def _rows_for(record: Record, start_s: float, duration_s: float) -> list[tuple[str, int, float, float]]:
-    """(label, lead index, t0, t1) per panel; 12-lead gets 3x4 + lead II rhythm strip."""
-    names = record.lead_names
-    if all(n in names for row in STANDARD_12_LAYOUT for n in row):
-        col_s = duration_s / 4
-        panels = []
-        for r, row in enumerate(STANDARD_12_LAYOUT):
-            for c, lead in enumerate(row):
-                panels.append((lead, names.index(lead), start_s + c * col_s, start_s + (c + 1) * col_s, r))
-        rhythm = "II"
-        panels.append((rhythm, names.index(rhythm), start_s, start_s + duration_s, 3))
-        return panels
-    return [(n, i, start_s, start_s + duration_s, i) for i, n in enumerate(names)]
-
-
 def ecg_paper_figure(record: Record, signal: np.ndarray | None = None, *, r_idx: np.ndarray | None = None,
                      beat_labels: list[str] | None = None, start_s: float = 0.0, duration_s: float = 10.0,
                      max_points: int = 100_000, title: str | None = None) -> go.Figure:
@@ -93,7 +79,7 @@ def ecg_paper_figure(record: Record, signal: np.ndarray | None = None, *, r_idx:
     sig = record.signal if signal is None else np.asarray(signal)
     fs = record.fs
     start_s, duration_s = _window(record, start_s, duration_s)
-    panels = _rows_for(record, start_s, duration_s)
+    panels = panel_layout(record, start_s, duration_s)
     n_rows = max(p[4] for p in panels) + 1
     budget = max(200, max_points // len(panels))
     fig = go.Figure()
@@ -203,7 +189,7 @@ def add_wave_overlay(fig: go.Figure, record: Record, waves, signal: np.ndarray |
     sig = record.signal if signal is None else np.asarray(signal)
     fs = record.fs
     start_s, duration_s = _window(record, start_s, duration_s)
-    panels = _rows_for(record, start_s, duration_s)
+    panels = panel_layout(record, start_s, duration_s)
     prefix = f"{label} " if label else ""
     for kind in kinds:
         colour = WAVE_COLOURS.get(kind, "#555")
