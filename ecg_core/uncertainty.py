@@ -61,16 +61,31 @@ def _probs(out, multilabel: bool, key: str | None) -> torch.Tensor:
 
 
 def mc_predict(model: nn.Module, batch, n_samples: int = 30, multilabel: bool = True, key: str | None = None,
-               seed: int = 0) -> Prediction:
-    """``n_samples`` stochastic forward passes with MC dropout (seeded, so a read is reproducible)."""
+               seed: int = 0, chunk: int = 32) -> Prediction:
+    """``n_samples`` stochastic forward passes with MC dropout (seeded, so a read is reproducible).
+
+    The passes run ``chunk`` at a time as copies of the batch stacked along the batch axis (every copy
+    draws its own dropout masks), which is several times faster than one pass after another."""
     gen_state = torch.random.get_rng_state()
     torch.manual_seed(seed)
     try:
         with mc_dropout(model), torch.inference_mode():
-            s = torch.stack([_probs(model(batch), multilabel, key) for _ in range(n_samples)])
+            out = []
+            for lo in range(0, n_samples, chunk):
+                k = min(chunk, n_samples - lo)
+                p = _probs(model(_repeat(batch, k)), multilabel, key)
+                out.append(p.reshape(k, -1, *p.shape[1:]))
+            s = torch.cat(out)
     finally:
         torch.random.set_rng_state(gen_state)
     return Prediction(s.float().numpy())
+
+
+def _repeat(batch, k: int):
+    """``k`` copies of a batch (a tensor or a dict of tensors) stacked along the batch axis."""
+    if isinstance(batch, dict):
+        return {n: _repeat(v, k) for n, v in batch.items()}
+    return batch.repeat(k, *([1] * (batch.dim() - 1))) if k > 1 else batch
 
 
 def ensemble_predict(models: list[nn.Module], batch, multilabel: bool = True, key: str | None = None) -> Prediction:

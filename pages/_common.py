@@ -89,6 +89,15 @@ def delineation_available() -> bool:
     return default_weights().exists()
 
 
+def delineation_card() -> dict:
+    """The learned delineator's model card."""
+    import json
+
+    from ecg_core.signal.delineation import default_weights
+
+    return json.loads(default_weights().with_suffix(".json").read_text())
+
+
 @st.cache_data(max_entries=8, show_spinner="Delineating P, QRS and T...")
 def cached_delineation(key: str, method: str, start_s: float, duration_s: float, _record: Record):
     """The window ``start_s`` .. ``start_s + duration_s`` of the record and its delineation (the learned
@@ -114,8 +123,19 @@ def multimodal_model():
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the 12-lead ECG...")
-def cached_diagnosis(key: str, _record: Record) -> dict:
+def cached_diagnosis(key: str, explain: tuple[str, ...] = ("grad_cam", "rollout"),
+                     _record: Record | None = None) -> dict:
     from ecg_core.train.multimodal import diagnose
 
     members, spec, card = multimodal_model()
-    return diagnose(_record, members, spec, card)
+    return diagnose(_record, members, spec, card, mc_samples=30, explain=explain)
+
+
+def card_line(card: dict, role: str) -> dict:
+    """A model card as one row of a report's model list (role, file, sha256, headline figure)."""
+    note = card.get("architecture", "")
+    if card.get("ds2"):
+        note += f"; MIT-BIH DS2 macro-F1 {card['ds2']['macro_f1_nsvf']:.3f}"
+    if card.get("report", {}).get("macro_auc") is not None:
+        note += f"; LUDB CV macro-AUC {card['report']['macro_auc']:.3f}"
+    return {"role": role, "file": card.get("file", ""), "sha256": card.get("sha256", ""), "note": note}

@@ -293,11 +293,16 @@ def record_inputs(record, modalities: tuple[str, ...]) -> dict[str, torch.Tensor
     return model_inputs(_stack([f]), modalities)
 
 
-def diagnose(record, members: list[nn.Module], spec: MultimodalSpec, card: dict, mc_samples: int = 10) -> dict:
+def diagnose(record, members: list[nn.Module], spec: MultimodalSpec, card: dict, mc_samples: int = 10,
+             explain: tuple[str, ...] = ("grad_cam", "rollout")) -> dict:
     """Per-class probability (mean over the fold models, each temperature-scaled, each sampled with MC
     dropout), its spread (SD over all samples), the modality gates, an "uncertain" flag per class
-    (spread above 0.15, or a probability between 0.35 and 0.65), and the Grad-CAM over the first 10 s
-    (``cam`` at ``cam_fs`` Hz, mean over the fold models) of the most probable class."""
+    (spread above 0.15, or a probability between 0.35 and 0.65), and explanations of the most probable
+    class (``cam_class``), each the mean over the fold models: ``cam`` (Grad-CAM over the first 10 s at
+    ``cam_fs`` Hz), ``ig`` (integrated gradients, ``(12, 1000)`` per lead and sample, when ``explain``
+    holds ``"integrated_gradients"``), ``rollout`` (attention rollout over ``image``, the 224 x 224 page
+    the model saw, ``(14, 14)`` patches). An explanation the model cannot give is None."""
+    from ..explain import attention_rollout, grad_cam_1d, integrated_gradients
     from ..uncertainty import mc_predict
 
     inputs = record_inputs(record, spec.modalities)
@@ -312,14 +317,20 @@ def diagnose(record, members: list[nn.Module], spec: MultimodalSpec, card: dict,
     mean, sd = s.mean(axis=0), s.std(axis=0)
     uncertain = (sd > 0.15) | ((mean > 0.35) & (mean < 0.65))
     top = int(np.argmax(mean))
-    cam = None
-    if "signal" in spec.modalities:  # where in time the signal encoder found the top class (Grad-CAM)
-        from ..explain import grad_cam_1d
-
+    has_signal = "signal" in spec.modalities
+    vit = "image" in spec.modalities and all(m.image_enc is not None and m.image_enc.is_vit for m in members)
+    cam = ig = rollout = None
+    if has_signal and "grad_cam" in explain:  # where in time the signal encoder found the top class
         cam = np.mean([grad_cam_1d(m, inputs, m.signal_enc, top, tokens=True)[0] for m in members], axis=0)
+    if has_signal and "integrated_gradients" in explain:
+        ig = np.mean([integrated_gradients(m, inputs, top, key="signal", steps=16)[0] for m in members], axis=0)
+    if vit and "rollout" in explain:  # which patches of the page the image encoder attended to
+        rollout = np.mean([attention_rollout(m.image_enc.backbone, inputs["image"])[0] for m in members], axis=0)
+    image = (inputs["image"][0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) if "image" in inputs else None
     return {"classes": list(card.get("classes", [])), "probability": mean, "spread": sd, "uncertain": uncertain,
             "gates": dict(zip(("signal", "image", "meta"), np.nanmean(np.stack(gates), axis=0).tolist())),
-            "cam_class": top, "cam": cam, "cam_fs": FS}
+            "cam_class": top, "cam": cam, "cam_fs": FS, "ig": ig, "rollout": rollout, "image": image,
+            "mc_samples": mc_samples, "n_members": len(members)}
 
 
 class _Scaled(nn.Module):

@@ -10,7 +10,9 @@ from .paper import (
     median_beat_figure,
     minmax_decimate,
     overview_figure,
+    rollout_figure,
 )
 
 __all__ = ["STANDARD_12_LAYOUT", "WAVE_COLOURS", "add_wave_overlay", "cam_strip_figure", "diagnosis_figure",
-           "ecg_paper_figure", "median_beat_figure", "minmax_decimate", "overview_figure"]
+           "ecg_paper_figure", "median_beat_figure", "minmax_decimate", "overview_figure",
+           "rollout_figure"]

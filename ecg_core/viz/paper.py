@@ -278,17 +278,35 @@ def diagnosis_figure(classes: list[str], probability, spread, uncertain) -> go.F
     return fig
 
 
-def cam_strip_figure(signal: np.ndarray, fs: float, cam: np.ndarray, cam_fs: float, label: str) -> go.Figure:
-    """One lead (``signal``, mV at ``fs``) with a Grad-CAM heat band (``cam`` in [0, 1] at ``cam_fs``) behind it."""
+def cam_strip_figure(signal: np.ndarray, fs: float, cam: np.ndarray, cam_fs: float, label: str,
+                     method: str = "Grad-CAM", lead: str = "II") -> go.Figure:
+    """One lead (``signal``, mV at ``fs``) with an attribution heat band (``cam`` in [0, 1] at ``cam_fs``)
+    behind it; ``method`` names the attribution (Grad-CAM, integrated gradients)."""
     t = np.arange(len(signal)) / fs
     tc = np.arange(len(cam)) / cam_fs
     y = signal - np.median(signal)
     fig = go.Figure(go.Heatmap(x=tc, y=[float(y.min()) - 0.2, float(y.max()) + 0.2], z=np.vstack([cam, cam]),
                                colorscale="Reds", zmin=0, zmax=1, showscale=False, opacity=0.6,
-                               hovertemplate="%{x:.2f} s: %{z:.2f}<extra>Grad-CAM</extra>"))
+                               hovertemplate="%{x:.2f} s: %{z:.2f}<extra>" + method + "</extra>"))
     fig.add_trace(go.Scatter(x=t, y=y, mode="lines", line=dict(color=_TRACE, width=1), hoverinfo="skip",
-                             name="lead II"))
+                             name=f"lead {lead}"))
     fig.update_layout(height=180, margin=dict(l=10, r=10, t=30, b=30), showlegend=False,
-                      title=dict(text=f"Where the signal encoder saw <b>{label}</b> (Grad-CAM)", font=dict(size=13)),
+                      title=dict(text=f"Where the signal encoder saw <b>{label}</b> ({method}, lead {lead})",
+                                 font=dict(size=13)),
                       xaxis=dict(title_text="time (s)"), yaxis=dict(showticklabels=False))
+    return fig
+
+
+def rollout_figure(image: np.ndarray, rollout: np.ndarray, label: str) -> go.Figure:
+    """The page image the model saw (``(H, W, 3)`` uint8) with its attention rollout (``(gh, gw)`` patch
+    relevance in [0, 1]) laid over it as a translucent heat map."""
+    h, w = image.shape[:2]
+    gh, gw = rollout.shape
+    fig = go.Figure(go.Image(z=image, hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(z=rollout, x=(np.arange(gw) + 0.5) * w / gw, y=(np.arange(gh) + 0.5) * h / gh,
+                             colorscale="Reds", zmin=0, zmax=1, opacity=0.45, showscale=False,
+                             hovertemplate="relevance %{z:.2f}<extra>rollout</extra>"))
+    fig.update_layout(height=360, width=380, margin=dict(l=10, r=10, t=30, b=10),
+                      title=dict(text=f"Image patches behind <b>{label}</b> (attention rollout)", font=dict(size=13)),
+                      xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
     return fig

@@ -66,7 +66,12 @@ needs_mm = pytest.mark.skipif(not (ROOT / "weights" / "multimodal_ludb.pt").exis
 
 @needs_mm
 def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
-    from ecg_core.data.ludb import load_ludb
+    import json
+
+    import numpy as np
+
+    from ecg_core.data.ludb import DIAGNOSIS_CLASSES, load_ludb
+    from ecg_core.train.multimodal import diagnose, load_multimodal
     from pages._common import record_key
 
     rec, _ = load_ludb("1")
@@ -78,8 +83,30 @@ def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
     assert any(h.value == "12-lead diagnosis" for h in at.subheader)
     caption = " ".join(c.value for c in at.caption)
     assert "Modality gates: signal" in caption and "image" in caption and "meta" in caption
-    # three charts: the class bars, the Grad-CAM strip over lead II, and the beat classes on paper
-    assert len(at.get("plotly_chart")) == 3
+    assert "30 MC-dropout samples" in caption
+    # four charts: the class bars, the Grad-CAM strip over lead II, the rollout over the image, the beats on paper
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 4
+    bars = charts[0]["data"][0]
+    assert bars["type"] == "bar" and bars["y"] == [c.replace("_", " ") for c in DIAGNOSIS_CLASSES]
+    # the bars are the library's read of the same record (same seeds), whiskers its spread
+    members, spec, card = load_multimodal(ROOT / "weights" / "multimodal_ludb.pt")
+    dx = diagnose(rec, members, spec, card, mc_samples=30, explain=())
+    np.testing.assert_allclose(_values(bars["x"]), dx["probability"], atol=1e-6)
+    np.testing.assert_allclose(_values(bars["error_x"]["array"]), dx["spread"], atol=1e-6)
+    assert "attention rollout" in charts[2]["layout"]["title"]["text"]
+    assert [b.proto.label for b in at.get("download_button")] == ["Report (PDF)", "Report (HTML)"]
+
+
+def _values(v):
+    """Plotly JSON arrays arrive as lists or as typed-array dicts ({"dtype", "bdata"})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+    return np.asarray(v, dtype=float)
 
 
 @needs_mm

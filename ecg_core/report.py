@@ -1,0 +1,219 @@
+"""The read of one record as a report: PDF (fpdf2) and self-contained HTML.
+
+A report holds what the pages showed: the tracing on ECG paper (the project's renderer), the interval
+measurements and their flags, the 12-lead findings with their uncertainty, the beat classes and rhythm
+summary, the versions (file and sha256) of the models that made them, and the disclaimer. Every part
+but the tracing is optional, so a report can be made from whatever was computed.
+
+HTML is built by hand with every text value escaped (record names and metadata come from uploads); the
+PDF uses fpdf2's core fonts, which cover Latin-1 only, so other characters are replaced.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from .record import Record
+
+__all__ = ["ReadReport", "build_report", "report_html", "report_pdf", "DISCLAIMER"]
+
+DISCLAIMER = ("Research software, not a medical device. Every figure here is a model's or an algorithm's "
+              "output and must be checked by a qualified clinician before any clinical use.")
+
+
+@dataclass
+class ReadReport:
+    """Everything a report shows, as plain values (so it can be rendered to any format)."""
+
+    record_name: str
+    fs: float
+    lead_names: tuple[str, ...]
+    duration_s: float
+    created_utc: str
+    tracing_png: bytes
+    tracing_caption: str
+    patient: dict[str, str] = field(default_factory=dict)
+    measurements: list[dict] = field(default_factory=list)
+    measurement_flags: list[str] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)
+    findings_note: str = ""
+    beats: list[dict] = field(default_factory=list)
+    rhythm: list[dict] = field(default_factory=list)
+    models: list[dict] = field(default_factory=list)
+    disclaimer: str = DISCLAIMER
+
+
+def _png(image: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def build_report(record: Record, *, diagnosis: dict | None = None, measurements=None, qtc_formula: str = "Bazett",
+                 ectopy=None, models: list[dict] | tuple = (), start_s: float = 0.0) -> ReadReport:
+    """Collect a report of ``record``.
+
+    ``diagnosis``: the dict of :func:`ecg_core.train.multimodal.diagnose`; ``measurements``: a
+    :class:`ecg_core.signal.intervals.Measurements`; ``ectopy``: an
+    :class:`ecg_core.signal.ectopy.EctopySummary`; ``models``: one dict per model used (``role``,
+    ``file``, ``sha256``, ``note``), as read from the model cards. The tracing shows 10 s from ``start_s``.
+    """
+    from .data.render import RenderStyle, render_record
+
+    duration = min(10.0, record.duration_s - start_s)
+    page = render_record(record, start_s=start_s, duration_s=duration, style=RenderStyle(dpi=150))
+    layout = "3 x 4 with a lead II rhythm strip" if len(page.panels) > len(record.lead_names) else "one strip per lead"
+    caption = (f"{duration:.1f} s from {start_s:.1f} s, {layout}; 25 mm/s, 10 mm/mV, "
+               f"{page.px_per_mm:.1f} px per mm")
+    meta = record.metadata or {}
+    patient = {k: _fmt(meta[k]) for k in ("age", "sex", "height", "weight") if meta.get(k) not in (None, "")}
+    rep = ReadReport(record_name=record.name, fs=float(record.fs), lead_names=tuple(record.lead_names),
+                     duration_s=float(record.duration_s),
+                     created_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                     tracing_png=_png(page.image), tracing_caption=caption, patient=patient,
+                     models=[{k: str(m.get(k, "")) for k in ("role", "file", "sha256", "note")} for m in models])
+    if measurements is not None:
+        rep.measurements = [r for r in measurements.table(qtc_formula)]
+        rep.measurement_flags = list(measurements.flags)
+    if diagnosis is not None:
+        for c, p, s, u in zip(diagnosis["classes"], diagnosis["probability"], diagnosis["spread"],
+                              diagnosis["uncertain"]):
+            rep.findings.append({"finding": c.replace("_", " "), "probability": float(p), "sd": float(s),
+                                 "status": "uncertain - needs review" if u else ("likely" if p >= 0.5 else "unlikely")})
+        n = diagnosis.get("n_members", 1) * diagnosis.get("mc_samples", 1)
+        gates = ", ".join(f"{k} {v:.2f}" for k, v in diagnosis.get("gates", {}).items() if np.isfinite(v))
+        rep.findings_note = (f"Probability: mean of {n} samples (fold models x MC dropout), temperature-scaled; "
+                             f"SD: their spread. Modality gates: {gates}. The model reads the first 10 s.")
+    if ectopy is not None:
+        total = max(ectopy.n_beats, 1)
+        rep.beats = [{"class": c, "beats": int(n), "share (%)": round(100.0 * n / total, 2)}
+                     for c, n in ectopy.counts.items()]
+        rep.rhythm = [{"origin": o, "couplets": ectopy.couplets.get(o, 0), "runs (>=3)": ectopy.runs.get(o, 0),
+                       "longest run": ectopy.longest_run.get(o, 0),
+                       "bigeminy episodes": ectopy.bigeminy_episodes.get(o, 0),
+                       "trigeminy episodes": ectopy.trigeminy_episodes.get(o, 0)} for o in ("V", "S")]
+    return rep
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float) and np.isfinite(v) and v == round(v):
+        return str(int(v))
+    if isinstance(v, float):
+        return "-" if not np.isfinite(v) else f"{v:.3g}" if abs(v) < 10 else f"{v:.0f}"
+    return str(v)
+
+
+def _sections(rep: ReadReport) -> list[tuple[str, list[str], list[list[str]], str]]:
+    """(title, header, rows, note) of each table section, shared by HTML and PDF."""
+    out = []
+    if rep.measurements:
+        out.append(("Measurements", ["measurement", "value", "unit", "normal"],
+                    [[_fmt(r["measurement"]), _fmt(r["value"]), r["unit"], r["normal"]] for r in rep.measurements],
+                    ("Flags: " + "; ".join(rep.measurement_flags)) if rep.measurement_flags else "No flags raised."))
+    if rep.findings:
+        out.append(("12-lead findings", ["finding", "probability", "SD", "status"],
+                    [[f["finding"], f"{f['probability']:.2f}", f"{f['sd']:.2f}", f["status"]] for f in rep.findings],
+                    rep.findings_note))
+    if rep.beats:
+        out.append(("Beat classes", list(rep.beats[0]), [[_fmt(v) for v in r.values()] for r in rep.beats],
+                    "AAMI classes: N normal/bundle-branch, S supraventricular ectopic, V ventricular ectopic, "
+                    "F fusion, Q unclassifiable."))
+    if rep.rhythm:
+        out.append(("Rhythm summary", list(rep.rhythm[0]), [[_fmt(v) for v in r.values()] for r in rep.rhythm], ""))
+    if rep.models:
+        out.append(("Models", ["role", "file", "sha256", "note"],
+                    [[m["role"], m["file"], m["sha256"][:16], m["note"]] for m in rep.models], ""))
+    return out
+
+
+def _header_lines(rep: ReadReport) -> list[str]:
+    lines = [f"Record: {rep.record_name}", f"{len(rep.lead_names)} leads ({', '.join(rep.lead_names)}), "
+             f"{rep.fs:g} Hz, {rep.duration_s:.1f} s", f"Generated: {rep.created_utc}"]
+    if rep.patient:
+        lines.append("Patient: " + ", ".join(f"{k} {v}" for k, v in rep.patient.items()))
+    return lines
+
+
+def report_html(rep: ReadReport) -> str:
+    """A self-contained HTML page (the tracing inlined as a PNG data URI; no scripts, no external links)."""
+    e = html.escape
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+             f"<title>ECG read: {e(rep.record_name)}</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:3px 8px;"
+             "text-align:left}th{background:#f3f3f3}.warn{background:#fff4e5;border:1px solid #f0b36e;"
+             "padding:.6em}img{max-width:100%}.note{color:#555;font-size:90%}</style></head><body>",
+             f"<h1>ECG read: {e(rep.record_name)}</h1>",
+             f"<p class='warn'>{e(rep.disclaimer)}</p>",
+             "<p>" + "<br>".join(e(x) for x in _header_lines(rep)) + "</p>",
+             "<h2>Tracing</h2>",
+             f"<img alt='ECG tracing' src='data:image/png;base64,{base64.b64encode(rep.tracing_png).decode()}'>",
+             f"<p class='note'>{e(rep.tracing_caption)}</p>"]
+    for title, header, rows, note in _sections(rep):
+        parts.append(f"<h2>{e(title)}</h2><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows]
+        parts.append("</table>" + (f"<p class='note'>{e(note)}</p>" if note else ""))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _latin1(s: str) -> str:
+    s = (s.replace("\u2013", "-").replace("\u2014", "-").replace("\u2265", ">=").replace("\u2264", "<=")
+         .replace("\u00b1", "+/-").replace("\u2019", "'").replace("\u00d7", "x"))
+    return s.encode("latin-1", "replace").decode("latin-1")
+
+
+def report_pdf(rep: ReadReport) -> bytes:
+    """The report as an A4 landscape PDF."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="L", unit="mm", format="A4")
+    pdf.set_auto_page_break(True, margin=12)
+    pdf.set_title(_latin1(f"ECG read: {rep.record_name}"))
+    pdf.set_creator("ecg_core")
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 9, _latin1(f"ECG read: {rep.record_name}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    pdf.set_fill_color(255, 244, 229)
+    pdf.multi_cell(0, 5, _latin1(rep.disclaimer), border=1, fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+    for line in _header_lines(rep):
+        pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(rep.tracing_png))
+    h = width * img.height / img.width
+    if pdf.get_y() + h > pdf.h - pdf.b_margin:
+        pdf.add_page()
+    pdf.image(img, x=pdf.l_margin, w=width)
+    pdf.set_font("Helvetica", "I", 8)
+    pdf.cell(0, 5, _latin1(rep.tracing_caption), new_x="LMARGIN", new_y="NEXT")
+    for title, header, rows, note in _sections(rep):
+        if pdf.get_y() + 7 + 5 * min(len(rows) + 1, 6) > pdf.h - pdf.b_margin:
+            pdf.add_page()  # keep a heading with the start of its table
+        pdf.ln(2)
+        pdf.set_font("Helvetica", "B", 12)
+        pdf.cell(0, 7, _latin1(title), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 9)
+        with pdf.table(text_align="LEFT", line_height=5, first_row_as_headings=True) as table:
+            for r in [header, *rows]:
+                row = table.row()
+                for c in r:
+                    row.cell(_latin1(str(c)))
+        if note:
+            pdf.set_font("Helvetica", "I", 8)
+            pdf.multi_cell(0, 4, _latin1(note), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
