@@ -125,18 +125,26 @@ else:
                    f"{cv.get('macro_f1_nsvf', float('nan')):.3f}" +
                    (f", MIT-BIH DS2 macro-F1 {ds2['macro_f1_nsvf']:.3f}." if ds2 else "."))
 
-# the report: the tracing, the measurements of the PQRST page (first 10 s), the findings above
-st.subheader("Report")
+# the measurements of the PQRST page (learned delineator, first 10 s), then the report of the whole read
 measurements = None
 if delineation_available():
+    st.subheader("Measurements")
     try:
         _, dl = cached_delineation(key, "unet", 0.0, 10.0, _record=rec)
         sex = (rec.metadata or {}).get("sex")
         measurements = dl.measure(sex=sex if sex in ("M", "F") else None)
     except ECGError as exc:
-        st.caption(f"No measurements in the report: {exc}")
+        st.info(f"No measurements: {exc}")
     else:
         models_used.append(card_line(delineation_card(), "delineation"))
+        if measurements.n_beats:
+            st.dataframe(pd.DataFrame(measurements.table()), hide_index=True, key="dx_measurements")
+            st.caption("First 10 s, learned delineator; flags: " + ("; ".join(measurements.flags) or "none") +
+                       ". The PQRST page shows the marks, other QTc formulas and the median beats.")
+        else:
+            st.info("No QRS complex was found in the first 10 s: no intervals to measure.")
+
+st.subheader("Report")
 
 
 def _report():

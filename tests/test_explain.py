@@ -159,3 +159,25 @@ def test_grad_cam_on_the_multimodal_signal_tokens_and_attention_rollout():
     torch.manual_seed(1)
     m2 = create_model("multimodal_ecg", dim=32, image_kwargs={"depth": 2})
     assert not np.allclose(roll, attention_rollout(m2.image_enc.backbone, batch["image"]))
+
+
+def test_attention_rollout_finds_the_known_region_of_a_trained_vit():
+    import timm
+
+    torch.manual_seed(0)
+    vit = timm.create_model("vit_tiny_patch16_224", pretrained=False, img_size=32, patch_size=4, embed_dim=32,
+                            depth=2, num_heads=2, num_classes=2)
+    x, y = _toy_images(n=128)
+    vit = _fit(vit, x, y, steps=150)
+    pos = x[y == 1][:16]
+    roll = attention_rollout(vit, pos)
+    assert roll.shape == (16, 8, 8)
+    peak_y, peak_x = np.unravel_index(roll.reshape(16, -1).argmax(axis=1), (8, 8))
+    assert np.mean((peak_y < 4) & (peak_x < 4)) >= 0.9  # the class token attends to the blob's quadrant
+    sims = []
+    for draw in range(4):
+        torch.manual_seed(100 + draw)
+        rand = timm.create_model("vit_tiny_patch16_224", pretrained=False, img_size=32, patch_size=4, embed_dim=32,
+                                 depth=2, num_heads=2, num_classes=2)
+        sims.append(_similarity(roll, attention_rollout(rand, pos)))
+    assert np.nanmean(sims) < 0.5

@@ -105,3 +105,18 @@ def test_bad_upload_shows_message_and_keeps_previous_record(server, page, tmp_pa
     assert "The previous record is still shown" in err.inner_text()
     assert "Traceback" not in page.locator("body").inner_text()
     assert "Record demo (upload)" in page.locator("body").inner_text()
+
+
+def test_diagnosis_report_downloads_as_pdf(server, page, tmp_path):
+    page.goto(f"{server}/diagnosis")
+    page.get_by_text("Current record: demo").wait_for()
+    button = page.get_by_role("button", name="Report (PDF)")
+    button.wait_for(timeout=180_000)
+    with page.expect_download(timeout=120_000) as dl:
+        button.click()
+    path = tmp_path / "report.pdf"
+    dl.value.save_as(path)
+    data = path.read_bytes()
+    assert data[:5] == b"%PDF-" and len(data) > 20_000
+    assert dl.value.suggested_filename.startswith("ecg_read_") and dl.value.suggested_filename.endswith(".pdf")
+    assert "Traceback" not in page.locator("body").inner_text()

@@ -96,6 +96,9 @@ def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
     np.testing.assert_allclose(_values(bars["error_x"]["array"]), dx["spread"], atol=1e-6)
     assert "attention rollout" in charts[2]["layout"]["title"]["text"]
     assert [b.proto.label for b in at.get("download_button")] == ["Report (PDF)", "Report (HTML)"]
+    # the PQRST page's measurements, shown here too: record 1 is a sinus bradycardia (about 46 bpm)
+    table = next(d.value for d in at.dataframe if "measurement" in d.value.columns).set_index("measurement")
+    assert 40 <= table.loc["Heart rate", "value"] <= 55 and 60 <= table.loc["QRS duration", "value"] <= 120
 
 
 def _values(v):
