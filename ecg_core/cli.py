@@ -200,6 +200,80 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keypoint_items(cache: str | None):
+    """LUDB pages for the keypoint detector: from ``cache`` when it exists, else from ECG_DATA_DIR (and
+    written to ``cache`` when one is named, for a machine without the LUDB files)."""
+    from .data.ludb import ludb_records
+    from .train.keypoints import load_page_cache, page_cache
+
+    if cache and Path(cache).exists():
+        return load_page_cache(cache)
+    path = page_cache(ludb_records(), cache or Path(_cache_root()) / "ludb_pages.npz")
+    print(f"page cache written: {path}")
+    return load_page_cache(path)
+
+
+def _cache_root() -> str:
+    import os
+
+    return os.environ.get("ECG_CACHE_DIR", str(Path.home() / ".cache" / "ecg_core"))
+
+
+def _cmd_train_keypoints(args: argparse.Namespace) -> int:
+    from .train.keypoints import KeypointSpec, save_keypoint_model, train_keypoints
+    from .train.loop import TrainConfig
+
+    command = _begin_training(args)
+    items = _keypoint_items(args.cache)
+    spec = KeypointSpec(model_kwargs=json.loads(args.model_kwargs), img_size=tuple(args.img_size),
+                        repeats=args.repeats,
+                        train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                          patience=args.patience, seed=args.seed, grad_clip=0.1, warmup_epochs=1,
+                                          time_limit_s=60.0 * args.time_limit_min))
+
+    def show(row: dict) -> None:
+        print(f"  epoch {row['epoch']}: train loss {row['train_loss']:.3f}, inner-val F1 P/R/T "
+              f"{row['val_f1_P']:.3f}/{row['val_f1_R']:.3f}/{row['val_f1_T']:.3f} ({row['seconds']:.0f} s)", flush=True)
+
+    model, report = train_keypoints(spec, items, held_fold=args.held_fold, run_dir=args.run_dir, workers=args.workers,
+                                    progress=show)
+    print(f"best epoch {report['best_epoch']}: inner-val F1 P/R/T {report['inner_val']['f1_P']:.3f}/"
+          f"{report['inner_val']['f1_R']:.3f}/{report['inner_val']['f1_T']:.3f}")
+    if args.json:
+        _write_json(args.json, report)
+    if args.out:
+        card = {"architecture": "vit_detr", "data": "LUDB renders (clean and photographed)",
+                "held_fold": args.held_fold, "report": {k: v for k, v in report.items() if k != "history"},
+                "command": command}
+        card = save_keypoint_model(model, spec, args.out, card)
+        print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
+    return 0
+
+
+def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
+    from .data.ludb import ludb_folds
+    from .train.keypoints import evaluate_keypoints, load_keypoint_model
+
+    model, spec, card = load_keypoint_model(args.weights)
+    items = _keypoint_items(args.cache)
+    records = args.records or list(ludb_folds()[card["held_fold"]])
+    missing = [r for r in records if r not in items]
+    if missing:
+        raise ECGError(f"LUDB records not in the page cache: {', '.join(missing[:10])}")
+    out = {"weights": Path(args.weights).name, "sha256": card["sha256"], "held_fold": card["held_fold"]}
+    for label, photo in (("clean", 0.0), ("photo", args.photo)):
+        res = evaluate_keypoints(model, spec, items, records, photo=photo)
+        out[label] = res
+        how = f", photo strength {photo}" if photo else ""
+        print(f"{label} renders ({res['n_records']} held-out LUDB records{how}):")
+        for k, v in res["keypoints"].items():
+            print(f"  {k}: precision {v['precision']:.3f}  recall {v['recall']:.3f}  F1 {v['f1']:.3f}  "
+                  f"mean error {v['mean_abs_error_ms']:.1f} ms")
+    if args.json:
+        _write_json(args.json, out)
+    return 0
+
+
 def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     from .train.beats import evaluate_beat_model, load_beat_model
 
@@ -342,6 +416,14 @@ def build_parser() -> argparse.ArgumentParser:
     ed.add_argument("--update-card", action="store_true", help="store the figures in the model card")
     ed.set_defaults(func=_cmd_evaluate_delineation)
 
+    ek = ev.add_parser("keypoints", help="image keypoints (P, Q, R, S, T) on renders of held-out LUDB records")
+    ek.add_argument("--weights", default="weights/keypoints_detr.pt")
+    ek.add_argument("--records", nargs="*", help="default: the held-out fold named in the model card")
+    ek.add_argument("--photo", type=float, default=0.8, help="strength of the simulated photo (second table)")
+    ek.add_argument("--cache", help="LUDB page cache (.npz), else ECG_DATA_DIR")
+    ek.add_argument("--json", help="write the result here")
+    ek.set_defaults(func=_cmd_evaluate_keypoints)
+
     tr = sub.add_parser("train", help="train a model").add_subparsers(dest="train_cmd", required=True)
     tb = tr.add_parser("beats", help="beat classifier on MIT-BIH DS1 (patient-wise folds; DS2 untouched)")
     tb.add_argument("--model", default="beat_template_resnet")
@@ -380,6 +462,19 @@ def build_parser() -> argparse.ArgumentParser:
     tm.add_argument("--json", help="write the report here")
     tm.add_argument("--out", help="weights path, e.g. weights/multimodal_ludb.pt")
     tm.set_defaults(func=_cmd_train_multimodal)
+
+    tk = tr.add_parser("keypoints", help="ViT-DETR beat keypoints on rendered LUDB pages (one fold held out)")
+    tk.add_argument("--model-kwargs", default="{}", help="JSON (ecg_core.models.detr.ViTDETR arguments)")
+    _training_options(tk, epochs=200, batch_size=16, lr=3e-4, patience=30)
+    tk.add_argument("--img-size", type=int, nargs=2, default=[512, 1024], metavar=("H", "W"))
+    tk.add_argument("--repeats", type=int, default=8, help="rendered variants of each record per epoch")
+    tk.add_argument("--held-fold", type=int, default=0)
+    tk.add_argument("--workers", type=int, default=0, help="rendering processes")
+    tk.add_argument("--time-limit-min", type=float, default=0.0, help="stop after this many minutes (0: none)")
+    tk.add_argument("--cache", help="LUDB page cache (.npz): read if it exists, else written from ECG_DATA_DIR")
+    tk.add_argument("--json", help="write the training report here")
+    tk.add_argument("--out", help="weights path, e.g. weights/keypoints_detr.pt")
+    tk.set_defaults(func=_cmd_train_keypoints)
 
     be = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench_cmd", required=True)
     bq = be.add_parser("quantize", help="fp32 / int8 / ONNX variants of the beat models: size, latency, DS2 F1")

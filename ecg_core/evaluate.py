@@ -8,8 +8,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .io import load_record
-from .io.records import MITDB_RECORDS, find_records, record_path
 from .signal import compare_beats, detect_rpeaks, episode_mask_intervals
 
 __all__ = ["evaluate_rpeaks", "evaluate_delineation", "PERTURBATIONS", "FIDUCIALS", "CSE_TOLERANCE_MS",
@@ -39,6 +37,9 @@ def evaluate_rpeaks(db: str = "mitdb", method: str = "ecgcore", *, records: list
     Raises:
         FileNotFoundError: when the database is not under ECG_DATA_DIR.
     """
+    from .io import load_record  # wfdb and the readers load with the first evaluation, not with the CLI
+    from .io.records import MITDB_RECORDS, find_records, record_path
+
     names = records or (list(MITDB_RECORDS) if db == "mitdb" else find_records(db).get(db, []))
     if not names:
         raise FileNotFoundError(f"database {db!r} not found under ECG_DATA_DIR")

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from ..record import Record
 
-__all__ = ["Panel", "Rendered", "RenderStyle", "render_record", "panel_layout", "STANDARD_3X4"]
+__all__ = ["Panel", "Rendered", "RenderStyle", "render_record", "panel_layout", "photo_augment", "STANDARD_3X4"]
 
 STANDARD_3X4 = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
 MM_PER_S = 25.0
@@ -166,3 +166,67 @@ def render_record(record: Record, *, layout: str | None = None, start_s: float =
                    (cx + 7 * ppm, base_y)]
             draw.line(pts, fill=style.trace, width=style.line_px)
     return Rendered(np.asarray(img), ppm, tuple(out_panels), fs, record.lead_names, tuple(offsets))
+
+
+def _homography(points: np.ndarray, h: np.ndarray) -> np.ndarray:
+    p = np.concatenate([points, np.ones((len(points), 1))], axis=1) @ h.T
+    return p[:, :2] / p[:, 2:3]
+
+
+def photo_augment(image: np.ndarray, points: np.ndarray | None = None, rng: np.random.Generator | None = None,
+                  strength: float = 1.0) -> tuple[np.ndarray, np.ndarray | None]:
+    """A photo or scan of a printed page: rotation, perspective, scale, cropped margins (one homography,
+    applied to ``points`` too: ``(n, 2)`` pixel ``(x, y)``, NaN kept), then shading and colour, creases,
+    blur, sensor noise and JPEG compression. ``strength`` scales every effect (0: the image unchanged).
+    Returns the new image (same size) and the moved points."""
+    from PIL import ImageFilter
+
+    rng = rng or np.random.default_rng()
+    h, w = image.shape[:2]
+    s = float(strength)
+    if s <= 0:
+        return image, points
+    # geometry: output pixel -> page pixel, composed as centre, scale, rotate, perspective, shift
+    scale = 1.0 + s * rng.uniform(-0.12, 0.04)
+    theta = np.deg2rad(s * rng.uniform(-3.0, 3.0))
+    c, sn = np.cos(theta), np.sin(theta)
+    centre = np.array([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1]], dtype=np.float64)
+    rot = np.array([[scale * c, -scale * sn, 0], [scale * sn, scale * c, 0], [0, 0, 1]])
+    persp = np.array([[1, 0, 0], [0, 1, 0], [s * rng.uniform(-4e-5, 4e-5), s * rng.uniform(-8e-5, 8e-5), 1]])
+    shift = np.array([[1, 0, w / 2 + s * rng.uniform(-0.03, 0.03) * w],
+                      [0, 1, h / 2 + s * rng.uniform(-0.03, 0.03) * h], [0, 0, 1]])
+    fwd = shift @ persp @ rot @ centre  # page -> photo
+    inv = np.linalg.inv(fwd)
+    inv = inv / inv[2, 2]
+    paper = tuple(int(v) for v in np.median(image.reshape(-1, 3), axis=0))
+    img = Image.fromarray(image).transform((w, h), Image.PERSPECTIVE, tuple(inv.ravel()[:8]), Image.BILINEAR,
+                                           fillcolor=tuple(int(0.6 * v) for v in paper))
+    pts = None if points is None else _homography(np.asarray(points, dtype=np.float64), fwd)
+    # light: a smooth gradient of brightness (a lamp to one side), colour cast, contrast
+    a = np.asarray(img, dtype=np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ang = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(ang) * (xx / w - 0.5) + np.sin(ang) * (yy / h - 0.5))
+    shade = 1.0 - s * rng.uniform(0.0, 0.35) * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    cast = 1.0 + s * rng.uniform(-0.08, 0.08, size=3)
+    contrast = 1.0 + s * rng.uniform(-0.25, 0.1)
+    a = (a - 128.0) * contrast + 128.0
+    a = a * shade[..., None] * cast[None, None, :]
+    # creases: a thin darker line with a lighter edge, across the page
+    for _ in range(rng.integers(0, 3) if s > 0.3 else 0):
+        x0, x1 = rng.uniform(0, w, size=2)
+        d = (xx - x0 - (x1 - x0) * yy / h) / np.sqrt(1 + ((x1 - x0) / h) ** 2)
+        fold = 1.0 - 0.12 * s * np.exp(-0.5 * (d / 1.5) ** 2) + 0.05 * s * np.exp(-0.5 * ((d - 3) / 2.0) ** 2)
+        a *= fold[..., None]
+    a = np.clip(a, 0, 255).astype(np.uint8)
+    img = Image.fromarray(a)
+    if rng.uniform() < 0.7:
+        img = img.filter(ImageFilter.GaussianBlur(radius=s * rng.uniform(0.2, 1.2)))
+    a = np.asarray(img, dtype=np.float32)
+    a = np.clip(a + rng.normal(0, s * rng.uniform(0, 8), size=a.shape), 0, 255).astype(np.uint8)
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="JPEG", quality=int(round(95 - s * rng.uniform(0, 60))))
+    out = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    return out, pts

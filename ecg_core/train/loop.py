@@ -40,6 +40,8 @@ class TrainConfig:
     device: str = "auto"
     balanced_sampling: bool = False
     warmup_epochs: int = 1
+    grad_clip: float = 0.0  # max gradient norm; 0: no clipping
+    time_limit_s: float = 0.0  # stop after the epoch that passes this wall time; 0: no limit
 
 
 class Task(Protocol):
@@ -100,7 +102,7 @@ def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch
 
 
 def train_one_epoch(model: nn.Module, task: Task, batches: TensorBatches, optimizer: torch.optim.Optimizer,
-                    scheduler: Callable[[int], None] | None, device: torch.device) -> float:
+                    scheduler: Callable[[int], None] | None, device: torch.device, grad_clip: float = 0.0) -> float:
     """One pass over ``batches``; returns the mean training loss."""
     model.train()
     total, n = 0.0, 0
@@ -111,6 +113,8 @@ def train_one_epoch(model: nn.Module, task: Task, batches: TensorBatches, optimi
         out = task.step(model, batch)
         optimizer.zero_grad(set_to_none=True)
         out["loss"].backward()
+        if grad_clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
         k = len(next(iter(batch.values())))
         total += float(out["loss"].detach()) * k
@@ -181,7 +185,7 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
         for epoch in range(cfg.epochs):
             if hasattr(task, "on_epoch_start"):
                 task.on_epoch_start(epoch)
-            train_loss = train_one_epoch(model, task, train, opt, sched, device)
+            train_loss = train_one_epoch(model, task, train, opt, sched, device, cfg.grad_clip)
             metrics = evaluate(model, task, val, device)
             row = {"epoch": epoch, "train_loss": train_loss, **{f"val_{k}": v for k, v in metrics.items()
                                                                    if not isinstance(v, (dict, list))},
@@ -199,6 +203,9 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
                 best_metrics = metrics
             elif epoch - best_epoch >= cfg.patience:
                 log.info("early stop at epoch %d (best %d: %.4f)", epoch, best_epoch, best)
+                break
+            if cfg.time_limit_s and time.perf_counter() - t0 > cfg.time_limit_s:
+                log.info("time limit reached after epoch %d (best %d: %.4f)", epoch, best_epoch, best)
                 break
     finally:
         if log_file:

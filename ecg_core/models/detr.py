@@ -1,0 +1,141 @@
+"""ViT-DETR for beat keypoints on ECG images.
+
+A timm Vision Transformer (optionally behind a small convolutional stem) encodes the page; a transformer
+decoder turns a fixed set of object queries into objects, one per (lead panel, heartbeat): its lead (a
+class; none for an unused query), its box, and five keypoints (P, Q, R, S, T) with visibility. Each query
+carries a learned reference point on the page (initialised on a grid, as anchor-based DETRs do for faster
+convergence); boxes and keypoints are predicted relative to it and refined layer by layer, and every
+decoder layer is supervised (auxiliary losses). Set prediction, Hungarian matching and losses are in
+:mod:`ecg_core.train.keypoints`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+
+from .registry import register_model
+
+__all__ = ["ViTDETR", "inverse_sigmoid"]
+
+
+def inverse_sigmoid(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    x = x.clamp(eps, 1 - eps)
+    return torch.log(x / (1 - x))
+
+
+def _sine(xy: torch.Tensor, dim: int, temperature: float = 10000.0) -> torch.Tensor:
+    """Sine embedding of points in [0, 1]: ``(..., 2)`` -> ``(..., dim)``."""
+    half = dim // 4
+    freq = temperature ** (torch.arange(half, device=xy.device, dtype=xy.dtype) / half)
+    parts = []
+    for i in range(2):
+        a = xy[..., i:i + 1] * 2 * math.pi / freq
+        parts += [a.sin(), a.cos()]
+    return torch.cat(parts, dim=-1)
+
+
+class _MLP(nn.Sequential):
+    def __init__(self, d_in: int, d_hidden: int, d_out: int, n: int = 2):
+        layers: list[nn.Module] = []
+        for i in range(n):
+            layers += [nn.Linear(d_in if i == 0 else d_hidden, d_out if i == n - 1 else d_hidden)]
+            if i < n - 1:
+                layers.append(nn.ReLU(inplace=True))
+        super().__init__(*layers)
+
+
+class _DecoderLayer(nn.Module):
+    """Self-attention among queries, cross-attention to the page, feed-forward; positions added to
+    queries and keys (DETR style), pre-norm."""
+
+    def __init__(self, dim: int, heads: int, ff: int, dropout: float = 0.0):
+        super().__init__()
+        self.self_attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+        self.cross_attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+        self.ff = nn.Sequential(nn.Linear(dim, ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(ff, dim))
+        self.n1, self.n2, self.n3 = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
+
+    def forward(self, q: torch.Tensor, q_pos: torch.Tensor, mem: torch.Tensor, mem_pos: torch.Tensor) -> torch.Tensor:
+        h = self.n1(q)
+        q = q + self.self_attn(h + q_pos, h + q_pos, h, need_weights=False)[0]
+        h = self.n2(q)
+        q = q + self.cross_attn(h + q_pos, mem + mem_pos, mem, need_weights=False)[0]
+        return q + self.ff(self.n3(q))
+
+
+class ViTDETR(nn.Module):
+    """Inputs ``(B, 3, H, W)`` images in [0, 1]. Output (a dict), per decoder layer in ``"aux"`` and for
+    the last at the top level: ``logits`` ``(B, Q, n_leads)`` (sigmoid scores; all low = no object),
+    ``boxes`` ``(B, Q, 4)`` cx, cy, w, h in [0, 1], ``kps`` ``(B, Q, n_kp, 2)`` in [0, 1], ``vis``
+    ``(B, Q, n_kp)`` visibility logits."""
+
+    def __init__(self, n_leads: int = 12, n_kp: int = 5, img_size: tuple[int, int] = (512, 1024),
+                 patch_size: int = 16, dim: int = 192, depth: int = 6, heads: int = 3, dec_layers: int = 4,
+                 num_queries: int = 128, cnn_stem: bool = True, query_grid: tuple[int, int] = (8, 16)):
+        super().__init__()
+        import timm
+
+        self.img_size = tuple(img_size)
+        self.n_leads, self.n_kp, self.num_queries = n_leads, n_kp, num_queries
+        self.cnn_stem = cnn_stem
+        if cnn_stem:  # stride-4 convolutions keep thin traces that a 16-pixel patch would blur away
+            self.stem = nn.Sequential(nn.Conv2d(3, 32, 3, 2, 1), nn.BatchNorm2d(32), nn.GELU(),
+                                      nn.Conv2d(32, 48, 3, 2, 1), nn.BatchNorm2d(48), nn.GELU())
+            vit_in, vit_size, vit_patch = 48, (img_size[0] // 4, img_size[1] // 4), max(patch_size // 4, 1)
+        else:
+            vit_in, vit_size, vit_patch = 3, img_size, patch_size
+        self.vit = timm.models.vision_transformer.VisionTransformer(
+            img_size=vit_size, patch_size=vit_patch, in_chans=vit_in, embed_dim=dim, depth=depth, num_heads=heads,
+            num_classes=0, global_pool="", class_token=False)
+        self.grid = (img_size[0] // patch_size, img_size[1] // patch_size)
+        gy, gx = torch.meshgrid((torch.arange(self.grid[0]) + 0.5) / self.grid[0],
+                                (torch.arange(self.grid[1]) + 0.5) / self.grid[1], indexing="ij")
+        self.register_buffer("mem_xy", torch.stack([gx, gy], dim=-1).reshape(-1, 2), persistent=False)
+        self.mem_pos = nn.Linear(dim, dim)
+        self.query = nn.Embedding(num_queries, dim)
+        ry, rx = query_grid
+        gy, gx = torch.meshgrid((torch.arange(ry) + 0.5) / ry, (torch.arange(rx) + 0.5) / rx, indexing="ij")
+        ref = torch.stack([gx, gy], dim=-1).reshape(-1, 2)
+        ref = ref.repeat(math.ceil(num_queries / len(ref)), 1)[:num_queries]
+        self.ref = nn.Parameter(inverse_sigmoid(ref))
+        self.query_pos = _MLP(dim, dim, dim)
+        self.layers = nn.ModuleList([_DecoderLayer(dim, heads, 4 * dim) for _ in range(dec_layers)])
+        self.norm = nn.LayerNorm(dim)
+        self.cls_head = nn.Linear(dim, n_leads)
+        self.box_head = _MLP(dim, dim, 4, 3)
+        self.kp_head = _MLP(dim, dim, 2 * n_kp, 3)
+        self.vis_head = nn.Linear(dim, n_kp)
+        nn.init.constant_(self.cls_head.bias, -math.log((1 - 0.01) / 0.01))  # focal-loss prior (RetinaNet)
+        for head in (self.box_head, self.kp_head):
+            nn.init.zeros_(head[-1].weight)
+            nn.init.zeros_(head[-1].bias)
+        self.box_head[-1].bias.data[2:] = inverse_sigmoid(torch.tensor([0.08, 0.12]))
+
+    def forward(self, images: torch.Tensor) -> dict:
+        x = self.stem(images) if self.cnn_stem else images
+        mem = self.vit.forward_features(x)  # (B, N, dim), no class token
+        mem_pos = self.mem_pos(_sine(self.mem_xy, mem.shape[-1]).to(mem.dtype)).unsqueeze(0)
+        b = images.shape[0]
+        q = self.query.weight.unsqueeze(0).expand(b, -1, -1)
+        ref = self.ref.unsqueeze(0).expand(b, -1, -1)  # (B, Q, 2) logits of the reference points
+        outs = []
+        for layer in self.layers:
+            q_pos = self.query_pos(_sine(ref.sigmoid(), q.shape[-1]).to(q.dtype))
+            q = layer(q, q_pos, mem, mem_pos)
+            h = self.norm(q)
+            box = self.box_head(h)
+            centre = ref + box[..., :2]
+            boxes = torch.cat([centre, box[..., 2:]], dim=-1).sigmoid()
+            kp = self.kp_head(h).view(b, self.num_queries, self.n_kp, 2)
+            kps = (ref.unsqueeze(2) + kp).sigmoid()
+            outs.append({"logits": self.cls_head(h), "boxes": boxes, "kps": kps, "vis": self.vis_head(h)})
+            ref = centre.detach()  # the next layer refines from this layer's centre
+        return {**outs[-1], "aux": outs[:-1]}
+
+
+@register_model
+def vit_detr(**kwargs) -> ViTDETR:
+    return ViTDETR(**kwargs)

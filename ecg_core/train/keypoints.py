@@ -1,0 +1,438 @@
+"""Image keypoints: ViT-DETR trained on rendered LUDB pages with Hungarian matching, in the shared loop.
+
+Data: LUDB records rendered over their marked window (:mod:`ecg_core.data.keypoints`) with random paper
+styles and, for most samples, a simulated photo (:func:`ecg_core.data.render.photo_augment`). A page
+cache (signals and marks of the chosen records in one ``.npz``) lets a machine without the LUDB files
+(a GPU box) render the same pages. Split: the delineation split (``ludb_folds``); the shipped model
+trains on four folds (an inner-validation set, every 8th record, chooses the epoch) and fold 0 is held
+out for ``python -m ecg_core evaluate keypoints``.
+
+Matching (Carion et al. 2020): per image, queries and true objects are paired by
+``scipy.optimize.linear_sum_assignment`` on a cost of class (focal form), box L1, box GIoU and keypoint
+L1; losses on the pairs: sigmoid focal loss on the lead classes (unpaired queries: no class), L1 + GIoU
+on boxes, L1 on visible keypoints, BCE on visibility, the same at every decoder layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..data.keypoints import KEYPOINTS, beat_objects, page_sample
+from ..data.render import RenderStyle, render_record
+from ..record import Record
+from ..signal.delineation import WAVES, LeadWaves
+from .loop import TrainConfig
+
+__all__ = ["KeypointSpec", "KeypointTask", "PageBatches", "page_cache", "load_page_cache", "hungarian_match",
+           "set_loss", "decode", "keypoint_scores", "pack_targets", "Y_COLS", "train_keypoints", "save_keypoint_model",
+           "load_keypoint_model", "evaluate_keypoints", "detect_keypoints"]
+
+log = logging.getLogger(__name__)
+N_KP = len(KEYPOINTS)
+#: columns of a packed target row: valid, lead, box (cx, cy, w, h), keypoints (x, y) x 5, visibility x 5,
+#: one millimetre of paper in x and in y (image units)
+Y_COLS = 1 + 1 + 4 + 2 * N_KP + N_KP + 2
+MAX_OBJECTS = 160
+
+
+@dataclass
+class KeypointSpec:
+    model: str = "vit_detr"
+    model_kwargs: dict = field(default_factory=dict)
+    img_size: tuple[int, int] = (512, 1024)
+    n_leads: int = 12
+    photo_p: float = 0.7  # share of training pages photographed
+    repeats: int = 8  # rendered variants of each record per epoch
+    cost: dict = field(default_factory=lambda: {"cls": 2.0, "l1": 5.0, "giou": 2.0, "kp": 5.0})
+    weight: dict = field(default_factory=lambda: {"cls": 2.0, "l1": 5.0, "giou": 2.0, "kp": 10.0, "vis": 1.0})
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=60, batch_size=16, lr=3e-4,
+                                                                  weight_decay=1e-4, patience=15,
+                                                                  grad_clip=0.1))
+
+
+# --- page cache: what rendering needs, without the LUDB files ---------------------------------------------
+
+def page_cache(records: list[str], path: str | Path) -> Path:
+    """Write signals (float16, mV) and per-lead marks of LUDB ``records`` to one ``.npz``."""
+    from ..data.ludb import load_ludb
+
+    arrays: dict[str, np.ndarray] = {}
+    for name in records:
+        rec, waves = load_ludb(name)
+        arrays[f"{name}/signal"] = rec.signal.astype(np.float16)
+        arrays[f"{name}/meta"] = np.array([rec.fs], dtype=np.float64)
+        for i, w in enumerate(waves):
+            for kind in WAVES:
+                arrays[f"{name}/{i}/{kind}"] = w[kind].astype(np.int32)
+    arrays["_records"] = np.array(records)
+    arrays["_leads"] = np.array(rec.lead_names)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+def load_page_cache(path: str | Path) -> dict[str, tuple[Record, list[LeadWaves]]]:
+    z = np.load(path)
+    leads = tuple(str(x) for x in z["_leads"])
+    out = {}
+    for name in (str(x) for x in z["_records"]):
+        sig = z[f"{name}/signal"].astype(np.float32)
+        rec = Record(signal=sig, fs=float(z[f"{name}/meta"][0]), lead_names=leads, name=name)
+        waves = [LeadWaves(*(z[f"{name}/{i}/{k}"].astype(np.int64) for k in WAVES)) for i in range(len(leads))]
+        out[name] = (rec, waves)
+    return out
+
+
+# --- samples and batches ---------------------------------------------------------------------------------
+
+_PAPERS = ((255, 246, 246), (255, 255, 255), (252, 250, 240), (250, 244, 228))
+_GRIDS = (((246, 200, 200), (229, 138, 138)), ((250, 215, 205), (235, 150, 120)), ((225, 225, 225), (180, 180, 180)),
+          ((248, 210, 190), (232, 160, 120)))
+
+
+def random_style(rng: np.random.Generator) -> RenderStyle:
+    """A printed page as hospitals print them: resolution, paper and grid colours, line width."""
+    minor, major = _GRIDS[rng.integers(len(_GRIDS))]
+    return RenderStyle(dpi=float(rng.uniform(80, 160)), paper=_PAPERS[rng.integers(len(_PAPERS))], minor=minor,
+                       major=major, trace=tuple(int(v) for v in rng.integers(0, 60, size=3)),
+                       line_px=int(rng.integers(1, 3)), grid=bool(rng.uniform() > 0.05))
+
+
+def render_sample(rec: Record, waves: list[LeadWaves], size: tuple[int, int], rng: np.random.Generator | None,
+                  photo: float = 0.0, style: RenderStyle | None = None) -> dict[str, np.ndarray]:
+    from ..data.keypoints import marked_window
+
+    window = marked_window(waves, rec.fs)
+    page = render_record(rec, start_s=window[0], duration_s=window[1] - window[0], style=style)
+    return page_sample(page, beat_objects(rec, waves, page), size, rng, photo)
+
+
+def pack_targets(samples: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images ``(B, 3, H, W)`` in [0, 1] and targets ``(B, MAX_OBJECTS, Y_COLS)`` (rows past an image's
+    objects have valid = 0)."""
+    imgs = torch.from_numpy(np.stack([s["image"] for s in samples])).permute(0, 3, 1, 2).float() / 255.0
+    y = torch.zeros(len(samples), MAX_OBJECTS, Y_COLS)
+    for i, s in enumerate(samples):
+        n = min(len(s["leads"]), MAX_OBJECTS)
+        y[i, :n, 0] = 1
+        y[i, :n, 1] = torch.from_numpy(s["leads"][:n]).float()
+        y[i, :n, 2:6] = torch.from_numpy(s["boxes"][:n])
+        y[i, :n, 6:6 + 2 * N_KP] = torch.from_numpy(s["kps"][:n].reshape(n, -1))
+        y[i, :n, 6 + 2 * N_KP:6 + 3 * N_KP] = torch.from_numpy(s["vis"][:n].astype(np.float32))
+        y[i, :, -2] = float(s["mm_x"])
+        y[i, :, -1] = float(s["mm_y"])
+    return imgs, y
+
+
+class _PageDataset(torch.utils.data.Dataset):
+    def __init__(self, items: list[tuple[Record, list[LeadWaves]]], spec: KeypointSpec, augment: bool, seed: int,
+                 repeats: int):
+        self.items, self.spec, self.augment, self.seed, self.repeats = items, spec, augment, seed, repeats
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.items) * self.repeats
+
+    def __getitem__(self, i: int) -> dict:
+        rec, waves = self.items[i % len(self.items)]
+        if not self.augment:
+            return render_sample(rec, waves, self.spec.img_size, None)
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        photo = float(rng.uniform(0.3, 1.0)) if rng.uniform() < self.spec.photo_p else 0.0
+        return render_sample(rec, waves, self.spec.img_size, rng, photo, random_style(rng))
+
+
+class PageBatches:
+    """Batches ``{"image", "y"}`` of rendered pages for the shared loop (a DataLoader underneath, so pages
+    render in worker processes while the model trains)."""
+
+    def __init__(self, items, spec: KeypointSpec, batch_size: int, augment: bool, seed: int = 0,
+                 repeats: int = 1, workers: int = 0):
+        self.ds = _PageDataset(items, spec, augment, seed, repeats)
+        self.loader = torch.utils.data.DataLoader(self.ds, batch_size=batch_size, shuffle=augment, num_workers=workers,
+                                                  collate_fn=lambda s: dict(zip(("image", "y"), pack_targets(s))),
+                                                  generator=torch.Generator().manual_seed(seed),
+                                                  persistent_workers=False)
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        yield from self.loader
+        self.ds.epoch += 1
+
+
+# --- matching and losses -------------------------------------------------------------------------------
+
+def _xyxy(b: torch.Tensor) -> torch.Tensor:
+    cx, cy, w, h = b.unbind(-1)
+    return torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], dim=-1)
+
+
+def _unpack(y: torch.Tensor) -> list[dict[str, torch.Tensor]]:
+    out = []
+    for row in y:
+        r = row[row[:, 0] > 0]
+        out.append({"leads": r[:, 1].long(), "boxes": r[:, 2:6], "kps": r[:, 6:6 + 2 * N_KP].view(-1, N_KP, 2),
+                    "vis": r[:, 6 + 2 * N_KP:6 + 3 * N_KP], "mm": row[0, -2:]})
+    return out
+
+
+@torch.no_grad()
+def hungarian_match(out: dict, targets: list[dict], cost: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per image, (query indices, target indices) minimising class + box L1 + GIoU + keypoint L1 cost."""
+    from scipy.optimize import linear_sum_assignment
+    from torchvision.ops import generalized_box_iou
+
+    res = []
+    for b, t in enumerate(targets):
+        if len(t["leads"]) == 0:
+            res.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            continue
+        p = out["logits"][b].float().sigmoid()[:, t["leads"]]  # (Q, n)
+        alpha, gamma = 0.25, 2.0
+        c_cls = alpha * (1 - p) ** gamma * -(p + 1e-8).log() - (1 - alpha) * p ** gamma * -(1 - p + 1e-8).log()
+        c_l1 = torch.cdist(out["boxes"][b].float(), t["boxes"], p=1)
+        c_giou = -generalized_box_iou(_xyxy(out["boxes"][b].float()), _xyxy(t["boxes"]))
+        vis = t["vis"].unsqueeze(0).unsqueeze(-1)  # (1, n, K, 1)
+        d = (out["kps"][b].float().unsqueeze(1) - t["kps"].unsqueeze(0)).abs() * vis  # (Q, n, K, 2)
+        c_kp = d.sum(dim=(2, 3)) / vis.sum(dim=(2, 3)).clamp_min(1)
+        c = cost["cls"] * c_cls + cost["l1"] * c_l1 + cost["giou"] * c_giou + cost["kp"] * c_kp
+        qi, ti = linear_sum_assignment(c.cpu().numpy())
+        res.append((qi.astype(np.int64), ti.astype(np.int64)))
+    return res
+
+
+def _focal(logits: torch.Tensor, target: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0) -> torch.Tensor:
+    p = logits.sigmoid()
+    ce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    p_t = p * target + (1 - p) * (1 - target)
+    a_t = alpha * target + (1 - alpha) * (1 - target)
+    return (a_t * (1 - p_t) ** gamma * ce).sum()
+
+
+def _layer_loss(out: dict, targets: list[dict], spec: KeypointSpec) -> dict[str, torch.Tensor]:
+    from torchvision.ops import generalized_box_iou
+
+    match = hungarian_match(out, targets, spec.cost)
+    n_obj = max(sum(len(t["leads"]) for t in targets), 1)
+    cls_t = torch.zeros_like(out["logits"], dtype=torch.float32)
+    pb, tb, pk, tk, tv, pv = [], [], [], [], [], []
+    for b, (qi, ti) in enumerate(match):
+        if len(qi) == 0:
+            continue
+        t = targets[b]
+        qi_t, ti_t = torch.as_tensor(qi, device=cls_t.device), torch.as_tensor(ti, device=cls_t.device)
+        cls_t[b, qi_t, t["leads"][ti_t]] = 1.0
+        pb.append(out["boxes"][b, qi_t])
+        tb.append(t["boxes"][ti_t])
+        pk.append(out["kps"][b, qi_t])
+        tk.append(t["kps"][ti_t])
+        tv.append(t["vis"][ti_t])
+        pv.append(out["vis"][b, qi_t])
+    losses = {"cls": _focal(out["logits"].float(), cls_t) / n_obj}
+    if pb:
+        pb, tb, pk, tk, tv, pv = (torch.cat(v).float() for v in (pb, tb, pk, tk, tv, pv))
+        losses["l1"] = (pb - tb).abs().sum() / n_obj
+        losses["giou"] = (1 - torch.diag(generalized_box_iou(_xyxy(pb), _xyxy(tb)))).sum() / n_obj
+        losses["kp"] = ((pk - tk).abs().sum(-1) * tv).sum() / tv.sum().clamp_min(1)
+        losses["vis"] = F.binary_cross_entropy_with_logits(pv, tv)
+    else:
+        zero = out["logits"].sum() * 0
+        losses.update(l1=zero, giou=zero, kp=zero, vis=zero)
+    return losses
+
+
+def set_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> tuple[torch.Tensor, dict[str, float]]:
+    """Weighted sum of the matched losses of the last decoder layer and of every auxiliary one."""
+    targets = _unpack(y)
+    total, parts = 0.0, {}
+    for layer_out in [out, *out.get("aux", [])]:
+        losses = _layer_loss(layer_out, targets, spec)
+        total = total + sum(spec.weight[k] * v for k, v in losses.items())
+        if layer_out is out:
+            parts = {k: float(v.detach()) for k, v in losses.items()}
+    return total, parts
+
+
+# --- decoding and scoring ------------------------------------------------------------------------------
+
+def pack_predictions(out: dict) -> torch.Tensor:
+    """``(B, Q, n_leads + 4 + 2 K + K)`` of the last layer, the task's "logits" for the shared loop."""
+    b, q = out["logits"].shape[:2]
+    return torch.cat([out["logits"], out["boxes"], out["kps"].reshape(b, q, -1), out["vis"]], dim=-1)
+
+
+def decode(pred: torch.Tensor, n_leads: int = 12, threshold: float = 0.5, nms_iou: float = 0.5) -> list[dict]:
+    """Objects of packed predictions: per image ``scores``, ``leads``, ``boxes`` (cx, cy, w, h), ``kps``
+    ``(n, K, 2)``, ``vis`` ``(n, K)`` bool; score threshold, then non-maximum suppression per lead."""
+    from torchvision.ops import batched_nms
+
+    out = []
+    for p in pred.float():
+        prob = p[:, :n_leads].sigmoid()
+        score, lead = prob.max(dim=1)
+        keep = score >= threshold
+        boxes = p[:, n_leads:n_leads + 4]
+        if keep.any():
+            idx = torch.nonzero(keep).flatten()
+            idx = idx[batched_nms(_xyxy(boxes[idx]), score[idx], lead[idx], nms_iou)]
+        else:
+            idx = torch.zeros(0, dtype=torch.long)
+        kps = p[idx, n_leads + 4:n_leads + 4 + 2 * N_KP].reshape(-1, N_KP, 2)
+        vis = p[idx, n_leads + 4 + 2 * N_KP:].sigmoid() >= 0.5
+        out.append({"scores": score[idx].numpy(), "leads": lead[idx].numpy(), "boxes": boxes[idx].numpy(),
+                    "kps": kps.numpy(), "vis": vis.numpy()})
+    return out
+
+
+def keypoint_scores(preds: list[dict], targets: list[dict], tol_ms: float = 40.0) -> dict:
+    """Per keypoint type: tp, fp, fn, precision, recall, F1 and mean absolute error (ms). A predicted
+    keypoint matches a true one of the same type and lead within ``tol_ms`` along the time axis (one mm of
+    paper is 40 ms) and half a panel row (15 mm) vertically; one-to-one, closest first."""
+    tally = {k: {"tp": 0, "fp": 0, "fn": 0, "err": []} for k in KEYPOINTS}
+    for p, t in zip(preds, targets):
+        mm_x, mm_y = float(t["mm"][0]), float(t["mm"][1])
+        tol_x = tol_ms / 40.0 * mm_x
+        for j, kname in enumerate(KEYPOINTS):
+            for lead in np.union1d(p["leads"], t["leads"]):
+                a = p["kps"][(p["leads"] == lead) & p["vis"][:, j], j]
+                tsel = (t["leads"] == lead) & (t["vis"][:, j] > 0)
+                b = t["kps"][tsel, j]
+                used_a, used_b = set(), set()
+                if len(a) and len(b):
+                    dx = np.abs(a[:, None, 0] - b[None, :, 0])
+                    dy = np.abs(a[:, None, 1] - b[None, :, 1])
+                    ok = (dx <= tol_x) & (dy <= 15 * mm_y)
+                    for i, k in sorted(zip(*np.nonzero(ok)), key=lambda ik: dx[ik]):
+                        if i in used_a or k in used_b:
+                            continue
+                        used_a.add(i)
+                        used_b.add(k)
+                        tally[kname]["err"].append(dx[i, k] / mm_x * 40.0)
+                tally[kname]["tp"] += len(used_a)
+                tally[kname]["fp"] += len(a) - len(used_a)
+                tally[kname]["fn"] += len(b) - len(used_b)
+    out = {}
+    for k, v in tally.items():
+        prec = v["tp"] / max(v["tp"] + v["fp"], 1)
+        rec = v["tp"] / max(v["tp"] + v["fn"], 1)
+        out[k] = {"precision": prec, "recall": rec, "f1": 2 * prec * rec / max(prec + rec, 1e-12),
+                  "mean_abs_error_ms": float(np.mean(v["err"])) if v["err"] else float("nan"),
+                  "tp": v["tp"], "fp": v["fp"], "fn": v["fn"]}
+    return out
+
+
+class KeypointTask:
+    """Set loss in, keypoint F1 out; monitors the mean F1 of P, R and T."""
+
+    monitor = "f1_prt"
+
+    def __init__(self, spec: KeypointSpec):
+        self.spec = spec
+
+    def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        out = model(batch["image"])
+        loss, _ = set_loss(out, batch["y"], self.spec)
+        return {"loss": loss, "logits": pack_predictions(out).detach()}
+
+    def metrics(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
+        truth = [{k: v.cpu().numpy() for k, v in t.items()} for t in _unpack(targets)]
+        scores = keypoint_scores(decode(logits, self.spec.n_leads), truth)
+        out = {f"f1_{k}": v["f1"] for k, v in scores.items()}
+        out["f1_prt"] = float(np.mean([scores[k]["f1"] for k in ("P", "R", "T")]))
+        return out
+
+
+def model_config(spec: KeypointSpec) -> dict:
+    return {"n_leads": spec.n_leads, "n_kp": N_KP, "img_size": tuple(spec.img_size), **spec.model_kwargs}
+
+
+def spec_dict(spec: KeypointSpec) -> dict:
+    d = asdict(spec)
+    d["img_size"] = list(spec.img_size)
+    return d
+
+
+def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[LeadWaves]]], held_fold: int = 0,
+                    run_dir: str | Path | None = None, workers: int = 0, progress=None) -> tuple[nn.Module, dict]:
+    """Train one ViT-DETR on the LUDB records of ``items`` outside fold ``held_fold`` (every 8th of them
+    kept aside to choose the epoch, rendered clean); returns the model and the training report."""
+    from ..data.ludb import ludb_folds
+    from ..models import create_model
+    from .loop import fit
+
+    if torch.cuda.is_available():
+        torch.set_float32_matmul_precision("high")  # TF32 matrix products on the GPU
+    folds = ludb_folds()
+    train_names = [r for j, f in enumerate(folds) if j != held_fold for r in f if r in items]
+    inner_val = train_names[::8]
+    fit_names = [r for r in train_names if r not in set(inner_val)]
+    torch.manual_seed(spec.train.seed)
+    model = create_model(spec.model, **model_config(spec))
+    train_b = PageBatches([items[r] for r in fit_names], spec, spec.train.batch_size, augment=True,
+                          seed=spec.train.seed, repeats=spec.repeats, workers=workers)
+    val_b = PageBatches([items[r] for r in inner_val], spec, spec.train.batch_size, augment=False, workers=workers)
+    res = fit(model, KeypointTask(spec), train_b, val_b, spec.train, run_dir=run_dir, progress=progress)
+    report = {"held_fold": held_fold, "fit_records": len(fit_names), "inner_val_records": inner_val,
+              "best_epoch": res.best_epoch, "inner_val": {k: v for k, v in res.best_metrics.items()},
+              "seconds": round(res.seconds, 1), "history": res.history}
+    return model.cpu().eval(), report
+
+
+def save_keypoint_model(model: nn.Module, spec: KeypointSpec, path: str | Path, card: dict) -> dict:
+    """Write ``path`` (fp16 state dict + spec) and its model card with the sha256."""
+    from .checkpoints import half_state, save_checkpoint
+
+    payload = {"spec": spec_dict(spec), "state_dict": half_state(model.state_dict())}
+    return save_checkpoint(payload, path, {**card, "spec": spec_dict(spec), "keypoints": list(KEYPOINTS)})
+
+
+def load_keypoint_model(path: str | Path, verify: bool = True) -> tuple[nn.Module, KeypointSpec, dict]:
+    from ..models import create_model
+    from .checkpoints import load_checkpoint
+
+    payload, card = load_checkpoint(path, verify)
+    sd = dict(payload["spec"])
+    sd["img_size"] = tuple(sd["img_size"])
+    sd["train"] = TrainConfig(**sd["train"])
+    spec = KeypointSpec(**sd)
+    model = create_model(spec.model, **model_config(spec))
+    model.load_state_dict({k: v.float() for k, v in payload["state_dict"].items()})
+    return model.eval(), spec, card
+
+
+def detect_keypoints(model: nn.Module, images: np.ndarray, spec: KeypointSpec, threshold: float = 0.5,
+                     batch_size: int = 8) -> list[dict]:
+    """Objects found in ``images`` ``(B, H, W, 3)`` uint8 at the model's input size (see :func:`decode`)."""
+    out = []
+    model.eval()
+    with torch.inference_mode():
+        for i in range(0, len(images), batch_size):
+            x = torch.from_numpy(np.array(images[i:i + batch_size])).permute(0, 3, 1, 2).float() / 255
+            out += decode(pack_predictions(model(x)), spec.n_leads, threshold)
+    return out
+
+
+def evaluate_keypoints(model: nn.Module, spec: KeypointSpec, items: dict[str, tuple[Record, list[LeadWaves]]],
+                       records: list[str], photo: float = 0.0, seed: int = 0, tol_ms: float = 40.0) -> dict:
+    """Keypoint precision / recall / F1 within ``tol_ms`` and mean error (ms) on renders of ``records``,
+    clean (``photo`` 0) or photographed at that strength (the same seeded photo of each record every time)."""
+    preds, targets = [], []
+    for i, name in enumerate(records):
+        rec, waves = items[name]
+        rng = np.random.default_rng([seed, i]) if photo > 0 else None
+        s = render_sample(rec, waves, spec.img_size, rng, photo)
+        preds += detect_keypoints(model, s["image"][None], spec)
+        targets.append({"leads": s["leads"], "kps": s["kps"], "vis": s["vis"].astype(np.float32),
+                        "mm": np.array([s["mm_x"], s["mm_y"]])})
+    scores = keypoint_scores(preds, targets, tol_ms)
+    return {"keypoints": scores, "n_records": len(records), "photo": photo, "tolerance_ms": tol_ms}

@@ -1,0 +1,172 @@
+"""Beat keypoints on rendered pages, photo augmentation geometry, and the DETR matching, loss and scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ecg_core.data.keypoints import KEYPOINTS, page_sample, render_beats
+from ecg_core.data.render import photo_augment
+from ecg_core.train.keypoints import (
+    KeypointSpec,
+    decode,
+    hungarian_match,
+    keypoint_scores,
+    pack_predictions,
+    pack_targets,
+    set_loss,
+)
+
+
+def test_beat_objects_sit_on_the_drawn_trace_of_a_ludb_record(ludb):
+    from ecg_core.data.ludb import load_ludb
+
+    rec, waves = load_ludb("1")
+    page, obj = render_beats(rec, waves)
+    # 3 x 4 panels + rhythm strip over the marked window: every marked QRS of a panel is one object
+    assert len(obj) > 20 and set(obj.leads) == set(range(12))
+    r = KEYPOINTS.index("R")
+    assert obj.vis[:, r].all()  # every object is a marked QRS, so its R is visible
+    # the R keypoint is a dark trace pixel (or next to one) on the page
+    img = page.image.astype(int).sum(axis=2)
+    for x, y in obj.kps[:, r]:
+        xi, yi = int(round(x)), int(round(y))
+        assert img[max(yi - 2, 0):yi + 3, max(xi - 2, 0):xi + 3].min() < 200
+    # boxes hold their visible keypoints
+    for b, k, v in zip(obj.boxes, obj.kps, obj.vis):
+        inside = (k[v, 0] >= b[0] - 1) & (k[v, 0] <= b[2] + 1) & (k[v, 1] >= b[1] - 1) & (k[v, 1] <= b[3] + 1)
+        assert inside.all()
+    s = page_sample(page, obj, (256, 512))
+    assert s["image"].shape == (256, 512, 3) and (s["boxes"] >= 0).all() and (s["boxes"] <= 1).all()
+    assert s["mm_x"] == pytest.approx(page.px_per_mm / page.image.shape[1])
+
+
+def test_photo_augment_moves_points_with_the_page():
+    img = np.full((200, 400, 3), 255, np.uint8)
+    pts = np.array([[60.0, 50.0], [300.0, 150.0], [200.0, 100.0]])
+    for x, y in pts.astype(int):
+        img[y - 2:y + 3, x - 2:x + 3] = 0
+    for seed in range(5):
+        out, moved = photo_augment(img, pts, np.random.default_rng(seed), strength=1.0)
+        assert out.shape == img.shape and moved.shape == pts.shape
+        dark = out.astype(int).sum(axis=2)
+        for x, y in moved:
+            xi, yi = int(round(x)), int(round(y))
+            assert dark[yi - 3:yi + 4, xi - 3:xi + 4].min() < dark.mean() - 150  # the dot went where the point went
+    same, kept = photo_augment(img, pts, np.random.default_rng(0), strength=0.0)
+    assert same is img and kept is pts
+
+
+def _targets(n: int = 6, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    boxes = np.c_[rng.uniform(0.2, 0.8, (n, 2)), rng.uniform(0.05, 0.1, (n, 2))].astype(np.float32)
+    kps = (boxes[:, None, :2] + rng.uniform(-0.02, 0.02, (n, 5, 2))).astype(np.float32)
+    vis = np.ones((n, 5), bool)
+    vis[0, 0] = False
+    return {"image": np.zeros((8, 16, 3), np.uint8), "boxes": boxes, "kps": kps, "vis": vis,
+            "leads": rng.integers(0, 12, n), "mm_x": np.float32(0.004), "mm_y": np.float32(0.008)}
+
+
+def _perfect_output(t: dict, q: int = 10, perm=None):
+    """Model outputs that hold the true objects in query slots ``perm`` and empty queries elsewhere."""
+    n = len(t["leads"])
+    perm = np.arange(n) if perm is None else perm
+    logits = torch.full((1, q, 12), -9.0)
+    boxes = torch.full((1, q, 4), 0.5)
+    kps = torch.full((1, q, 5, 2), 0.5)
+    vis = torch.full((1, q, 5), -9.0)
+    for j, i in enumerate(perm):
+        logits[0, i, int(t["leads"][j])] = 9.0
+        boxes[0, i] = torch.from_numpy(t["boxes"][j])
+        kps[0, i] = torch.from_numpy(t["kps"][j])
+        vis[0, i] = torch.from_numpy(np.where(t["vis"][j], 9.0, -9.0))
+    return {"logits": logits, "boxes": boxes, "kps": kps, "vis": vis, "aux": []}
+
+
+def test_hungarian_matching_recovers_a_permutation_and_the_loss_of_a_perfect_answer_is_small():
+    from ecg_core.train.keypoints import _unpack
+
+    t = _targets()
+    perm = np.array([7, 2, 9, 0, 4, 5])
+    out = _perfect_output(t, perm=perm)
+    _, y = pack_targets([t])
+    spec = KeypointSpec()
+    (qi, ti), = hungarian_match(out, _unpack(y), spec.cost)
+    assert dict(zip(ti.tolist(), qi.tolist())) == dict(enumerate(perm.tolist()))
+    loss, parts = set_loss(out, y, spec)
+    assert parts["l1"] < 1e-6 and parts["giou"] < 1e-5 and parts["kp"] < 1e-6 and parts["cls"] < 1e-3
+    # moving one keypoint by 0.1 adds exactly 0.1 / (visible keypoints) to the keypoint loss
+    out2 = _perfect_output(t, perm=perm)
+    out2["kps"][0, perm[1], 2, 0] += 0.1
+    _, parts2 = set_loss(out2, y, spec)
+    assert parts2["kp"] == pytest.approx(0.1 / t["vis"].sum(), rel=1e-4)
+
+
+def test_decode_suppresses_duplicates_and_scores_keypoints_by_hand():
+    t = _targets()
+    out = _perfect_output(t, q=12)
+    out["logits"][0, 10] = out["logits"][0, 0]  # a duplicate of object 0, slightly shifted
+    out["boxes"][0, 10] = out["boxes"][0, 0] + 0.001
+    out["kps"][0, 10] = out["kps"][0, 0] + 0.001
+    out["vis"][0, 10] = out["vis"][0, 0]
+    (pred,) = decode(pack_predictions(out))
+    assert len(pred["leads"]) == 6  # non-maximum suppression removed the duplicate
+    truth = {"leads": t["leads"], "kps": t["kps"], "vis": t["vis"].astype(np.float32),
+             "mm": np.array([t["mm_x"], t["mm_y"]])}
+    s = keypoint_scores([pred], [truth])
+    assert s["R"]["f1"] == 1.0 and s["P"]["tp"] == 5 and s["P"]["fn"] == 0  # object 0's P is not marked
+    # shift every predicted R by 2 mm (80 ms): all R become misses and false alarms at 40 ms, hits at 100 ms
+    pred["kps"][:, 2, 0] += 2 * t["mm_x"]
+    s = keypoint_scores([pred], [truth])
+    assert s["R"]["tp"] == 0 and s["R"]["fp"] == 6 and s["R"]["fn"] == 6
+    s = keypoint_scores([pred], [truth], tol_ms=100.0)
+    assert s["R"]["f1"] == 1.0 and s["R"]["mean_abs_error_ms"] == pytest.approx(80.0, rel=1e-3)
+
+
+def test_a_small_detr_learns_on_two_rendered_records(ludb):
+    from ecg_core.models import create_model
+    from ecg_core.train.keypoints import KeypointTask, PageBatches, load_page_cache, model_config, page_cache
+
+    items = load_page_cache(page_cache(["1", "2"], __import__("tempfile").mkdtemp() + "/pages.npz"))
+    spec = KeypointSpec(img_size=(128, 256), model_kwargs=dict(dim=64, depth=2, heads=2, dec_layers=2, num_queries=48,
+                                                               query_grid=(4, 12)))
+    torch.manual_seed(0)
+    model = create_model("vit_detr", **model_config(spec))
+    task = KeypointTask(spec)
+    batches = PageBatches(list(items.values()), spec, 2, augment=False)
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-4)
+    batch = next(iter(batches))
+    first = float(task.step(model, batch)["loss"])
+    for _ in range(40):
+        loss = task.step(model, batch)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+        opt.step()
+    assert float(task.step(model, batch)["loss"]) < 0.6 * first
+
+
+def test_cli_trains_saves_and_evaluates_a_keypoint_model(ludb, tmp_path):
+    import json
+
+    from ecg_core.cli import main
+    from ecg_core.data.ludb import ludb_folds
+    from ecg_core.train.keypoints import page_cache
+
+    folds = ludb_folds()
+    held = list(folds[0][:2])
+    cache = page_cache(held + list(folds[1][:3]), tmp_path / "pages.npz")
+    tiny = '{"dim": 32, "depth": 1, "heads": 2, "dec_layers": 1, "num_queries": 32, "query_grid": [4, 8]}'
+    out = tmp_path / "kp.pt"
+    assert main(["train", "keypoints", "--cache", str(cache), "--epochs", "1", "--batch-size", "2", "--repeats", "1",
+                 "--img-size", "128", "256", "--model-kwargs", tiny, "--out", str(out)]) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["held_fold"] == 0 and card["report"]["fit_records"] == 2 and card["sha256"]
+    res = tmp_path / "eval.json"
+    assert main(["evaluate", "keypoints", "--weights", str(out), "--cache", str(cache), "--records", *held,
+                 "--photo", "0.5", "--json", str(res)]) == 0
+    r = json.loads(res.read_text())
+    assert r["clean"]["n_records"] == 2 and set(r["photo"]["keypoints"]) == set(KEYPOINTS)
+    # records missing from the cache are named, not a traceback
+    assert main(["evaluate", "keypoints", "--weights", str(out), "--cache", str(cache), "--records", "999"]) == 2
