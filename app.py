@@ -12,6 +12,7 @@ pages = [
     st.Page("pages/signal.py", title="Signal", icon=":material/monitor_heart:", url_path="signal"),
     st.Page("pages/pqrst.py", title="PQRST", icon=":material/ecg:", url_path="pqrst"),
     st.Page("pages/diagnosis.py", title="Diagnosis", icon=":material/cardiology:", url_path="diagnosis"),
+    st.Page("pages/image.py", title="Image", icon=":material/image:", url_path="image"),
     st.Page("pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
 ]
 nav = st.navigation(pages)

@@ -274,6 +274,21 @@ def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate_digitize(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_digitization
+
+    res = evaluate_digitization(args.records, dpi=args.dpi, photo=args.photo)
+    how = f", photographed at strength {args.photo}" if args.photo else ""
+    print(f"digitised LUDB renders ({res['n_records']} records, {args.dpi:g} dpi{how}; "
+          f"{res['seconds_per_page']:.2f} s per page): SNR mean {res['snr_db_mean']:.1f} dB, median "
+          f"{res['snr_db_median']:.1f} dB; unreadable: {len(res['failed'])}; grid scale error "
+          f"{res['scale_error_pct']['mean']:+.3f} % (max {res['scale_error_pct']['max_abs']:.3f} %)")
+    print("  per lead: " + ", ".join(f"{k} {v:.1f}" for k, v in res["snr_db_per_lead"].items()))
+    if args.json:
+        _write_json(args.json, res)
+    return 0
+
+
 def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     from .train.beats import evaluate_beat_model, load_beat_model
 
@@ -423,6 +438,13 @@ def build_parser() -> argparse.ArgumentParser:
     ek.add_argument("--cache", help="LUDB page cache (.npz), else ECG_DATA_DIR")
     ek.add_argument("--json", help="write the result here")
     ek.set_defaults(func=_cmd_evaluate_keypoints)
+
+    eg = ev.add_parser("digitize", help="SNR of ECGs printed (3x4 + rhythm strip) and read back from the image")
+    eg.add_argument("--records", nargs="*", help="LUDB records (default: all 200)")
+    eg.add_argument("--dpi", type=float, default=200.0)
+    eg.add_argument("--photo", type=float, default=0.0, help="simulated photo strength (0: a clean render)")
+    eg.add_argument("--json", help="write the result here")
+    eg.set_defaults(func=_cmd_evaluate_digitize)
 
     tr = sub.add_parser("train", help="train a model").add_subparsers(dest="train_cmd", required=True)
     tb = tr.add_parser("beats", help="beat classifier on MIT-BIH DS1 (patient-wise folds; DS2 untouched)")

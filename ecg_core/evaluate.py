@@ -10,7 +10,8 @@ import numpy as np
 
 from .signal import compare_beats, detect_rpeaks, episode_mask_intervals
 
-__all__ = ["evaluate_rpeaks", "evaluate_delineation", "PERTURBATIONS", "FIDUCIALS", "CSE_TOLERANCE_MS",
+__all__ = ["evaluate_rpeaks", "evaluate_delineation", "evaluate_digitization", "PERTURBATIONS", "FIDUCIALS",
+           "CSE_TOLERANCE_MS",
            "IEC_TOLERANCE_MS"]
 
 log = logging.getLogger(__name__)
@@ -115,9 +116,33 @@ def _noise(kind: str, snr_db: float):
 
 
 #: how :func:`evaluate_delineation` can change each record before delineating it (marks follow)
+def _perturb_digitised(rec, waves, seed, dpi: float = 200.0):
+    """The record printed (3 x 4 + lead II rhythm strip, first 10 s, ``dpi``) and read back by the
+    digitiser; each lead's marks are kept only inside the 2.5 s it is printed for (lead II: all 10 s)."""
+    from .data.ludb import LeadWaves
+    from .data.render import RenderStyle, render_record
+    from .digitize import digitize
+
+    page = render_record(rec, style=RenderStyle(dpi=dpi))
+    read = digitize(page.image).to_record(rec.name)
+    windows = read.metadata.get("printed windows s", {})
+    out = []
+    for lead, w in zip(rec.lead_names, waves):
+        if lead == "II" or lead not in windows:
+            out.append(w)
+            continue
+        a, b = (int(round(t * rec.fs)) for t in windows[lead])
+        out.append(LeadWaves(*(w[k][(w[k][:, 0] >= a) & (w[k][:, 2] < b)] for k in ("P", "QRS", "T"))))
+    order = [read.lead_names.index(n) for n in rec.lead_names]
+    n = min(read.signal.shape[1], rec.signal.shape[1])
+    sig = np.zeros_like(rec.signal)
+    sig[:, :n] = read.signal[order, :n] * (np.abs(read.signal[order, :n]).sum(axis=1, keepdims=True) > 0)
+    return rec.replace(signal=sig), out
+
+
 PERTURBATIONS = {"tachycardia": _perturb_tachycardia, "inverted": _perturb_invert,
                  "baseline_wander": _noise("baseline_wander", 0.0), "muscle": _noise("muscle", 12.0),
-                 "electrode_motion": _noise("electrode_motion", 12.0)}
+                 "electrode_motion": _noise("electrode_motion", 12.0), "digitised": _perturb_digitised}
 
 
 def evaluate_delineation(method: str = "unet", *, records: list[str] | None = None, weights=None,
@@ -133,8 +158,9 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
     the CSE tolerances. Global intervals (P, PR, QRS, QT; :func:`ecg_core.signal.intervals.measure`)
     from the delineation and from the manual marks, over the marked span, give per-record differences
     (mean, SD) set against the IEC 60601-2-25 tolerances. ``perturb`` (:data:`PERTURBATIONS`) changes
-    every record first: played 1.5x faster, every lead inverted, or noise added (baseline wander at 0 dB,
-    muscle or electrode motion at 12 dB). ``members`` (record -> fold model) overrides the held-out
+    every record first: played 1.5x faster, every lead inverted, noise added (baseline wander at 0 dB,
+    muscle or electrode motion at 12 dB), or printed on ECG paper and digitised back ("digitised": each
+    lead scored inside the 2.5 s it is printed for). ``members`` (record -> fold model) overrides the held-out
     assignment, e.g. to score each fold model on its inner validation records while choosing settings.
     """
     from .data.ludb import WAVES, annotated_span, load_ludb, ludb_folds
@@ -230,3 +256,60 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
             "seconds_per_record": round(seconds / max(len(names), 1), 4),
             "waves": {k: prf(*counts[k]) for k in WAVES}, "fiducials": fid_out,
             "per_lead_f1": {lead: {k: prf(*c[w])["f1"] for w, k in enumerate(WAVES)} for lead, c in per_lead.items()}}
+
+
+def evaluate_digitization(records: list[str] | None = None, *, dpi: float = 200.0, photo: float = 0.0,
+                          seed: int = 0, progress: Callable[[int, int, str], None] | None = None) -> dict:
+    """SNR of ECGs read back from renders of LUDB records (:mod:`ecg_core.digitize`).
+
+    Each record's first 10 s are drawn in the 3 x 4 + rhythm strip format at ``dpi`` (optionally
+    photographed at strength ``photo``, seeded per record), digitised, and every read panel is compared
+    with the true samples it shows: SNR = 10 log10(true power / error power), both median-centred (a
+    printed trace has no absolute offset), no time shift allowed. A record the digitiser cannot read
+    counts 0 dB for each of its 13 panels. Reports the mean and median over panels, per lead, the
+    grid-scale error and the seconds per page."""
+    from .data.ludb import load_ludb, ludb_records
+    from .data.render import RenderStyle, photo_augment, render_record
+    from .digitize import digitize, snr_db
+    from .errors import ECGError
+
+    names = list(records or ludb_records())
+    per_panel, per_lead, scale_err, failed, seconds = [], {}, [], [], 0.0
+    for k, name in enumerate(names):
+        rec, _ = load_ludb(name)
+        page = render_record(rec, style=RenderStyle(dpi=dpi))
+        img = page.image
+        if photo > 0:
+            img, _ = photo_augment(img, None, np.random.default_rng([seed, int(name)]), photo)
+        t0 = time.perf_counter()
+        try:
+            d = digitize(img)
+        except ECGError:
+            failed.append(name)
+            per_panel += [0.0] * len(page.panels)
+            continue
+        finally:
+            seconds += time.perf_counter() - t0
+        scale_err.append(100.0 * (d.px_per_mm / page.px_per_mm - 1.0))
+        read = {(p.lead, p.row): p for p in d.panels}
+        for row_i, panel in enumerate(page.panels):
+            row = 3 if row_i == 12 else row_i // 4
+            got = read.get((panel.lead, row))
+            if got is None:
+                snr = 0.0
+            else:
+                a, b = int(round(panel.t0 * rec.fs)), int(round(panel.t1 * rec.fs))
+                truth = rec.signal[panel.lead_index, a:b]
+                rec_sig = np.interp(np.arange(a, b) / rec.fs, got.t0 + np.arange(len(got.signal)) / got.fs, got.signal)
+                snr = snr_db(truth, rec_sig)
+            per_panel.append(snr)
+            per_lead.setdefault(panel.lead + (" (rhythm)" if row == 3 else ""), []).append(snr)
+        if progress:
+            progress(k + 1, len(names), name)
+    x = np.asarray(per_panel)
+    return {"n_records": len(names), "dpi": dpi, "photo": photo, "failed": failed,
+            "snr_db_mean": float(x.mean()), "snr_db_median": float(np.median(x)),
+            "snr_db_per_lead": {k: float(np.mean(v)) for k, v in per_lead.items()},
+            "scale_error_pct": {"mean": float(np.mean(scale_err)) if scale_err else float("nan"),
+                                "max_abs": float(np.max(np.abs(scale_err))) if scale_err else float("nan")},
+            "seconds_per_page": seconds / max(len(names), 1)}

@@ -1,0 +1,99 @@
+"""Image: a photo or scan of a paper ECG (or the current record printed) read back into a record."""
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ecg_core.errors import ECGError
+from ecg_core.io.image_io import IMAGE_EXTENSIONS, read_image
+from ecg_core.viz import ecg_paper_figure
+from pages._common import init_state, set_record
+
+init_state()
+st.title("Image")
+st.caption("Upload a photo or scan of a printed ECG (the 3 × 4 + rhythm strip format, or one strip per lead, on "
+           "standard paper: 25 mm/s, 10 mm/mV). The grid gives the scale; each lead is traced back to millivolts.")
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the ECG in the image...")
+def _digitise(key: str, _image: np.ndarray):
+    from ecg_core.digitize import digitize
+
+    return digitize(_image)
+
+
+@st.cache_data(max_entries=4, show_spinner="Printing the record...")
+def _print(key: str, _record) -> np.ndarray:
+    from ecg_core.data.render import RenderStyle, render_record
+
+    return render_record(_record, style=RenderStyle(dpi=200)).image
+
+
+src_upload, src_print = st.tabs(["Upload", "Print the current record"])
+with src_upload:
+    up = st.file_uploader("ECG image", type=[e.lstrip(".") for e in IMAGE_EXTENSIONS], key="img_upload")
+    if up is not None:
+        sig = (up.name, up.size)
+        if st.session_state.get("img_loaded") != sig:
+            st.session_state["img_loaded"] = sig
+            try:
+                st.session_state["img"] = (up.name, read_image(up.getvalue(), up.name))
+                st.session_state.pop("img_error", None)
+            except ECGError as exc:
+                st.session_state["img_error"] = str(exc)
+with src_print:
+    rec_now = st.session_state["record"]
+    st.write(f"Print the first 10 s of **{rec_now.name}** on ECG paper at 200 dpi and read it back: a check of the "
+             "digitiser against a known signal.")
+    if st.button("Print and read", key="img_print"):
+        st.session_state["img"] = (f"{rec_now.name} (printed)", _print(st.session_state["record_key"], _record=rec_now))
+        st.session_state.pop("img_error", None)
+
+if "img_error" in st.session_state:
+    st.error(st.session_state["img_error"], icon="🚫")
+if "img" not in st.session_state:
+    st.info("No image yet: upload one, or print the current record.")
+    st.stop()
+
+name, image = st.session_state["img"]
+key = hashlib.sha1(image.tobytes()).hexdigest()[:16]
+try:
+    dig = _digitise(key, _image=image)
+except ECGError as exc:
+    st.error(f"{name}: {exc}", icon="🚫")
+    st.stop()
+
+m = st.columns(4)
+m[0].metric("Scale", f"{dig.px_per_mm:.2f} px/mm")
+m[1].metric("Tilt corrected", f"{dig.rotation_deg:+.1f}°")
+m[2].metric("Format", {"3x4": "3 × 4 + rhythm", "strips": "strips"}[dig.layout])
+m[3].metric("Leads read", f"{len({p.lead for p in dig.panels})}")
+
+fig = go.Figure(go.Image(z=image, hoverinfo="skip"))
+for p in dig.panels:
+    x0, y0, x1, y1 = p.box
+    fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color="#1f77b4", width=1))
+    fig.add_annotation(x=x0 + 4, y=y0 + 4, text=p.lead, showarrow=False, xanchor="left", yanchor="top",
+                       font=dict(color="#1f77b4", size=11))
+fig.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(visible=False),
+                  yaxis=dict(visible=False, scaleanchor="x"))
+st.plotly_chart(fig, key="img_panels")
+st.caption(f"{name}: lead panels found (the tilt is undone before reading; scale from the {dig.scale_from}).")
+
+record = dig.to_record(f"{name} (digitised)")
+st.subheader("Read back")
+st.plotly_chart(ecg_paper_figure(record, duration_s=min(10.0, record.duration_s)), key="img_paper")
+if dig.layout == "3x4":
+    win = record.metadata.get("printed windows s", {})
+    st.caption("Each lead holds the 2.5 s it is printed for (zero elsewhere); lead II is the 10 s rhythm strip. " +
+               ", ".join(f"{k} {a:.1f}–{b:.1f} s" for k, (a, b) in win.items()))
+st.dataframe(pd.DataFrame([{"lead": p.lead, "from (s)": round(p.t0, 2), "to (s)": round(p.t1, 2),
+                            "min (mV)": round(float(p.signal.min()), 2), "max (mV)": round(float(p.signal.max()), 2)}
+                           for p in dig.panels]), hide_index=True, key="img_table")
+if st.button("Use this record on every page", key="img_use", type="primary"):
+    set_record(record, "image")
+    st.success(f"{record.name} is now the current record (Signal, PQRST and Diagnosis pages).")
+st.caption("Research software, not a medical device: a digitised trace is an approximation of the paper one.")

@@ -1,0 +1,38 @@
+"""AppTest of the Image page: print the current record, read it back, hand it to every page."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def test_image_page_prints_reads_back_and_hands_over_the_record():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/image.py").run()
+    assert not at.exception
+    assert any("No image yet" in i.value for i in at.info)
+    at.button(key="img_print").click().run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Format"] == "3 × 4 + rhythm" and metrics["Leads read"] == "12"
+    assert float(metrics["Scale"].split()[0]) == __import__("pytest").approx(200 / 25.4, rel=1e-3)
+    table = at.dataframe[0].value
+    assert list(table["lead"][:4]) == ["I", "aVR", "V1", "V4"] and len(table) == 13
+    at.button(key="img_use").click().run()
+    rec = at.session_state["record"]
+    assert rec.name == "demo (printed) (digitised)" and rec.n_leads == 12 and rec.fs == 500.0
+    assert at.session_state["record_source"] == "image"
+    # the demo's lead II read back from its rhythm strip matches the demo's own lead II
+    from ecg_core.data import demo_record
+    from ecg_core.digitize import snr_db
+
+    demo = demo_record()
+    ii = demo.lead_names.index("II")
+    n = min(rec.signal.shape[1], int(9.9 * demo.fs * rec.fs / demo.fs))
+    import numpy as np
+
+    truth = np.interp(np.arange(n) / rec.fs, np.arange(demo.signal.shape[1]) / demo.fs, demo.signal[ii])
+    assert snr_db(truth, rec.signal[rec.lead_names.index("II"), :n]) > 12.0
