@@ -16,6 +16,7 @@ on boxes, L1 on visible keypoints, BCE on visibility, the same at every decoder 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class KeypointSpec:
     n_leads: int = 12
     photo_p: float = 0.7  # share of training pages photographed
     repeats: int = 8  # rendered variants of each record per epoch
+    pool: int = 0  # >0: render this many variants of each record once and train on that pool (GPU-bound)
     cost: dict = field(default_factory=lambda: {"cls": 2.0, "l1": 5.0, "giou": 2.0, "kp": 5.0})
     weight: dict = field(default_factory=lambda: {"cls": 2.0, "l1": 5.0, "giou": 2.0, "kp": 10.0, "vis": 1.0})
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=60, batch_size=16, lr=3e-4,
@@ -148,6 +150,37 @@ class _PageDataset(torch.utils.data.Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, i])
         photo = float(rng.uniform(0.3, 1.0)) if rng.uniform() < self.spec.photo_p else 0.0
         return render_sample(rec, waves, self.spec.img_size, rng, photo, random_style(rng))
+
+
+class PoolBatches:
+    """Batches drawn from pages rendered once (``render_pool``): uint8 images, converted on the device."""
+
+    def __init__(self, images: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int = 0):
+        self.images, self.y, self.batch_size = images, y, batch_size
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.y) / self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.y), generator=self.gen)
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i:i + self.batch_size]
+            yield {"image": self.images[idx], "y": self.y[idx]}
+
+
+def render_pool(items, spec: KeypointSpec, variants: int, seed: int = 0, workers: int = 0) -> PoolBatches:
+    """Render ``variants`` augmented pages of every record once (in ``workers`` processes)."""
+    ds = _PageDataset(items, spec, augment=True, seed=seed, repeats=variants)
+
+    def collate(samples):
+        imgs = torch.from_numpy(np.stack([s["image"] for s in samples])).permute(0, 3, 1, 2).contiguous()
+        return imgs, pack_targets(samples)[1]
+
+    loader = torch.utils.data.DataLoader(ds, batch_size=32, num_workers=workers, collate_fn=collate)
+    parts = list(loader)
+    return PoolBatches(torch.cat([a for a, _ in parts]), torch.cat([b for _, b in parts]), spec.train.batch_size,
+                       seed)
 
 
 class PageBatches:
@@ -340,7 +373,10 @@ class KeypointTask:
         self.spec = spec
 
     def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        out = model(batch["image"])
+        img = batch["image"]
+        if img.dtype == torch.uint8:  # pooled pages travel as bytes
+            img = img.float() / 255.0
+        out = model(img)
         loss, _ = set_loss(out, batch["y"], self.spec)
         return {"loss": loss, "logits": pack_predictions(out).detach()}
 
@@ -378,8 +414,11 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
     fit_names = [r for r in train_names if r not in set(inner_val)]
     torch.manual_seed(spec.train.seed)
     model = create_model(spec.model, **model_config(spec))
-    train_b = PageBatches([items[r] for r in fit_names], spec, spec.train.batch_size, augment=True,
-                          seed=spec.train.seed, repeats=spec.repeats, workers=workers)
+    if spec.pool:
+        train_b = render_pool([items[r] for r in fit_names], spec, spec.pool, spec.train.seed, workers)
+    else:
+        train_b = PageBatches([items[r] for r in fit_names], spec, spec.train.batch_size, augment=True,
+                              seed=spec.train.seed, repeats=spec.repeats, workers=workers)
     val_b = PageBatches([items[r] for r in inner_val], spec, spec.train.batch_size, augment=False, workers=workers)
     res = fit(model, KeypointTask(spec), train_b, val_b, spec.train, run_dir=run_dir, progress=progress)
     report = {"held_fold": held_fold, "fit_records": len(fit_names), "inner_val_records": inner_val,
