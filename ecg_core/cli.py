@@ -235,8 +235,10 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
         print(f"  epoch {row['epoch']}: train loss {row['train_loss']:.3f}, inner-val F1 P/R/T "
               f"{row['val_f1_P']:.3f}/{row['val_f1_R']:.3f}/{row['val_f1_T']:.3f} ({row['seconds']:.0f} s)", flush=True)
 
+    if args.resume and not args.run_dir:
+        raise ECGError("--resume needs --run-dir: the folder whose last.pt the run goes on from")
     model, report = train_keypoints(spec, items, held_fold=args.held_fold, run_dir=args.run_dir, workers=args.workers,
-                                    progress=show)
+                                    progress=show, resume=args.resume)
     print(f"best epoch {report['best_epoch']}: inner-val F1 P/R/T {report['inner_val']['f1_P']:.3f}/"
           f"{report['inner_val']['f1_R']:.3f}/{report['inner_val']['f1_T']:.3f}")
     if args.json:
@@ -495,6 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--held-fold", type=int, default=0)
     tk.add_argument("--workers", type=int, default=0, help="rendering processes")
     tk.add_argument("--time-limit-min", type=float, default=0.0, help="stop after this many minutes (0: none)")
+    tk.add_argument("--resume", action="store_true",
+                    help="go on from RUN_DIR/last.pt (the last finished epoch of a stopped or killed run)")
     tk.add_argument("--cache", help="LUDB page cache (.npz): read if it exists, else written from ECG_DATA_DIR")
     tk.add_argument("--json", help="write the training report here")
     tk.add_argument("--out", help="weights path, e.g. weights/keypoints_detr.pt")

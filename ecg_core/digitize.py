@@ -101,12 +101,21 @@ def _gray(image: np.ndarray) -> np.ndarray:
 
 
 def trace_mask(image: np.ndarray, ratio: float = 0.55) -> np.ndarray:
-    """Pixels darker than ``ratio`` times the local paper brightness (a 15-pixel maximum filter)."""
+    """Pixels darker than ``ratio`` times the local paper brightness (a 15-pixel maximum filter), except
+    along the edge of large dark areas (the table or scanner lid around a photographed page), whose rim
+    would otherwise look like ink."""
     from scipy import ndimage
 
     g = _gray(image)
     paper = ndimage.maximum_filter(ndimage.uniform_filter(g, 3), size=15)
-    return g < ratio * np.maximum(paper, 1.0)
+    mask = g < ratio * np.maximum(paper, 1.0)
+    dark = g < 0.8 * np.percentile(g, 90)
+    solid = ndimage.binary_opening(dark[::2, ::2], structure=np.ones((9, 9), bool))  # lines vanish, areas stay
+    if solid.any():
+        solid = ndimage.binary_dilation(solid, structure=np.ones((7, 7), bool))
+        solid = np.repeat(np.repeat(solid, 2, axis=0), 2, axis=1)[:g.shape[0], :g.shape[1]]
+        mask &= ~solid
+    return mask
 
 
 def _line_ink(g: np.ndarray, size: int = 7) -> np.ndarray:
@@ -228,23 +237,43 @@ def _row_baselines(mask: np.ndarray, ppm: float) -> np.ndarray:
     return peaks
 
 
-def _calibration_end(mask: np.ndarray, base: int, band: tuple[int, int], ppm: float, ppm_y: float) -> int | None:
-    """Column just after the 1 mV calibration pulse of a row (a plateau 10 mm above the baseline at the
-    row's left), or None when there is none."""
-    top = int(round(base - MM_PER_MV * ppm_y))
-    lo, hi = max(top - int(ppm_y) - 1, band[0]), min(top + int(ppm_y) + 2, band[1])
-    if hi <= lo:
+def _calibration_end(mask: np.ndarray, base: int, band: tuple[int, int], ppm: float,
+                     ppm_y: float) -> tuple[int, float] | None:
+    """The column just after the 1 mV calibration pulse at a row's left (two vertical strokes 10 mm tall,
+    5 mm apart, before any other tall stroke) and the strokes' height in pixels (1 mV), or None."""
+    from scipy import ndimage
+
+    sub = mask[band[0]:band[1]]
+    cols = np.flatnonzero(sub.any(axis=0))
+    if len(cols) == 0:
         return None
-    cols = mask[lo:hi].any(axis=0)
-    limit = min(mask.shape[1], int(40 * ppm))
-    run = 0
-    for x in range(limit):
-        if cols[x]:
-            run += 1
-        else:
-            if run >= 3 * ppm:
-                return int(round(x - 1 + ppm))  # x: first column past the plateau; the pulse ends 1 mm on
-            run = 0
+    lo = int(cols[0])
+    hi = min(sub.shape[1], lo + int(40 * ppm))
+    # the longest vertical run of trace pixels in each column near the row's start (three columns
+    # together and small gaps closed: a blurred or slightly slanted stroke still counts)
+    wide = ndimage.binary_closing(ndimage.maximum_filter1d(sub[:, max(lo - 1, 0):hi + 1], 3, axis=1),
+                                  structure=np.ones((5, 1), bool))
+    off = lo - max(lo - 1, 0)
+    runs = np.zeros(hi - lo)
+    for k in range(hi - lo):
+        lab, n = ndimage.label(wide[:, k + off])
+        if n:
+            runs[k] = np.bincount(lab.ravel())[1:].max()
+    tall = runs >= 0.6 * MM_PER_MV * ppm_y
+    edges = []
+    k = 0
+    while k < len(tall):
+        if tall[k]:
+            start = k
+            while k < len(tall) and tall[k]:
+                k += 1
+            edges.append((lo + start, lo + k - 1))
+        k += 1
+    if len(edges) >= 2:
+        gap = (edges[1][0] - edges[0][1]) / ppm
+        if 3.5 <= gap <= 6.5:  # the pulse's top is 5 mm wide (0.2 s)
+            height = float(np.median([runs[a - lo:b - lo + 1].max() for a, b in edges[:2]])) - 1.0
+            return int(round((edges[1][0] + edges[1][1]) / 2 + ppm)), height  # it ends 1 mm after the falling stroke
     return None
 
 
@@ -324,23 +353,26 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
         cols = np.flatnonzero(mask[band[0]:band[1]].any(axis=0))
         if len(cols) == 0:
             continue
-        x0 = cal if cal is not None else int(cols[0])
+        x0 = cal[0] if cal is not None else int(cols[0])
         x1 = int(cols[-1]) + 1
+        row_ppm, row_ppm_y = ppm, ppm_y
+        if cal is not None and abs(cal[1] / (MM_PER_MV * ppm_y) - 1) < 0.15:
+            row_ppm_y = cal[1] / MM_PER_MV  # the row's own 1 mV pulse sets its voltage scale
         if x1 - x0 < 20 * ppm * 0.2:  # under 0.2 s of trace
             continue
         xs, ys = _follow(mask, band, x0, x1, float(base))
         if len(xs) < 10:
             continue
-        t = (xs - x0) / ppm / MM_PER_S
-        v = (base - ys) / ppm_y / MM_PER_MV
-        dur = (x1 - x0) / ppm / MM_PER_S
+        t = (xs - x0) / row_ppm / MM_PER_S
+        v = (base - ys) / row_ppm_y / MM_PER_MV
+        dur = (x1 - x0) / row_ppm / MM_PER_S
         if layout == "3x4" and r < 3:
             col = dur / 4
             for c, lead in enumerate(STANDARD_3X4[r]):
                 sel = (t >= c * col) & (t < (c + 1) * col)
                 panels.append(_panel(lead, r, c * col, (c + 1) * col, t[sel], v[sel], fs,
-                                     (int(x0 + c * col * MM_PER_S * ppm), band[0],
-                                      int(x0 + (c + 1) * col * MM_PER_S * ppm), band[1])))
+                                     (int(x0 + c * col * MM_PER_S * row_ppm), band[0],
+                                      int(x0 + (c + 1) * col * MM_PER_S * row_ppm), band[1])))
         else:
             lead = "II" if layout == "3x4" else f"lead {r + 1}"
             panels.append(_panel(lead, r, 0.0, dur, t, v, fs, (x0, band[0], x1, band[1])))

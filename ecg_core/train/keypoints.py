@@ -162,6 +162,12 @@ class PoolBatches:
     def __len__(self) -> int:
         return math.ceil(len(self.y) / self.batch_size)
 
+    def state_dict(self) -> dict:
+        return {"gen": self.gen.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.gen.set_state(state["gen"])
+
     def __iter__(self):
         order = torch.randperm(len(self.y), generator=self.gen)
         for i in range(0, len(order), self.batch_size):
@@ -198,6 +204,13 @@ class PageBatches:
     def __len__(self) -> int:
         return len(self.loader)
 
+    def state_dict(self) -> dict:
+        return {"epoch": self.ds.epoch, "gen": self.loader.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.ds.epoch = state["epoch"]
+        self.loader.generator.set_state(state["gen"])
+
     def __iter__(self):
         yield from self.loader
         self.ds.epoch += 1
@@ -219,27 +232,53 @@ def _unpack(y: torch.Tensor) -> list[dict[str, torch.Tensor]]:
     return out
 
 
-@torch.no_grad()
-def hungarian_match(out: dict, targets: list[dict], cost: dict) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per image, (query indices, target indices) minimising class + box L1 + GIoU + keypoint L1 cost."""
-    from scipy.optimize import linear_sum_assignment
-    from torchvision.ops import generalized_box_iou
+def _padded(y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Targets of a packed batch as padded tensors: ``valid`` (B, M) and the fields (B, M, ...)."""
+    return {"valid": y[..., 0] > 0, "leads": y[..., 1].long(), "boxes": y[..., 2:6],
+            "kps": y[..., 6:6 + 2 * N_KP].unflatten(-1, (N_KP, 2)), "vis": y[..., 6 + 2 * N_KP:6 + 3 * N_KP]}
 
+
+def _giou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Generalised IoU of boxes (cx, cy, w, h) broadcast against each other (any leading shapes)."""
+    a, b = _xyxy(a), _xyxy(b)
+    area_a = (a[..., 2] - a[..., 0]).clamp_min(0) * (a[..., 3] - a[..., 1]).clamp_min(0)
+    area_b = (b[..., 2] - b[..., 0]).clamp_min(0) * (b[..., 3] - b[..., 1]).clamp_min(0)
+    lt = torch.maximum(a[..., :2], b[..., :2])
+    rb = torch.minimum(a[..., 2:], b[..., 2:])
+    inter = (rb - lt).clamp_min(0).prod(-1)
+    union = area_a + area_b - inter
+    hull = (torch.maximum(a[..., 2:], b[..., 2:]) - torch.minimum(a[..., :2], b[..., :2])).clamp_min(0).prod(-1)
+    iou = inter / union.clamp_min(1e-9)
+    return iou - (hull - union) / hull.clamp_min(1e-9)
+
+
+@torch.no_grad()
+def hungarian_match(out: dict, y: torch.Tensor, cost: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per image, (query indices, target indices) minimising class + box L1 + GIoU + keypoint L1 cost.
+    The costs of the whole batch are computed at once on the model's device (padded to the largest
+    number of objects), then each image is assigned by ``scipy.optimize.linear_sum_assignment``."""
+    from scipy.optimize import linear_sum_assignment
+
+    t = _padded(y)
+    b, q = out["logits"].shape[:2]
+    m = t["leads"].shape[1]
+    p = out["logits"].float().sigmoid().gather(2, t["leads"].unsqueeze(1).expand(b, q, m))  # (B, Q, M)
+    alpha, gamma = 0.25, 2.0
+    c_cls = alpha * (1 - p) ** gamma * -(p + 1e-8).log() - (1 - alpha) * p ** gamma * -(1 - p + 1e-8).log()
+    boxes = out["boxes"].float()
+    c_l1 = torch.cdist(boxes, t["boxes"], p=1)
+    c_giou = -_giou(boxes.unsqueeze(2), t["boxes"].unsqueeze(1))
+    vis = t["vis"].unsqueeze(1).unsqueeze(-1)  # (B, 1, M, K, 1)
+    d = (out["kps"].float().unsqueeze(2) - t["kps"].unsqueeze(1)).abs() * vis  # (B, Q, M, K, 2)
+    c_kp = d.sum(dim=(3, 4)) / vis.sum(dim=(3, 4)).clamp_min(1)
+    c = (cost["cls"] * c_cls + cost["l1"] * c_l1 + cost["giou"] * c_giou + cost["kp"] * c_kp).cpu().numpy()
+    n_obj = t["valid"].sum(dim=1).cpu().numpy()
     res = []
-    for b, t in enumerate(targets):
-        if len(t["leads"]) == 0:
+    for i in range(b):
+        if n_obj[i] == 0:
             res.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
             continue
-        p = out["logits"][b].float().sigmoid()[:, t["leads"]]  # (Q, n)
-        alpha, gamma = 0.25, 2.0
-        c_cls = alpha * (1 - p) ** gamma * -(p + 1e-8).log() - (1 - alpha) * p ** gamma * -(1 - p + 1e-8).log()
-        c_l1 = torch.cdist(out["boxes"][b].float(), t["boxes"], p=1)
-        c_giou = -generalized_box_iou(_xyxy(out["boxes"][b].float()), _xyxy(t["boxes"]))
-        vis = t["vis"].unsqueeze(0).unsqueeze(-1)  # (1, n, K, 1)
-        d = (out["kps"][b].float().unsqueeze(1) - t["kps"].unsqueeze(0)).abs() * vis  # (Q, n, K, 2)
-        c_kp = d.sum(dim=(2, 3)) / vis.sum(dim=(2, 3)).clamp_min(1)
-        c = cost["cls"] * c_cls + cost["l1"] * c_l1 + cost["giou"] * c_giou + cost["kp"] * c_kp
-        qi, ti = linear_sum_assignment(c.cpu().numpy())
+        qi, ti = linear_sum_assignment(c[i, :, :n_obj[i]])  # valid rows come first in a packed target
         res.append((qi.astype(np.int64), ti.astype(np.int64)))
     return res
 
@@ -252,47 +291,39 @@ def _focal(logits: torch.Tensor, target: torch.Tensor, alpha: float = 0.25, gamm
     return (a_t * (1 - p_t) ** gamma * ce).sum()
 
 
-def _layer_loss(out: dict, targets: list[dict], spec: KeypointSpec) -> dict[str, torch.Tensor]:
-    from torchvision.ops import generalized_box_iou
-
-    match = hungarian_match(out, targets, spec.cost)
-    n_obj = max(sum(len(t["leads"]) for t in targets), 1)
+def _layer_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> dict[str, torch.Tensor]:
+    match = hungarian_match(out, y, spec.cost)
+    t = _padded(y)
+    dev = out["logits"].device
+    bi = torch.as_tensor(np.concatenate([np.full(len(q), i) for i, (q, _) in enumerate(match)]), dtype=torch.long,
+                         device=dev)
+    qi = torch.as_tensor(np.concatenate([q for q, _ in match]), dtype=torch.long, device=dev)
+    ti = torch.as_tensor(np.concatenate([k for _, k in match]), dtype=torch.long, device=dev)
+    n_obj = max(len(bi), 1)
     cls_t = torch.zeros_like(out["logits"], dtype=torch.float32)
-    pb, tb, pk, tk, tv, pv = [], [], [], [], [], []
-    for b, (qi, ti) in enumerate(match):
-        if len(qi) == 0:
-            continue
-        t = targets[b]
-        qi_t, ti_t = torch.as_tensor(qi, device=cls_t.device), torch.as_tensor(ti, device=cls_t.device)
-        cls_t[b, qi_t, t["leads"][ti_t]] = 1.0
-        pb.append(out["boxes"][b, qi_t])
-        tb.append(t["boxes"][ti_t])
-        pk.append(out["kps"][b, qi_t])
-        tk.append(t["kps"][ti_t])
-        tv.append(t["vis"][ti_t])
-        pv.append(out["vis"][b, qi_t])
+    cls_t[bi, qi, t["leads"][bi, ti]] = 1.0
     losses = {"cls": _focal(out["logits"].float(), cls_t) / n_obj}
-    if pb:
-        pb, tb, pk, tk, tv, pv = (torch.cat(v).float() for v in (pb, tb, pk, tk, tv, pv))
+    if len(bi):
+        pb, tb = out["boxes"][bi, qi].float(), t["boxes"][bi, ti]
+        pk, tk, tv = out["kps"][bi, qi].float(), t["kps"][bi, ti], t["vis"][bi, ti]
         losses["l1"] = (pb - tb).abs().sum() / n_obj
-        losses["giou"] = (1 - torch.diag(generalized_box_iou(_xyxy(pb), _xyxy(tb)))).sum() / n_obj
+        losses["giou"] = (1 - _giou(pb, tb)).sum() / n_obj
         losses["kp"] = ((pk - tk).abs().sum(-1) * tv).sum() / tv.sum().clamp_min(1)
-        losses["vis"] = F.binary_cross_entropy_with_logits(pv, tv)
+        losses["vis"] = F.binary_cross_entropy_with_logits(out["vis"][bi, qi].float(), tv)
     else:
         zero = out["logits"].sum() * 0
         losses.update(l1=zero, giou=zero, kp=zero, vis=zero)
     return losses
 
 
-def set_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> tuple[torch.Tensor, dict[str, float]]:
+def set_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Weighted sum of the matched losses of the last decoder layer and of every auxiliary one."""
-    targets = _unpack(y)
     total, parts = 0.0, {}
     for layer_out in [out, *out.get("aux", [])]:
-        losses = _layer_loss(layer_out, targets, spec)
+        losses = _layer_loss(layer_out, y, spec)
         total = total + sum(spec.weight[k] * v for k, v in losses.items())
         if layer_out is out:
-            parts = {k: float(v.detach()) for k, v in losses.items()}
+            parts = {k: v.detach() for k, v in losses.items()}  # tensors: no device sync here
     return total, parts
 
 
@@ -399,7 +430,8 @@ def spec_dict(spec: KeypointSpec) -> dict:
 
 
 def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[LeadWaves]]], held_fold: int = 0,
-                    run_dir: str | Path | None = None, workers: int = 0, progress=None) -> tuple[nn.Module, dict]:
+                    run_dir: str | Path | None = None, workers: int = 0, progress=None,
+                    resume: bool = False) -> tuple[nn.Module, dict]:
     """Train one ViT-DETR on the LUDB records of ``items`` outside fold ``held_fold`` (every 8th of them
     kept aside to choose the epoch, rendered clean); returns the model and the training report."""
     from ..data.ludb import ludb_folds
@@ -420,7 +452,8 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
         train_b = PageBatches([items[r] for r in fit_names], spec, spec.train.batch_size, augment=True,
                               seed=spec.train.seed, repeats=spec.repeats, workers=workers)
     val_b = PageBatches([items[r] for r in inner_val], spec, spec.train.batch_size, augment=False, workers=workers)
-    res = fit(model, KeypointTask(spec), train_b, val_b, spec.train, run_dir=run_dir, progress=progress)
+    res = fit(model, KeypointTask(spec), train_b, val_b, spec.train, run_dir=run_dir, progress=progress,
+              resume=resume)
     report = {"held_fold": held_fold, "fit_records": len(fit_names), "inner_val_records": inner_val,
               "best_epoch": res.best_epoch, "inner_val": {k: v for k, v in res.best_metrics.items()},
               "seconds": round(res.seconds, 1), "history": res.history}

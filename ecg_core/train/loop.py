@@ -12,6 +12,7 @@ import copy
 import json
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ import torch
 import torch.nn as nn
 
 __all__ = ["TrainConfig", "Task", "TensorBatches", "fit", "train_one_epoch", "evaluate", "seed_everything",
-           "pick_device", "FitResult"]
+           "pick_device", "FitResult", "atomic_save"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,12 @@ class TensorBatches:
 
     def __len__(self) -> int:
         return math.ceil(self.n / self.batch_size)
+
+    def state_dict(self) -> dict:
+        return {"gen": self.gen.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.gen.set_state(state["gen"])
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         if self.weights is not None:
@@ -153,6 +160,7 @@ def _cosine_with_warmup(optimizer: torch.optim.Optimizer, base_lr: float, total_
         for g in optimizer.param_groups:
             g["lr"] = lr
 
+    advance.state = state  # saved with a run, so a resumed run goes on from the same step
     return advance
 
 
@@ -164,25 +172,74 @@ class FitResult:
     seconds: float = 0.0
 
 
+def _rng_state() -> dict:
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {"torch": torch.random.get_rng_state(), "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos,
+                                                             has_gauss, cached],
+            "python": random.getstate(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def _set_rng_state(st: dict) -> None:
+    torch.random.set_rng_state(st["torch"])
+    name, keys, pos, has_gauss, cached = st["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    random.setstate(tuple(tuple(x) if isinstance(x, list) else x for x in st["python"]))
+    if st["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(st["cuda"])
+
+
+def atomic_save(obj, path: str | Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
 def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, cfg: TrainConfig,
-        run_dir: str | Path | None = None, progress: Callable[[dict], None] | None = None) -> FitResult:
+        run_dir: str | Path | None = None, progress: Callable[[dict], None] | None = None,
+        resume: bool = False) -> FitResult:
     """Train ``model`` with AdamW and a cosine schedule, stop early when ``task.monitor`` has not improved
-    on ``val`` for ``cfg.patience`` epochs, and load the best weights back into ``model``."""
+    on ``val`` for ``cfg.patience`` epochs, and load the best weights back into ``model``.
+
+    With ``run_dir``, every finished epoch is saved atomically to ``run_dir/last.pt`` (weights, optimizer,
+    schedule, best weights so far, history, random states, the batches' shuffling state); with ``resume``
+    a run killed at any moment goes on from its last finished epoch and ends as the uninterrupted run
+    would (bit for bit on the same machine and device; tested)."""
     seed_everything(cfg.seed)
     device = pick_device(cfg.device)
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _cosine_with_warmup(opt, cfg.lr, cfg.epochs * len(train), cfg.warmup_epochs * len(train))
-    best_state, best, best_epoch, history = None, -math.inf, -1, []
+    best_state, best, best_epoch, history, best_metrics = None, -math.inf, -1, [], {}
+    start_epoch, elapsed = 0, 0.0
     log_file = None
     if run_dir is not None:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
+        last = run_dir / "last.pt"
+        if resume and last.exists():
+            st = torch.load(last, map_location=device, weights_only=True)
+            model.load_state_dict(st["model"])
+            opt.load_state_dict(st["optimizer"])
+            sched.state["step"] = st["sched_step"]
+            best, best_epoch = st["best"], st["best_epoch"]
+            best_state, best_metrics = st["best_state"], st["best_metrics"]
+            history, start_epoch, elapsed = st["history"], st["epoch"] + 1, st["elapsed"]
+            if st.get("done"):  # the run had stopped early (no progress for `patience` epochs): nothing to train
+                start_epoch = cfg.epochs
+            for obj, key in ((train, "train_state"), (val, "val_state"), (task, "task_state")):
+                if st.get(key) is not None and hasattr(obj, "load_state_dict"):
+                    obj.load_state_dict(st[key])
+            _set_rng_state(st["rng"])
+            log.info("resumed %s after epoch %d", run_dir, st["epoch"])
         (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+        # the metrics file holds exactly the finished epochs (a killed run may have written past its checkpoint)
+        (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in history))
         log_file = open(run_dir / "metrics.jsonl", "a")
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() - elapsed
     try:
-        for epoch in range(cfg.epochs):
+        for epoch in range(start_epoch, cfg.epochs):
             if hasattr(task, "on_epoch_start"):
                 task.on_epoch_start(epoch)
             train_loss = train_one_epoch(model, task, train, opt, sched, device, cfg.grad_clip)
@@ -191,21 +248,33 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
                                                                    if not isinstance(v, (dict, list))},
                    "seconds": round(time.perf_counter() - t0, 1)}
             history.append(row)
-            if log_file:
-                log_file.write(json.dumps(row) + "\n")
-                log_file.flush()
-            if progress:
-                progress(row)
             score = metrics[task.monitor]
+            stop = early = False
             if score > best:
                 best, best_epoch = score, epoch
                 best_state = copy.deepcopy(model.state_dict())
                 best_metrics = metrics
             elif epoch - best_epoch >= cfg.patience:
                 log.info("early stop at epoch %d (best %d: %.4f)", epoch, best_epoch, best)
-                break
+                stop = early = True
             if cfg.time_limit_s and time.perf_counter() - t0 > cfg.time_limit_s:
                 log.info("time limit reached after epoch %d (best %d: %.4f)", epoch, best_epoch, best)
+                stop = True
+            if run_dir is not None:
+                atomic_save({"epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                             "sched_step": sched.state["step"], "best": best, "best_epoch": best_epoch,
+                             "best_state": best_state, "best_metrics": best_metrics, "history": history,
+                             "done": early,  # a time limit is an interruption: a resumed run goes on
+                             "elapsed": time.perf_counter() - t0, "rng": _rng_state(),
+                             "train_state": train.state_dict() if hasattr(train, "state_dict") else None,
+                             "val_state": val.state_dict() if hasattr(val, "state_dict") else None,
+                             "task_state": task.state_dict() if hasattr(task, "state_dict") else None},
+                            run_dir / "last.pt")
+                log_file.write(json.dumps(row) + "\n")
+                log_file.flush()
+            if progress:
+                progress(row)
+            if stop:
                 break
     finally:
         if log_file:

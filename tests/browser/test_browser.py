@@ -120,3 +120,15 @@ def test_diagnosis_report_downloads_as_pdf(server, page, tmp_path):
     assert data[:5] == b"%PDF-" and len(data) > 20_000
     assert dl.value.suggested_filename.startswith("ecg_read_") and dl.value.suggested_filename.endswith(".pdf")
     assert "Traceback" not in page.locator("body").inner_text()
+
+
+def test_image_page_reads_a_printed_record_back(server, page):
+    page.goto(f"{server}/image")
+    page.get_by_text("No image yet").wait_for()
+    page.get_by_role("tab", name="Print the current record").click()
+    page.get_by_role("button", name="Print and read").click()
+    page.get_by_text("Read back").wait_for(timeout=120_000)
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert values[2:] == ["3 × 4 + rhythm", "12"] and values[0].endswith("px/mm")
+    assert page.locator(".js-plotly-plot").count() >= 2  # the panels found, the record read back
+    assert "Traceback" not in page.locator("body").inner_text()

@@ -85,14 +85,12 @@ def _perfect_output(t: dict, q: int = 10, perm=None):
 
 
 def test_hungarian_matching_recovers_a_permutation_and_the_loss_of_a_perfect_answer_is_small():
-    from ecg_core.train.keypoints import _unpack
-
     t = _targets()
     perm = np.array([7, 2, 9, 0, 4, 5])
     out = _perfect_output(t, perm=perm)
     _, y = pack_targets([t])
     spec = KeypointSpec()
-    (qi, ti), = hungarian_match(out, _unpack(y), spec.cost)
+    (qi, ti), = hungarian_match(out, y, spec.cost)
     assert dict(zip(ti.tolist(), qi.tolist())) == dict(enumerate(perm.tolist()))
     loss, parts = set_loss(out, y, spec)
     assert parts["l1"] < 1e-6 and parts["giou"] < 1e-5 and parts["kp"] < 1e-6 and parts["cls"] < 1e-3
@@ -170,3 +168,16 @@ def test_cli_trains_saves_and_evaluates_a_keypoint_model(ludb, tmp_path):
     assert r["clean"]["n_records"] == 2 and set(r["photo"]["keypoints"]) == set(KEYPOINTS)
     # records missing from the cache are named, not a traceback
     assert main(["evaluate", "keypoints", "--weights", str(out), "--cache", str(cache), "--records", "999"]) == 2
+
+
+def test_batched_giou_matches_torchvision():
+    from torchvision.ops import generalized_box_iou
+
+    from ecg_core.train.keypoints import _giou, _xyxy
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.cat([torch.rand(7, 2, generator=g), 0.05 + 0.3 * torch.rand(7, 2, generator=g)], dim=1)
+    b = torch.cat([torch.rand(5, 2, generator=g), 0.05 + 0.3 * torch.rand(5, 2, generator=g)], dim=1)
+    ref = generalized_box_iou(_xyxy(a), _xyxy(b))
+    assert torch.allclose(_giou(a.unsqueeze(1), b.unsqueeze(0)), ref, atol=1e-6)
+    assert torch.allclose(_giou(a, a), torch.ones(7), atol=1e-6)
