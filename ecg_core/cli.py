@@ -226,7 +226,7 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
     command = _begin_training(args)
     items = _keypoint_items(args.cache)
     spec = KeypointSpec(model_kwargs=json.loads(args.model_kwargs), img_size=tuple(args.img_size),
-                        repeats=args.repeats, pool=args.pool,
+                        repeats=args.repeats, pool=args.pool, dn=args.dn,
                         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                           patience=args.patience, seed=args.seed, grad_clip=0.1, warmup_epochs=1,
                                           time_limit_s=60.0 * args.time_limit_min))
@@ -494,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--repeats", type=int, default=8, help="rendered variants of each record per epoch")
     tk.add_argument("--pool", type=int, default=0,
                     help="render this many variants of each record once and train on them (keeps a GPU busy)")
+    tk.add_argument("--dn", action="store_true", help="denoising queries while training (DN-DETR)")
     tk.add_argument("--held-fold", type=int, default=0)
     tk.add_argument("--workers", type=int, default=0, help="rendering processes")
     tk.add_argument("--time-limit-min", type=float, default=0.0, help="stop after this many minutes (0: none)")

@@ -58,9 +58,10 @@ class _DecoderLayer(nn.Module):
         self.ff = nn.Sequential(nn.Linear(dim, ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(ff, dim))
         self.n1, self.n2, self.n3 = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
 
-    def forward(self, q: torch.Tensor, q_pos: torch.Tensor, mem: torch.Tensor, mem_pos: torch.Tensor) -> torch.Tensor:
+    def forward(self, q: torch.Tensor, q_pos: torch.Tensor, mem: torch.Tensor, mem_pos: torch.Tensor,
+                self_mask: torch.Tensor | None = None) -> torch.Tensor:
         h = self.n1(q)
-        q = q + self.self_attn(h + q_pos, h + q_pos, h, need_weights=False)[0]
+        q = q + self.self_attn(h + q_pos, h + q_pos, h, attn_mask=self_mask, need_weights=False)[0]
         h = self.n2(q)
         q = q + self.cross_attn(h + q_pos, mem + mem_pos, mem, need_weights=False)[0]
         return q + self.ff(self.n3(q))
@@ -96,6 +97,7 @@ class ViTDETR(nn.Module):
         self.register_buffer("mem_xy", torch.stack([gx, gy], dim=-1).reshape(-1, 2), persistent=False)
         self.mem_pos = nn.Linear(dim, dim)
         self.query = nn.Embedding(num_queries, dim)
+        self.label_emb = nn.Embedding(n_leads, dim)  # content of denoising queries (DN-DETR)
         ry, rx = query_grid
         gy, gx = torch.meshgrid((torch.arange(ry) + 0.5) / ry, (torch.arange(rx) + 0.5) / rx, indexing="ij")
         ref = torch.stack([gx, gy], dim=-1).reshape(-1, 2)
@@ -114,26 +116,45 @@ class ViTDETR(nn.Module):
             nn.init.zeros_(head[-1].bias)
         self.box_head[-1].bias.data[2:] = inverse_sigmoid(torch.tensor([0.08, 0.12]))
 
-    def forward(self, images: torch.Tensor) -> dict:
+    def forward(self, images: torch.Tensor, dn: dict[str, torch.Tensor] | None = None) -> dict:
+        """``dn`` (training only, DN-DETR, Li et al. 2022): noised true objects fed as extra queries,
+        ``ref`` ``(B, D, 2)`` reference-point logits and ``labels`` ``(B, D)`` (possibly flipped) leads,
+        ``valid`` ``(B, D)``. The object queries cannot see them; their outputs come back under ``"dn"``
+        (one dict per decoder layer) to be trained to reconstruct the objects, no matching needed."""
         x = self.stem(images) if self.cnn_stem else images
         mem = self.vit.forward_features(x)  # (B, N, dim), no class token
         mem_pos = self.mem_pos(_sine(self.mem_xy, mem.shape[-1]).to(mem.dtype)).unsqueeze(0)
         b = images.shape[0]
+        nq = self.num_queries
         q = self.query.weight.unsqueeze(0).expand(b, -1, -1)
         ref = self.ref.unsqueeze(0).expand(b, -1, -1)  # (B, Q, 2) logits of the reference points
+        mask = None
+        if dn is not None:
+            d = dn["ref"].shape[1]
+            q = torch.cat([q, self.label_emb(dn["labels"])], dim=1)
+            ref = torch.cat([ref, dn["ref"].to(ref.dtype)], dim=1)
+            mask = torch.zeros(b, nq + d, nq + d, dtype=torch.bool, device=q.device)
+            mask[:, :nq, nq:] = True  # object queries never see the answers
+            mask[:, :, nq:] |= ~dn["valid"].unsqueeze(1)  # padding is seen by no one
+            mask = mask.repeat_interleave(self.layers[0].self_attn.num_heads, dim=0)
+        n_all = q.shape[1]
         outs = []
         for layer in self.layers:
             q_pos = self.query_pos(_sine(ref.sigmoid(), q.shape[-1]).to(q.dtype))
-            q = layer(q, q_pos, mem, mem_pos)
+            q = layer(q, q_pos, mem, mem_pos, mask)
             h = self.norm(q)
             box = self.box_head(h)
             centre = ref + box[..., :2]
             boxes = torch.cat([centre, box[..., 2:]], dim=-1).sigmoid()
-            kp = self.kp_head(h).view(b, self.num_queries, self.n_kp, 2)
+            kp = self.kp_head(h).view(b, n_all, self.n_kp, 2)
             kps = (ref.unsqueeze(2) + kp).sigmoid()
             outs.append({"logits": self.cls_head(h), "boxes": boxes, "kps": kps, "vis": self.vis_head(h)})
             ref = centre.detach()  # the next layer refines from this layer's centre
-        return {**outs[-1], "aux": outs[:-1]}
+        if dn is None:
+            return {**outs[-1], "aux": outs[:-1]}
+        main = [{k: v[:, :nq] for k, v in o.items()} for o in outs]
+        noised = [{k: v[:, nq:] for k, v in o.items()} for o in outs]
+        return {**main[-1], "aux": main[:-1], "dn": noised}
 
 
 @register_model

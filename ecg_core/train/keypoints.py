@@ -52,6 +52,9 @@ class KeypointSpec:
     photo_p: float = 0.7  # share of training pages photographed
     repeats: int = 8  # rendered variants of each record per epoch
     pool: int = 0  # >0: render this many variants of each record once and train on that pool (GPU-bound)
+    dn: bool = False  # denoising queries while training (DN-DETR): noised true objects to reconstruct
+    dn_box_noise: float = 0.4  # centre moved by up to this share of the half box size
+    dn_label_flip: float = 0.2  # share of denoising queries given a wrong lead
     cost: dict = field(default_factory=lambda: {"cls": 2.0, "l1": 5.0, "giou": 2.0, "kp": 5.0})
     weight: dict = field(default_factory=lambda: {"cls": 2.0, "l1": 5.0, "giou": 2.0, "kp": 10.0, "vis": 1.0})
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=60, batch_size=16, lr=3e-4,
@@ -283,12 +286,14 @@ def hungarian_match(out: dict, y: torch.Tensor, cost: dict) -> list[tuple[np.nda
     return res
 
 
-def _focal(logits: torch.Tensor, target: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0) -> torch.Tensor:
+def _focal(logits: torch.Tensor, target: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0,
+           weight: torch.Tensor | None = None) -> torch.Tensor:
     p = logits.sigmoid()
     ce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
     p_t = p * target + (1 - p) * (1 - target)
     a_t = alpha * target + (1 - alpha) * (1 - target)
-    return (a_t * (1 - p_t) ** gamma * ce).sum()
+    loss = a_t * (1 - p_t) ** gamma * ce
+    return (loss * weight).sum() if weight is not None else loss.sum()
 
 
 def _layer_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> dict[str, torch.Tensor]:
@@ -316,6 +321,39 @@ def _layer_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> dict[str, tor
     return losses
 
 
+def make_dn(y: torch.Tensor, spec: KeypointSpec) -> dict[str, torch.Tensor]:
+    """Denoising queries of a packed batch: each true object's centre moved at random by up to
+    ``dn_box_noise`` of its half size, its lead changed with probability ``dn_label_flip``."""
+    from ..models.detr import inverse_sigmoid
+
+    d = max(int((y[..., 0] > 0).sum(dim=1).max()), 1)  # as many queries as the fullest page has objects
+    t = _padded(y[:, :d])
+    boxes = t["boxes"]
+    jitter = (torch.rand_like(boxes[..., :2]) * 2 - 1) * spec.dn_box_noise * boxes[..., 2:] / 2
+    centre = (boxes[..., :2] + jitter).clamp(1e-3, 1 - 1e-3)
+    flip = torch.rand(t["leads"].shape, device=y.device) < spec.dn_label_flip
+    labels = torch.where(flip, torch.randint_like(t["leads"], spec.n_leads), t["leads"])
+    return {"ref": inverse_sigmoid(centre), "labels": labels, "valid": t["valid"]}
+
+
+def _dn_loss(out: dict, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Losses of the denoising queries: query j answers for true object j (no matching)."""
+    t = _padded(y[:, :out["boxes"].shape[1]])
+    v = t["valid"]
+    n_obj = max(int(v.sum()), 1)
+    cls_t = torch.zeros_like(out["logits"], dtype=torch.float32)
+    cls_t.scatter_(2, t["leads"].unsqueeze(-1), v.unsqueeze(-1).float())
+    valid_rows = v.unsqueeze(-1).float()
+    losses = {"cls": _focal(out["logits"].float(), cls_t, weight=valid_rows) / n_obj}
+    pb, tb = out["boxes"][v].float(), t["boxes"][v]
+    pk, tk, tv = out["kps"][v].float(), t["kps"][v], t["vis"][v]
+    losses["l1"] = (pb - tb).abs().sum() / n_obj
+    losses["giou"] = (1 - _giou(pb, tb)).sum() / n_obj
+    losses["kp"] = ((pk - tk).abs().sum(-1) * tv).sum() / tv.sum().clamp_min(1)
+    losses["vis"] = F.binary_cross_entropy_with_logits(out["vis"][v].float(), tv) if len(tv) else losses["l1"] * 0
+    return losses
+
+
 def set_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Weighted sum of the matched losses of the last decoder layer and of every auxiliary one."""
     total, parts = 0.0, {}
@@ -324,6 +362,8 @@ def set_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> tuple[torch.Tens
         total = total + sum(spec.weight[k] * v for k, v in losses.items())
         if layer_out is out:
             parts = {k: v.detach() for k, v in losses.items()}  # tensors: no device sync here
+    for layer_out in out.get("dn", []):  # denoising queries (training only)
+        total = total + sum(spec.weight[k] * v for k, v in _dn_loss(layer_out, y).items())
     return total, parts
 
 
@@ -407,7 +447,8 @@ class KeypointTask:
         img = batch["image"]
         if img.dtype == torch.uint8:  # pooled pages travel as bytes
             img = img.float() / 255.0
-        out = model(img)
+        dn = make_dn(batch["y"], self.spec) if self.spec.dn and model.training else None
+        out = model(img, dn) if dn is not None else model(img)
         loss, _ = set_loss(out, batch["y"], self.spec)
         return {"loss": loss, "logits": pack_predictions(out).detach()}
 

@@ -181,3 +181,29 @@ def test_batched_giou_matches_torchvision():
     ref = generalized_box_iou(_xyxy(a), _xyxy(b))
     assert torch.allclose(_giou(a.unsqueeze(1), b.unsqueeze(0)), ref, atol=1e-6)
     assert torch.allclose(_giou(a, a), torch.ones(7), atol=1e-6)
+
+
+def test_denoising_queries_are_invisible_to_the_object_queries():
+    from ecg_core.models import create_model
+    from ecg_core.train.keypoints import KeypointTask, make_dn
+
+    spec = KeypointSpec(img_size=(64, 128), dn=True, model_kwargs=dict(dim=32, depth=1, heads=2, dec_layers=2,
+                                                                       num_queries=16, query_grid=(2, 8)))
+    torch.manual_seed(0)
+    model = create_model("vit_detr", img_size=(64, 128), dim=32, depth=1, heads=2, dec_layers=2, num_queries=16,
+                         query_grid=(2, 8)).eval()
+    t = _targets()
+    t["image"] = np.random.default_rng(0).integers(0, 255, (64, 128, 3), dtype=np.uint8)
+    img, y = pack_targets([t, {**t, "leads": t["leads"][:3], "boxes": t["boxes"][:3], "kps": t["kps"][:3],
+                                   "vis": t["vis"][:3]}])
+    dn = make_dn(y, spec)
+    assert dn["valid"].sum() == 9 and dn["ref"].shape == (2, 6, 2)  # as many as the fullest page
+    with torch.no_grad():
+        plain, noised = model(img), model(img, dn)
+    for k in ("logits", "boxes", "kps", "vis"):  # the object queries' answers do not change
+        assert torch.allclose(plain[k], noised[k], atol=1e-5), k
+    assert len(noised["dn"]) == 2 and noised["dn"][-1]["boxes"].shape == (2, 6, 4)
+    model.train()
+    loss = KeypointTask(spec).step(model, {"image": img, "y": y})["loss"]
+    loss.backward()
+    assert model.label_emb.weight.grad.abs().sum() > 0  # the denoising path is trained
