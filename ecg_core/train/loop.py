@@ -108,9 +108,46 @@ def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
+def distributed() -> tuple[int, int]:
+    """(rank, world size) of this process. Under ``torchrun`` (``WORLD_SIZE`` > 1) the process group is set
+    up on first use: NCCL on CUDA, gloo on CPU; otherwise (0, 1)."""
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1 or not dist.is_available():
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+class _Shard:
+    """Every ``world``-th batch of ``batches`` from ``rank`` on, the same count on every rank (the tail
+    that cannot be shared evenly is left out), so ranks that shuffle alike split each epoch."""
+
+    def __init__(self, batches, rank: int, world: int):
+        self.batches, self.rank, self.world = batches, rank, world
+
+    def __len__(self) -> int:
+        return len(self.batches) // self.world
+
+    def __iter__(self):
+        limit = len(self) * self.world
+        for i, b in enumerate(self.batches):
+            if i < limit and i % self.world == self.rank:
+                yield b
+
+    def state_dict(self):
+        return self.batches.state_dict() if hasattr(self.batches, "state_dict") else None
+
+    def load_state_dict(self, state) -> None:
+        if state is not None and hasattr(self.batches, "load_state_dict"):
+            self.batches.load_state_dict(state)
+
+
 def train_one_epoch(model: nn.Module, task: Task, batches: TensorBatches, optimizer: torch.optim.Optimizer,
                     scheduler: Callable[[int], None] | None, device: torch.device, grad_clip: float = 0.0) -> float:
-    """One pass over ``batches``; returns the mean training loss."""
+    """One pass over ``batches``; returns the mean training loss (over all ranks when distributed)."""
     model.train()
     total, n = 0.0, 0
     for batch in batches:
@@ -126,6 +163,12 @@ def train_one_epoch(model: nn.Module, task: Task, batches: TensorBatches, optimi
         k = len(next(iter(batch.values())))
         total += float(out["loss"].detach()) * k
         n += k
+    if distributed()[1] > 1:
+        import torch.distributed as dist
+
+        t = torch.tensor([total, float(n)], dtype=torch.float64)
+        dist.all_reduce(t)
+        total, n = float(t[0]), int(t[1])
     return total / max(n, 1)
 
 
@@ -207,16 +250,27 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
     a run killed at any moment goes on from its last finished epoch and ends as the uninterrupted run
     would (bit for bit on the same machine and device; tested)."""
     seed_everything(cfg.seed)
+    rank, world = distributed()
     device = pick_device(cfg.device)
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     model.to(device)
+    net = model  # what trains: the model, or its DistributedDataParallel wrapper under torchrun
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        train = _Shard(train, rank, world)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _cosine_with_warmup(opt, cfg.lr, cfg.epochs * len(train), cfg.warmup_epochs * len(train))
     best_state, best, best_epoch, history, best_metrics = None, -math.inf, -1, [], {}
     start_epoch, elapsed = 0, 0.0
     log_file = None
+    writer = run_dir is not None and rank == 0  # one writer: rank 0 (every rank holds the same weights)
     if run_dir is not None:
         run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        if writer:
+            run_dir.mkdir(parents=True, exist_ok=True)
         last = run_dir / "last.pt"
         if resume and last.exists():
             st = torch.load(last, map_location=device, weights_only=True)
@@ -233,6 +287,7 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
                     obj.load_state_dict(st[key])
             _set_rng_state(st["rng"])
             log.info("resumed %s after epoch %d", run_dir, st["epoch"])
+    if writer:
         (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
         # the metrics file holds exactly the finished epochs (a killed run may have written past its checkpoint)
         (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in history))
@@ -242,7 +297,7 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
         for epoch in range(start_epoch, cfg.epochs):
             if hasattr(task, "on_epoch_start"):
                 task.on_epoch_start(epoch)
-            train_loss = train_one_epoch(model, task, train, opt, sched, device, cfg.grad_clip)
+            train_loss = train_one_epoch(net, task, train, opt, sched, device, cfg.grad_clip)
             metrics = evaluate(model, task, val, device)
             row = {"epoch": epoch, "train_loss": train_loss, **{f"val_{k}": v for k, v in metrics.items()
                                                                    if not isinstance(v, (dict, list))},
@@ -260,7 +315,13 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
             if cfg.time_limit_s and time.perf_counter() - t0 > cfg.time_limit_s:
                 log.info("time limit reached after epoch %d (best %d: %.4f)", epoch, best_epoch, best)
                 stop = True
-            if run_dir is not None:
+            if world > 1:  # clocks differ between ranks: rank 0 decides, or one rank would wait forever
+                import torch.distributed as dist
+
+                flag = torch.tensor([int(stop), int(early)])
+                dist.broadcast(flag, 0)
+                stop, early = bool(flag[0]), bool(flag[1])
+            if writer:
                 atomic_save({"epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
                              "sched_step": sched.state["step"], "best": best, "best_epoch": best_epoch,
                              "best_state": best_state, "best_metrics": best_metrics, "history": history,
