@@ -32,6 +32,14 @@ def _begin_training(args: argparse.Namespace) -> str:
     return "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
+def _writer() -> bool:
+    """Whether this process writes a training command's outputs: always, except the ranks other than 0
+    of a ``torchrun`` launch (every rank ends with the same model)."""
+    import os
+
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def _cmd_data_download(args: argparse.Namespace) -> int:
     from .io.physionet import download
 
@@ -118,6 +126,8 @@ def _cmd_train_beats(args: argparse.Namespace) -> int:
     cv = report["cv_pooled"]
     print("DS1 cross-validation (pooled held-out folds): " + "  ".join(
         f"{c} F1 {cv[c]['f1']:.3f}" for c in ("N", "S", "V", "F")) + f"  macro {cv['macro_f1_nsvf']:.3f}")
+    if not _writer():
+        return 0
     card = {"architecture": args.model, "mode": args.mode, "data": "MIT-BIH DS1 (de Chazal 2004), detected beats",
             "selection": "early stopping per patient-wise DS1 fold; members averaged", "cv_ds1": report,
             "command": command}
@@ -148,6 +158,8 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
     members, reports = train_delineation(spec, run_dir=args.run_dir, folds=args.folds, progress=show, init=init)
     if any(m is None for m in members):
         print("not every fold was trained: nothing saved (train all five to get a checkpoint)")
+        return 0
+    if not _writer():
         return 0
     card = {"architecture": args.model, "task": "P/QRS/T/background per sample and lead, 12 leads at 500 Hz",
             "data": "LUDB (200 records), fixed patient-wise 5-fold split (ecg_core/data/ludb_folds.json)",
@@ -191,6 +203,8 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
         print(f"LUDB 5-fold CV ({'+'.join(spec.modalities)}): macro-AUC {report['macro_auc']:.3f}  ECE "
               f"{report['ece_before']:.3f} -> {report['ece_after']:.3f} after temperature scaling  accuracy "
               f"{report['accuracy_all']:.3f} (all) / {report['accuracy_80pct_most_certain']:.3f} (80 % most certain)")
+    if not _writer():
+        return 0
     if args.json:
         _write_json(args.json, report)
     if args.out:
@@ -241,6 +255,8 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
                                     progress=show, resume=args.resume)
     print(f"best epoch {report['best_epoch']}: inner-val F1 P/R/T {report['inner_val']['f1_P']:.3f}/"
           f"{report['inner_val']['f1_R']:.3f}/{report['inner_val']['f1_T']:.3f}")
+    if not _writer():
+        return 0
     if args.json:
         _write_json(args.json, report)
     if args.out:
