@@ -146,6 +146,8 @@ def _fundamental(profile: np.ndarray, lo: float = 1.8, hi: float = 26.0) -> tupl
     k = np.arange(1, 11)[None, :]
     lags = cand[:, None] * k
     score = np.interp(lags, np.arange(n), ac).mean(axis=1)
+    if not np.isfinite(score).all() or score.max() <= 0:  # a flat profile: no lines at all
+        return float("nan"), 0.0
     good = np.flatnonzero(score >= 0.85 * score.max())
     # the first local maximum among the good ones
     i = int(good[0])

@@ -65,3 +65,46 @@ def test_images_without_an_ecg_are_refused_with_a_reason():
         digitize(rng.integers(0, 256, (300, 600, 3), dtype=np.uint8))  # noise
     with pytest.raises(ECGError, match="RGB or grey"):
         digitize(np.zeros((100, 100, 2), np.uint8))
+
+
+def test_fuzzed_images_give_a_reading_or_a_message():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from ecg_core.data import demo_record
+
+    page = render_record(demo_record(), style=RenderStyle(dpi=100)).image
+
+    @st.composite
+    def images(draw):
+        kind = draw(st.sampled_from(["noise", "flat", "crop", "lines", "scaled"]))
+        h, w = draw(st.integers(64, 300)), draw(st.integers(64, 600))
+        seed = draw(st.integers(0, 2 ** 16))
+        rng = np.random.default_rng(seed)
+        if kind == "noise":
+            return rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        if kind == "flat":
+            return np.full((h, w, 3), draw(st.integers(0, 255)), np.uint8)
+        if kind == "crop":
+            y0, x0 = rng.integers(0, page.shape[0] - 64), rng.integers(0, page.shape[1] - 64)
+            return page[y0:y0 + h, x0:x0 + w]
+        if kind == "lines":
+            img = np.full((h, w, 3), 250, np.uint8)
+            img[rng.integers(0, h, size=int(rng.integers(1, 12))), :] = 0
+            return img
+        f = draw(st.floats(0.2, 1.5))
+        return np.asarray(Image.fromarray(page).resize((max(64, int(page.shape[1] * f)), max(64, int(page.shape[0] * f)))))
+
+    @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(images())
+    def check(img):
+        try:
+            d = digitize(img)
+        except ECGError as exc:
+            assert str(exc)  # a sentence, never an empty message
+            return
+        assert d.panels and all(np.isfinite(p.signal).all() for p in d.panels)
+        rec = d.to_record("fuzz")
+        assert np.isfinite(rec.signal).all()
+
+    check()
