@@ -93,7 +93,8 @@ def test_fuzzed_images_give_a_reading_or_a_message():
             img[rng.integers(0, h, size=int(rng.integers(1, 12))), :] = 0
             return img
         f = draw(st.floats(0.2, 1.5))
-        return np.asarray(Image.fromarray(page).resize((max(64, int(page.shape[1] * f)), max(64, int(page.shape[0] * f)))))
+        size = (max(64, int(page.shape[1] * f)), max(64, int(page.shape[0] * f)))
+        return np.asarray(Image.fromarray(page).resize(size))
 
     @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(images())
