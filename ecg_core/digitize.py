@@ -229,6 +229,42 @@ def skew_angle(image: np.ndarray, max_deg: float = 5.0, step: float = 0.1) -> fl
     return best
 
 
+def _local_spacing(profile: np.ndarray, ppm: float) -> float:
+    """The 1 mm spacing (pixels) of a stretch of grid-ink profile, searched within 8 % of ``ppm`` on the
+    5 mm lines and every multiple of them that fits."""
+    ac = _autocorr(profile)
+    n = len(ac)
+    major = 5 * ppm
+    kk = np.arange(1, max(int(0.6 * n / major), 2))[None, :]
+    cand = major * (1 + np.linspace(-0.08, 0.08, 321))
+    score = np.interp(cand[:, None] * kk, np.arange(n), ac).mean(axis=1)
+    return float(cand[int(np.argmax(score))] / 5)
+
+
+def _x_to_mm(ink_band: np.ndarray, x0: int, x1: int, ppm: float, pieces: int = 4):
+    """Millimetres from ``x0`` along a row, following a linear change of the grid spacing across it (a
+    photographed page's perspective): the spacing is measured in ``pieces`` stretches and a line fitted;
+    the global ``ppm`` is kept when the stretches disagree with a line or the change is negligible."""
+    prof = ink_band.mean(axis=0)
+    prof = prof - np.convolve(prof, np.ones(31) / 31, mode="same")
+    edges = np.linspace(x0, x1, pieces + 1).astype(int)
+    xs, sp = [], []
+    for a, b in zip(edges[:-1], edges[1:]):
+        if b - a > 20 * ppm:
+            xs.append((a + b) / 2)
+            sp.append(_local_spacing(prof[a:b], ppm))
+    if len(xs) >= 3:
+        slope, icpt = np.polyfit(xs, sp, 1)
+        resid = np.asarray(sp) - (slope * np.asarray(xs) + icpt)
+        change = abs(slope) * (x1 - x0) / ppm
+        if np.abs(resid).max() < 0.01 * ppm and 0.005 < change < 0.15:
+            def mm(x):
+                x = np.asarray(x, np.float64)
+                return np.log((icpt + slope * x) / (icpt + slope * x0)) / slope
+            return mm
+    return lambda x: (np.asarray(x, np.float64) - x0) / ppm
+
+
 def _row_baselines(mask: np.ndarray, ppm: float) -> np.ndarray:
     from scipy.signal import find_peaks
 
@@ -348,6 +384,8 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
     edges = np.concatenate([[max(0, bases[0] - int(15 * ppm_y))], (bases[:-1] + bases[1:]) // 2,
                             [min(h, bases[-1] + int(15 * ppm_y))]])
     layout = "3x4" if len(bases) == 4 else "strips"
+    ink = _line_ink(_gray(img))
+    ink[mask] = 0.0  # grid lines only
     panels: list[DigitizedPanel] = []
     for r, base in enumerate(bases):
         band = (int(edges[r]), int(edges[r + 1]))
@@ -365,16 +403,17 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
         xs, ys = _follow(mask, band, x0, x1, float(base))
         if len(xs) < 10:
             continue
-        t = (xs - x0) / row_ppm / MM_PER_S
+        mm = _x_to_mm(ink[band[0]:band[1]], x0, x1, row_ppm)
+        t = mm(xs) / MM_PER_S
         v = (base - ys) / row_ppm_y / MM_PER_MV
-        dur = (x1 - x0) / row_ppm / MM_PER_S
+        dur = float(mm(x1)) / MM_PER_S
         if layout == "3x4" and r < 3:
             col = dur / 4
             for c, lead in enumerate(STANDARD_3X4[r]):
                 sel = (t >= c * col) & (t < (c + 1) * col)
-                panels.append(_panel(lead, r, c * col, (c + 1) * col, t[sel], v[sel], fs,
-                                     (int(x0 + c * col * MM_PER_S * row_ppm), band[0],
-                                      int(x0 + (c + 1) * col * MM_PER_S * row_ppm), band[1])))
+                gx = np.arange(x0, x1 + 1)
+                bx0, bx1 = (int(np.interp(e * MM_PER_S, mm(gx), gx)) for e in (c * col, (c + 1) * col))
+                panels.append(_panel(lead, r, c * col, (c + 1) * col, t[sel], v[sel], fs, (bx0, band[0], bx1, band[1])))
         else:
             lead = "II" if layout == "3x4" else f"lead {r + 1}"
             panels.append(_panel(lead, r, 0.0, dur, t, v, fs, (x0, band[0], x1, band[1])))
