@@ -231,6 +231,28 @@ def _set_rng_state(st: dict) -> None:
         torch.cuda.set_rng_state_all(st["cuda"])
 
 
+def _event_writer(run_dir: Path):
+    """A TensorBoard event writer in ``run_dir/tb`` when the ``tensorboard`` package is installed (an
+    optional dependency), else None. Earlier event files are removed: the caller writes the finished
+    epochs again, so a killed run's events past its checkpoint never show."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    for old in (run_dir / "tb").glob("events.out.tfevents.*"):
+        old.unlink()
+    return SummaryWriter(log_dir=str(run_dir / "tb"))
+
+
+def _scalars(events, row: dict) -> None:
+    if events is None:
+        return
+    for k, v in row.items():
+        if k != "epoch" and isinstance(v, (int, float)):
+            events.add_scalar(k, v, row["epoch"])
+    events.flush()
+
+
 def atomic_save(obj, path: str | Path) -> None:
     """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
     path = Path(path)
@@ -245,8 +267,10 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
     """Train ``model`` with AdamW and a cosine schedule, stop early when ``task.monitor`` has not improved
     on ``val`` for ``cfg.patience`` epochs, and load the best weights back into ``model``.
 
-    With ``run_dir``, every finished epoch is saved atomically to ``run_dir/last.pt`` (weights, optimizer,
-    schedule, best weights so far, history, random states, the batches' shuffling state); with ``resume``
+    With ``run_dir``, metrics go to ``run_dir/metrics.jsonl`` and, when ``tensorboard`` is installed, to
+    TensorBoard event files in ``run_dir/tb``; every finished epoch is saved atomically to
+    ``run_dir/last.pt`` (weights, optimizer, schedule, best weights so far, history, random states, the
+    batches' shuffling state); with ``resume``
     a run killed at any moment goes on from its last finished epoch and ends as the uninterrupted run
     would (bit for bit on the same machine and device; tested)."""
     seed_everything(cfg.seed)
@@ -265,7 +289,7 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
     sched = _cosine_with_warmup(opt, cfg.lr, cfg.epochs * len(train), cfg.warmup_epochs * len(train))
     best_state, best, best_epoch, history, best_metrics = None, -math.inf, -1, [], {}
     start_epoch, elapsed = 0, 0.0
-    log_file = None
+    log_file = events = None
     writer = run_dir is not None and rank == 0  # one writer: rank 0 (every rank holds the same weights)
     if run_dir is not None:
         run_dir = Path(run_dir)
@@ -292,6 +316,10 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
         # the metrics file holds exactly the finished epochs (a killed run may have written past its checkpoint)
         (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in history))
         log_file = open(run_dir / "metrics.jsonl", "a")
+        # like the metrics file, the event files are rewritten to hold exactly the finished epochs
+        events = _event_writer(run_dir)
+        for r in history:
+            _scalars(events, r)
     t0 = time.perf_counter() - elapsed
     try:
         for epoch in range(start_epoch, cfg.epochs):
@@ -333,6 +361,7 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
                             run_dir / "last.pt")
                 log_file.write(json.dumps(row) + "\n")
                 log_file.flush()
+                _scalars(events, row)
             if progress:
                 progress(row)
             if stop:
@@ -340,5 +369,7 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
     finally:
         if log_file:
             log_file.close()
+        if events is not None:
+            events.close()
     model.load_state_dict(best_state)
     return FitResult(best_epoch, best_metrics, history, time.perf_counter() - t0)

@@ -32,3 +32,26 @@ def test_killed_mid_epoch_and_resumed_equals_uninterrupted(tmp_path):
         assert torch.allclose(v, w, atol=1e-6), k
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in lines] == list(range(6))  # one line per finished epoch, none twice
+    try:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    except ImportError:
+        return
+    acc = EventAccumulator(str(run / "tb"))
+    acc.Reload()
+    steps = [e.step for e in acc.Scalars("train_loss")]
+    assert steps == list(range(6))  # the event files too: every epoch once
+
+
+def test_metrics_reach_tensorboard_event_files(tmp_path):
+    import pytest
+
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    res, _ = job(run_dir=tmp_path / "run")
+    acc = EventAccumulator(str(tmp_path / "run" / "tb"))
+    acc.Reload()
+    assert {"train_loss", "val_acc", "val_loss"} <= set(acc.Tags()["scalars"])
+    got = [(e.step, e.value) for e in acc.Scalars("train_loss")]
+    assert [s for s, _ in got] == list(range(6))
+    assert all(abs(v - r["train_loss"]) < 1e-5 for (_, v), r in zip(got, res.history))
