@@ -3,14 +3,15 @@
 Data: LUDB records rendered over their marked window (:mod:`ecg_core.data.keypoints`) with random paper
 styles and, for most samples, a simulated photo (:func:`ecg_core.data.render.photo_augment`). A page
 cache (signals and marks of the chosen records in one ``.npz``) lets a machine without the LUDB files
-(a GPU box) render the same pages. Split: the delineation split (``ludb_folds``); the shipped model
-trains on four folds (an inner-validation set, every 8th record, chooses the epoch) and fold 0 is held
-out for ``python -m ecg_core evaluate keypoints``.
+(a GPU box) render the same pages. Split: the delineation split (``ludb_folds``); a model trains on four
+folds (an inner-validation set, every 8th record, chooses the epoch) and fold 0 is held out for
+``python -m ecg_core evaluate keypoints``.
 
 Matching (Carion et al. 2020): per image, queries and true objects are paired by
 ``scipy.optimize.linear_sum_assignment`` on a cost of class (focal form), box L1, box GIoU and keypoint
 L1; losses on the pairs: sigmoid focal loss on the lead classes (unpaired queries: no class), L1 + GIoU
-on boxes, L1 on visible keypoints, BCE on visibility, the same at every decoder layer.
+on boxes, L1 on visible keypoints, BCE on visibility, the same at every decoder layer. Optionally
+(``dn``) denoising queries (Li et al. 2022): noised true objects the decoder must reconstruct, unmatched.
 """
 
 from __future__ import annotations
