@@ -358,7 +358,9 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
         raise ECGError(f"the image does not look like an ECG printout: {100 * dark:.0f} % of it is dark ink "
                        "(a printed ECG has a few per cent)")
     angle = skew_angle(img)
-    if abs(angle) >= 0.25:  # a photo or a crooked scan: turn the page straight first
+    if abs(angle) < 0.25:
+        angle = 0.0  # straight enough: resampling would blur more than the tilt costs
+    else:  # a photo or a crooked scan: turn the page straight first
         from PIL import Image
 
         paper = tuple(int(v) for v in np.percentile(img.reshape(-1, 3), 90, axis=0))

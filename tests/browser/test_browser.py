@@ -122,7 +122,7 @@ def test_diagnosis_report_downloads_as_pdf(server, page, tmp_path):
     assert "Traceback" not in page.locator("body").inner_text()
 
 
-def test_image_page_reads_a_printed_record_back(server, page):
+def test_image_page_reads_a_printed_record_back(server, page, tmp_path):
     page.goto(f"{server}/image")
     page.get_by_text("No image yet").wait_for()
     page.get_by_role("tab", name="Print the current record").click()
@@ -130,5 +130,9 @@ def test_image_page_reads_a_printed_record_back(server, page):
     page.get_by_text("Read back").wait_for(timeout=120_000)
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert values[2:] == ["3 × 4 + rhythm", "12"] and values[0].endswith("px/mm")
-    assert page.locator(".js-plotly-plot").count() >= 2  # the panels found, the record read back
+    page.locator(".js-plotly-plot").nth(1).wait_for()  # the panels found, the record read back
     assert "Traceback" not in page.locator("body").inner_text()
+    time.sleep(1.0)  # let plotly finish drawing before the screenshot
+    page.screenshot(path=str(tmp_path / "image.png"), full_page=True)
+    if os.environ.get("ECG_UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(tmp_path / "image.png", ROOT / "docs" / "screenshot-image.png")
