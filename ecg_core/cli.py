@@ -217,20 +217,15 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
 def _keypoint_items(cache: str | None):
     """LUDB pages for the keypoint detector: from ``cache`` when it exists, else from ECG_DATA_DIR (and
     written to ``cache`` when one is named, for a machine without the LUDB files)."""
+    from .data.beats import default_cache_dir
     from .data.ludb import ludb_records
     from .train.keypoints import load_page_cache, page_cache
 
     if cache and Path(cache).exists():
         return load_page_cache(cache)
-    path = page_cache(ludb_records(), cache or Path(_cache_root()) / "ludb_pages.npz")
+    path = page_cache(ludb_records(), cache or default_cache_dir() / "ludb_pages.npz")
     print(f"page cache written: {path}")
     return load_page_cache(path)
-
-
-def _cache_root() -> str:
-    import os
-
-    return os.environ.get("ECG_CACHE_DIR", str(Path.home() / ".cache" / "ecg_core"))
 
 
 def _cmd_train_keypoints(args: argparse.Namespace) -> int:

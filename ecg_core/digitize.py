@@ -23,7 +23,7 @@ Written here because no maintained Python package digitises ECG images; ``scipy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,7 +54,6 @@ class Digitized:
     px_per_mm_y: float  # along y (voltage)
     layout: str
     scale_from: str  # "grid" or "calibration pulse"
-    warnings: list[str] = field(default_factory=list)
     rotation_deg: float = 0.0  # the page's tilt, undone before reading
 
     def to_record(self, name: str = "digitised", fs: float = 500.0) -> Record:
@@ -178,16 +177,21 @@ def _is_minor(profile: np.ndarray, spacing: float) -> bool:
     return bool(groups.max() > 1.3 * max(float(np.median(others)), 1e-9) and groups.max() - np.median(others) > 0)
 
 
-def grid_scale(image: np.ndarray) -> tuple[float, float, float]:
+def _grid_ink(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Line ink of the grid alone: the trace (``mask``) blanked out."""
+    ink = _line_ink(_gray(image))
+    ink[mask] = 0.0
+    return ink
+
+
+def grid_scale(image: np.ndarray, ink: np.ndarray | None = None) -> tuple[float, float, float]:
     """Pixels per millimetre of the printed grid along x (time) and y (voltage), and a confidence in
     [0, 1] (the comb score of the line spacing). The two axes are measured apart (a scan or photo may be
     stretched); an axis without a periodic grid takes the other's scale; NaN when neither has one. The
     spacing found is the 1 mm one when every fifth line is heavier (the 5 mm grid), else it is taken as
-    the 5 mm one (minor lines lost to resolution)."""
-    g = _gray(image)
-    trace = trace_mask(image)
-    ink = _line_ink(g)
-    ink[trace] = 0.0  # the grid, not the trace
+    the 5 mm one (minor lines lost to resolution). ``ink``: the image's grid ink when already known."""
+    if ink is None:
+        ink = _grid_ink(image, trace_mask(image))
     out, conf = [], []
     for axis in (0, 1):  # axis 0 averages rows: the profile along x
         prof = ink.mean(axis=axis)
@@ -275,8 +279,7 @@ def _row_baselines(mask: np.ndarray, ppm: float) -> np.ndarray:
     return peaks
 
 
-def _calibration_end(mask: np.ndarray, base: int, band: tuple[int, int], ppm: float,
-                     ppm_y: float) -> tuple[int, float] | None:
+def _calibration_end(mask: np.ndarray, band: tuple[int, int], ppm: float, ppm_y: float) -> tuple[int, float] | None:
     """The column just after the 1 mV calibration pulse at a row's left (two vertical strokes 10 mm tall,
     5 mm apart, before any other tall stroke) and the strokes' height in pixels (1 mV), or None."""
     from scipy import ndimage
@@ -353,7 +356,8 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
     img = img[..., :3].astype(np.uint8)
-    dark = trace_mask(img).mean()
+    mask = trace_mask(img)
+    dark = mask.mean()
     if dark > 0.10:
         raise ECGError(f"the image does not look like an ECG printout: {100 * dark:.0f} % of it is dark ink "
                        "(a printed ECG has a few per cent)")
@@ -365,12 +369,12 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
 
         paper = tuple(int(v) for v in np.percentile(img.reshape(-1, 3), 90, axis=0))
         img = np.asarray(Image.fromarray(img).rotate(angle, resample=Image.BILINEAR, fillcolor=paper))
-    mask = trace_mask(img)
-    warnings: list[str] = []
+        mask = trace_mask(img)
+    ink = _grid_ink(img, mask)
     scale_from = "given"
     ppm = ppm_y = px_per_mm
     if px_per_mm is None:
-        ppm, ppm_y, _ = grid_scale(img)
+        ppm, ppm_y, _ = grid_scale(img, ink)
         scale_from = "grid"
         if not np.isfinite(ppm):
             ppm = ppm_y = _scale_from_pulse(mask)
@@ -386,12 +390,10 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
     edges = np.concatenate([[max(0, bases[0] - int(15 * ppm_y))], (bases[:-1] + bases[1:]) // 2,
                             [min(h, bases[-1] + int(15 * ppm_y))]])
     layout = "3x4" if len(bases) == 4 else "strips"
-    ink = _line_ink(_gray(img))
-    ink[mask] = 0.0  # grid lines only
     panels: list[DigitizedPanel] = []
     for r, base in enumerate(bases):
         band = (int(edges[r]), int(edges[r + 1]))
-        cal = _calibration_end(mask, int(base), band, ppm, ppm_y)
+        cal = _calibration_end(mask, band, ppm, ppm_y)
         cols = np.flatnonzero(mask[band[0]:band[1]].any(axis=0))
         if len(cols) == 0:
             continue
@@ -421,7 +423,7 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
             panels.append(_panel(lead, r, 0.0, dur, t, v, fs, (x0, band[0], x1, band[1])))
     if not panels:
         raise ECGError("no ECG trace found in the image")
-    return Digitized(panels, ppm, ppm_y, layout, scale_from, warnings, angle)
+    return Digitized(panels, ppm, ppm_y, layout, scale_from, angle)
 
 
 def _panel(lead, row, t0, t1, t, v, fs, box) -> DigitizedPanel:

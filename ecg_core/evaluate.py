@@ -136,7 +136,7 @@ def _perturb_digitised(rec, waves, seed, dpi: float = 200.0):
     order = [read.lead_names.index(n) for n in rec.lead_names]
     n = min(read.signal.shape[1], rec.signal.shape[1])
     sig = np.zeros_like(rec.signal)
-    sig[:, :n] = read.signal[order, :n] * (np.abs(read.signal[order, :n]).sum(axis=1, keepdims=True) > 0)
+    sig[:, :n] = read.signal[order, :n]
     return rec.replace(signal=sig), out
 
 

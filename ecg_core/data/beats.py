@@ -216,7 +216,8 @@ class BeatSet:
         return out | {"unmatched": int((self.y < 0).sum())}
 
 
-def _cache_dir() -> Path:
+def default_cache_dir() -> Path:
+    """Where computed features and caches go: ``ECG_CACHE_DIR``, else ``~/.cache/ecg_core/features``."""
     env = os.environ.get("ECG_CACHE_DIR")
     return Path(env) if env else Path.home() / ".cache" / "ecg_core" / "features"
 
@@ -259,7 +260,7 @@ def mitdb_beats(records: tuple[str, ...] | list[str], mode: str = "diagnostic", 
             raise FileNotFoundError("MIT-BIH not found: set ECG_DATA_DIR to a folder holding mitdb/")
         db_dir = root / "mitdb"
     db_dir = Path(db_dir)
-    cache = Path(cache_dir) if cache_dir else _cache_dir()
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
     parts = [(_record_cached(db_dir, r, mode, tuple(leads), cache), r) for r in records]
     cat = {k: np.concatenate([p[k] for p, _ in parts]) for k in ("x", "template", "rr", "y", "r_idx")}
     rec_names = np.concatenate([np.full(len(p["y"]), r) for p, r in parts])

@@ -26,8 +26,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..data.keypoints import KEYPOINTS, beat_objects, page_sample
-from ..data.render import RenderStyle, render_record
+from ..data.keypoints import KEYPOINTS, page_sample, render_beats
+from ..data.render import RenderStyle
 from ..record import Record
 from ..signal.delineation import WAVES, LeadWaves
 from .loop import TrainConfig
@@ -114,11 +114,8 @@ def random_style(rng: np.random.Generator) -> RenderStyle:
 
 def render_sample(rec: Record, waves: list[LeadWaves], size: tuple[int, int], rng: np.random.Generator | None,
                   photo: float = 0.0, style: RenderStyle | None = None) -> dict[str, np.ndarray]:
-    from ..data.keypoints import marked_window
-
-    window = marked_window(waves, rec.fs)
-    page = render_record(rec, start_s=window[0], duration_s=window[1] - window[0], style=style)
-    return page_sample(page, beat_objects(rec, waves, page), size, rng, photo)
+    """The marked window of a record rendered, photographed with strength ``photo``, at the model's size."""
+    return page_sample(*render_beats(rec, waves, style), size, rng, photo)
 
 
 def pack_targets(samples: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -228,12 +225,10 @@ def _xyxy(b: torch.Tensor) -> torch.Tensor:
 
 
 def _unpack(y: torch.Tensor) -> list[dict[str, torch.Tensor]]:
-    out = []
-    for row in y:
-        r = row[row[:, 0] > 0]
-        out.append({"leads": r[:, 1].long(), "boxes": r[:, 2:6], "kps": r[:, 6:6 + 2 * N_KP].view(-1, N_KP, 2),
-                    "vis": r[:, 6 + 2 * N_KP:6 + 3 * N_KP], "mm": row[0, -2:]})
-    return out
+    """Per image, its true objects (the valid rows of :func:`_padded`) and one mm of paper in x and y."""
+    t = _padded(y)
+    return [{k: t[k][i][t["valid"][i]] for k in ("leads", "boxes", "kps", "vis")} | {"mm": y[i, 0, -2:]}
+            for i in range(len(y))]
 
 
 def _padded(y: torch.Tensor) -> dict[str, torch.Tensor]:

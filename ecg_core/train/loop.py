@@ -93,14 +93,20 @@ class TensorBatches:
         self.gen.set_state(state["gen"])
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        return self.iter_part(0, 1)
+
+    def iter_part(self, rank: int, world: int) -> Iterator[dict[str, torch.Tensor]]:
+        """Batches ``rank``, ``rank + world``, ... of this epoch's order (every rank draws the same order),
+        the same count on every rank; only those batches are built."""
         if self.weights is not None:
             order = torch.multinomial(self.weights, self.n, replacement=True, generator=self.gen)
         elif self.shuffle:
             order = torch.randperm(self.n, generator=self.gen)
         else:
             order = torch.arange(self.n)
-        for i in range(0, self.n, self.batch_size):
-            idx = order[i:i + self.batch_size]
+        limit = len(self) // world * world
+        for j in range(rank, limit, world):
+            idx = order[j * self.batch_size:(j + 1) * self.batch_size]
             yield {k: v[idx] for k, v in self.tensors.items()}
 
 
@@ -132,6 +138,9 @@ class _Shard:
         return len(self.batches) // self.world
 
     def __iter__(self):
+        if hasattr(self.batches, "iter_part"):  # builds only this rank's batches
+            yield from self.batches.iter_part(self.rank, self.world)
+            return
         limit = len(self) * self.world
         for i, b in enumerate(self.batches):
             if i < limit and i % self.world == self.rank:
