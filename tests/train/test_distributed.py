@@ -20,7 +20,9 @@ def test_two_processes_on_gloo_train_the_same_model(tmp_path):
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     runs = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert runs[0]["world"] == runs[1]["world"] == 2
-    assert runs[0]["history"] == runs[1]["history"]  # the same (all-reduced) losses and metrics
+    # the same (all-reduced) losses and metrics; wall-clock seconds differ between processes
+    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in run["history"]] for run in runs]
+    assert strip[0] == strip[1]
     w0, w1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     for k in w0:
         assert torch.equal(w0[k], w1[k]), k  # gradients averaged: the ranks never drift apart
