@@ -13,6 +13,7 @@ pages = [
     st.Page("pages/pqrst.py", title="PQRST", icon=":material/ecg:", url_path="pqrst"),
     st.Page("pages/diagnosis.py", title="Diagnosis", icon=":material/cardiology:", url_path="diagnosis"),
     st.Page("pages/image.py", title="Image", icon=":material/image:", url_path="image"),
+    st.Page("pages/training.py", title="Training", icon=":material/fitness_center:", url_path="training"),
     st.Page("pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
 ]
 nav = st.navigation(pages)

@@ -13,7 +13,6 @@ Writes ``bench/results/diagnosis_speed.json`` (median seconds per record, then t
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import sys
@@ -25,22 +24,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def _median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+from bench._timing import median_time, record_options  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--records", nargs="+", default=["1", "50", "100"])
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "diagnosis_speed.json"))
+    ap = record_options(__doc__, ROOT / "bench" / "results" / "diagnosis_speed.json")
     args = ap.parse_args()
 
     import torch
@@ -70,8 +58,8 @@ def main() -> None:
     for name in args.records:
         rec, _ = load_ludb(name)
         diagnose(rec, members, spec, card, mc_samples=2, explain=())  # warm-up (allocations, lazy imports)
-        row = {label: _median_time(partial(read, rec, ex), args.repeats) for label, ex in stages.items()}
-        row["report: delineation + PDF + HTML"] = _median_time(partial(report, rec, read(rec, ("grad_cam",))),
+        row = {label: median_time(partial(read, rec, ex), args.repeats) for label, ex in stages.items()}
+        row["report: delineation + PDF + HTML"] = median_time(partial(report, rec, read(rec, ("grad_cam",))),
                                                                args.repeats)
         per_record[name] = row
         print(name, {k: round(v, 3) for k, v in row.items()}, flush=True)

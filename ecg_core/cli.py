@@ -32,6 +32,14 @@ def _begin_training(args: argparse.Namespace) -> str:
     return "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
+def _loop_options(args: argparse.Namespace) -> dict:
+    """TrainConfig fields every ``train`` command takes from the shared options."""
+    if args.resume and not args.run_dir:
+        raise ECGError("--resume needs --run-dir: the folder whose last.pt the run goes on from")
+    return dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience, seed=args.seed,
+                time_limit_s=60.0 * args.time_limit_min, amp=args.amp)
+
+
 def _writer() -> bool:
     """Whether this process writes a training command's outputs: always, except the ranks other than 0
     of a ``torchrun`` launch (every rank ends with the same model)."""
@@ -113,19 +121,21 @@ def _cmd_train_beats(args: argparse.Namespace) -> int:
     spec = BeatSpec(model=args.model, model_kwargs=json.loads(args.model_kwargs), mode=args.mode,
                     leads=tuple(args.leads), rr_features=tuple(args.rr) if args.rr else None, loss=args.loss,
                     loss_kwargs=json.loads(args.loss_kwargs),
-                    train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                      patience=args.patience, seed=args.seed,
-                                      balanced_sampling=args.balanced_sampling),
+                    train=TrainConfig(**_loop_options(args), balanced_sampling=args.balanced_sampling),
                     augment=args.augment)
 
     def show(row: dict) -> None:
         print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  val macro-F1 "
               f"{row['val_macro_f1_nsvf']:.3f}  ({row['seconds']:.0f} s)", flush=True)
 
-    model, report = train_beat_model(spec, run_dir=args.run_dir, progress=show)
+    model, report = train_beat_model(spec, run_dir=args.run_dir, folds=args.folds, progress=show,
+                                     resume=args.resume)
     cv = report["cv_pooled"]
     print("DS1 cross-validation (pooled held-out folds): " + "  ".join(
         f"{c} F1 {cv[c]['f1']:.3f}" for c in ("N", "S", "V", "F")) + f"  macro {cv['macro_f1_nsvf']:.3f}")
+    if args.folds is not None:
+        print("only some folds were trained: nothing saved (train all four to get a checkpoint)")
+        return 0
     if not _writer():
         return 0
     card = {"architecture": args.model, "mode": args.mode, "data": "MIT-BIH DS1 (de Chazal 2004), detected beats",
@@ -142,9 +152,9 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
 
     command = _begin_training(args)
     spec = DelineationSpec(model=args.model, model_kwargs=json.loads(args.model_kwargs),
-                           train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                             patience=args.patience, seed=args.seed),
-                           crop=args.crop, augment=not args.no_augment, invert=args.invert_leads)
+                           train=TrainConfig(**_loop_options(args)),
+                           crop=args.crop, augment=not args.no_augment, invert=args.invert_leads,
+                           augment_ops=tuple(args.augment_ops or ()))
 
     def show(row: dict) -> None:
         print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  inner-val F1 P/QRS/T "
@@ -155,7 +165,8 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
     if args.init:
         init_model, _, init_card = load_delineation_model(args.init)
         init = list(init_model.members)
-    members, reports = train_delineation(spec, run_dir=args.run_dir, folds=args.folds, progress=show, init=init)
+    members, reports = train_delineation(spec, run_dir=args.run_dir, folds=args.folds, progress=show, init=init,
+                                         resume=args.resume)
     if any(m is None for m in members):
         print("not every fold was trained: nothing saved (train all five to get a checkpoint)")
         return 0
@@ -179,8 +190,7 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
 
     command = _begin_training(args)
     spec = MultimodalSpec(modalities=tuple(args.modalities),
-                          train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                            weight_decay=args.weight_decay, patience=args.patience, seed=args.seed))
+                          train=TrainConfig(**_loop_options(args), weight_decay=args.weight_decay))
     if args.model_kwargs:
         spec.model_kwargs = json.loads(args.model_kwargs)
 
@@ -198,7 +208,8 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
     else:
         from .data.ludb import DIAGNOSIS_CLASSES
 
-        members, report = train_multimodal_cv(spec, run_dir=args.run_dir, progress=show)
+        members, report = train_multimodal_cv(spec, run_dir=args.run_dir, folds=args.folds, progress=show,
+                                              resume=args.resume)
         classes = list(DIAGNOSIS_CLASSES)
         print(f"LUDB 5-fold CV ({'+'.join(spec.modalities)}): macro-AUC {report['macro_auc']:.3f}  ECE "
               f"{report['ece_before']:.3f} -> {report['ece_after']:.3f} after temperature scaling  accuracy "
@@ -207,6 +218,9 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
         return 0
     if args.json:
         _write_json(args.json, report)
+    if args.folds is not None and args.db == "ludb":
+        print("only some folds were trained: nothing saved (train all five to get a checkpoint)")
+        return 0
     if args.out:
         card = {"architecture": "multimodal_ecg", "db": args.db, "report": report, "command": command}
         card = save_multimodal(members, spec, classes, args.out, card)
@@ -236,18 +250,22 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
     items = _keypoint_items(args.cache)
     spec = KeypointSpec(model_kwargs=json.loads(args.model_kwargs), img_size=tuple(args.img_size),
                         repeats=args.repeats, pool=args.pool, dn=args.dn,
-                        train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                          patience=args.patience, seed=args.seed, grad_clip=0.1, warmup_epochs=1,
-                                          time_limit_s=60.0 * args.time_limit_min))
+                        train=TrainConfig(**_loop_options(args), grad_clip=0.1, warmup_epochs=1))
 
     def show(row: dict) -> None:
         print(f"  epoch {row['epoch']}: train loss {row['train_loss']:.3f}, inner-val F1 P/R/T "
               f"{row['val_f1_P']:.3f}/{row['val_f1_R']:.3f}/{row['val_f1_T']:.3f} ({row['seconds']:.0f} s)", flush=True)
 
-    if args.resume and not args.run_dir:
-        raise ECGError("--resume needs --run-dir: the folder whose last.pt the run goes on from")
+    init = init_card = None
+    if args.init:
+        from .train.keypoints import load_keypoint_model
+
+        init, init_spec, init_card = load_keypoint_model(args.init)
+        if init_card.get("held_fold") != args.held_fold:
+            raise ECGError(f"{args.init} held out fold {init_card.get('held_fold')}, not {args.held_fold}")
+        spec.model_kwargs = init_spec.model_kwargs
     model, report = train_keypoints(spec, items, held_fold=args.held_fold, run_dir=args.run_dir, workers=args.workers,
-                                    progress=show, resume=args.resume)
+                                    progress=show, resume=args.resume, init=init)
     print(f"best epoch {report['best_epoch']}: inner-val F1 P/R/T {report['inner_val']['f1_P']:.3f}/"
           f"{report['inner_val']['f1_R']:.3f}/{report['inner_val']['f1_T']:.3f}")
     if not _writer():
@@ -258,6 +276,10 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
         card = {"architecture": "vit_detr", "data": "LUDB renders (clean and photographed)",
                 "held_fold": args.held_fold, "report": {k: v for k, v in report.items() if k != "history"},
                 "command": command}
+        if init_card is not None:
+            card["init_from"] = {"file": Path(args.init).name, "sha256": init_card.get("sha256"),
+                                 "command": init_card.get("command"), "report": init_card.get("report"),
+                                 "init_from": init_card.get("init_from")}
         card = save_keypoint_model(model, spec, args.out, card)
         print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
     return 0
@@ -383,10 +405,17 @@ def _training_options(p: argparse.ArgumentParser, epochs: int, batch_size: int, 
     p.add_argument("--patience", type=int, default=patience)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--run-dir", help="per-fold metrics.jsonl here")
+    p.add_argument("--run-dir", help="per-fold metrics.jsonl, progress.json and last.pt here")
+    p.add_argument("--resume", action="store_true",
+                   help="go on from the last finished epoch in RUN_DIR (of a stopped or killed run)")
+    p.add_argument("--time-limit-min", type=float, default=0.0,
+                   help="stop training (each fold) after the epoch that passes this many minutes (0: none)")
+    p.add_argument("--amp", default="auto", choices=["auto", "bf16", "off"],
+                   help="mixed precision: bfloat16 autocast on CUDA (auto), on any device (bf16), or none")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .data.augment import AUGMENTATIONS
     from .evaluate import PERTURBATIONS
     from .signal import RPEAK_METHODS
     from .signal.delineation import DELINEATION_METHODS
@@ -471,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     _training_options(tb, epochs=15, batch_size=256, lr=1e-3, patience=4)
     tb.add_argument("--balanced-sampling", action="store_true")
     tb.add_argument("--augment", action="store_true", help="jitter R position, add noise, vary RR while training")
+    tb.add_argument("--folds", type=int, nargs="*", help="only these DS1 folds (0-3; a quick run, nothing saved)")
     tb.add_argument("--out", required=True, help="weights path, e.g. weights/beat_diagnostic.pt")
     tb.set_defaults(func=_cmd_train_beats)
 
@@ -481,6 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--crop", type=int, default=3072, help="training crop in samples at 500 Hz")
     td.add_argument("--no-augment", action="store_true")
     td.add_argument("--invert-leads", action="store_true", help="also train on upside-down leads")
+    td.add_argument("--augment-ops", nargs="*", choices=sorted(AUGMENTATIONS), metavar="OP",
+                    help="these augmentations (each with probability 0.5) instead of the default set: "
+                         + ", ".join(sorted(AUGMENTATIONS)))
     td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture)")
     td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; a quick run, nothing saved)")
     td.add_argument("--out", default="weights/delineation_unet.pt")
@@ -494,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     _training_options(tm, epochs=40, batch_size=16, lr=1e-3, patience=10)
     tm.add_argument("--weight-decay", type=float, default=1e-2)
     tm.add_argument("--limit", type=int, help="PTB-XL: only the first N records of each split (a quick run)")
+    tm.add_argument("--folds", type=int, nargs="*", help="LUDB: only these folds (0-4; a quick run, nothing saved)")
     tm.add_argument("--json", help="write the report here")
     tm.add_argument("--out", help="weights path, e.g. weights/multimodal_ludb.pt")
     tm.set_defaults(func=_cmd_train_multimodal)
@@ -508,9 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--dn", action="store_true", help="denoising queries while training (DN-DETR)")
     tk.add_argument("--held-fold", type=int, default=0)
     tk.add_argument("--workers", type=int, default=0, help="rendering processes")
-    tk.add_argument("--time-limit-min", type=float, default=0.0, help="stop after this many minutes (0: none)")
-    tk.add_argument("--resume", action="store_true",
-                    help="go on from RUN_DIR/last.pt (the last finished epoch of a stopped or killed run)")
+    tk.add_argument("--init", help="continue from this keypoint model (same architecture and held-out fold)")
     tk.add_argument("--cache", help="LUDB page cache (.npz): read if it exists, else written from ECG_DATA_DIR")
     tk.add_argument("--json", help="write the training report here")
     tk.add_argument("--out", help="weights path, e.g. weights/keypoints_detr.pt")

@@ -1,18 +1,21 @@
 """Image: a photo or scan of a paper ECG (or the current record printed) read back into a record."""
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from ecg_core.data.keypoints import KEYPOINTS
 from ecg_core.errors import ECGError
 from ecg_core.io.image_io import IMAGE_EXTENSIONS, read_image
 from ecg_core.viz import ecg_paper_figure
 from pages._common import init_state, set_record
 
 init_state()
+KP_COLOURS = ("#2ca02c", "#9467bd", "#d62728", "#ff7f0e", "#17becf")  # P, Q, R, S, T
 st.title("Image")
 st.caption("Upload a photo or scan of a printed ECG (the 3 × 4 + rhythm strip format, or one strip per lead, on "
            "standard paper: 25 mm/s, 10 mm/mV). The grid gives the scale; each lead is traced back to millivolts.")
@@ -23,6 +26,24 @@ def _digitise(key: str, _image: np.ndarray):
     from ecg_core.digitize import digitize
 
     return digitize(_image)
+
+
+KEYPOINT_WEIGHTS = "weights/keypoints_detr.pt"
+
+
+@st.cache_resource(show_spinner=False)
+def _keypoint_model():
+    from ecg_core.train.keypoints import load_keypoint_model
+
+    return load_keypoint_model(KEYPOINT_WEIGHTS)
+
+
+@st.cache_data(max_entries=4, show_spinner="Finding beats and their P, Q, R, S, T points...")
+def _keypoints(key: str, _image: np.ndarray) -> dict:
+    from ecg_core.train.keypoints import detect_page
+
+    model, spec, _ = _keypoint_model()
+    return detect_page(model, spec, _image)
 
 
 @st.cache_data(max_entries=4, show_spinner="Printing the record...")
@@ -78,10 +99,28 @@ for p in dig.panels:
     fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color="#1f77b4", width=1))
     fig.add_annotation(x=x0 + 4, y=y0 + 4, text=p.lead, showarrow=False, xanchor="left", yanchor="top",
                        font=dict(color="#1f77b4", size=11))
+kp_card = None
+if Path(KEYPOINT_WEIGHTS).exists() and st.toggle("Beat keypoints (ViT-DETR)", True, key="img_kp"):
+    try:
+        _, _, kp_card = _keypoint_model()
+        kp = _keypoints(key, _image=image)
+    except (ECGError, OSError, ValueError) as exc:  # a weights file that fails its check
+        st.error(f"The keypoint detector could not run: {exc}", icon="🚫")
+        kp_card = None
+    else:
+        for j, (kname, colour) in enumerate(zip(KEYPOINTS, KP_COLOURS)):
+            pts = kp["kps"][kp["vis"][:, j], j]
+            fig.add_scatter(x=pts[:, 0].tolist(), y=pts[:, 1].tolist(), mode="markers", name=kname, hoverinfo="name",
+                            marker=dict(color=colour, size=6, symbol="circle-open", line=dict(width=2)))
 fig.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(visible=False),
-                  yaxis=dict(visible=False, scaleanchor="x"))
+                  yaxis=dict(visible=False, scaleanchor="x"), legend=dict(orientation="h", y=1.02, x=0))
 st.plotly_chart(fig, key="img_panels")
 st.caption(f"{name}: lead panels found (the tilt is undone before reading; scale from the {dig.scale_from}).")
+if kp_card is not None:
+    r = kp_card["held_out_renders"]["clean"]["keypoints"]["R"]
+    st.caption(f"Beat keypoints: {len(kp['leads'])} beats found across the leads. Experimental detector: on "
+               f"held-out LUDB renders it finds {100 * r['recall']:.0f} % of R peaks ({100 * r['precision']:.0f} % "
+               f"of its R marks are right, F1 {r['f1']:.2f}); the traced signal below does not depend on it.")
 
 record = dig.to_record(f"{name} (digitised)")
 st.subheader("Read back")

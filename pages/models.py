@@ -34,6 +34,11 @@ for path in cards:
             rows.append({"data": "LUDB held-out", **{f"{k} F1": round(v["f1"], 3) for k, v in held["waves"].items()},
                          **{f"{k} (ms)": f"{v['mean_ms']:+.1f} ± {v['sd_ms']:.1f}" for k, v in held["fiducials"].items()
                             if k in ("qrs_on", "qrs_off", "t_off")}})
+        kp = card.get("held_out_renders")
+        if kp:  # image keypoints: held-out LUDB fold rendered clean and photographed
+            for which in ("clean", "photo"):
+                rows.append({"data": f"LUDB fold {kp['fold']}, {which} renders",
+                             **{f"{k} F1": round(v["f1"], 3) for k, v in kp[which]["keypoints"].items()}})
         rep = card.get("report")
         if rep and "macro_auc" in rep:  # 12-lead diagnosis: cross-validated (LUDB) or fold-10 (PTB-XL) figures
             rows.append({"data": f"{card.get('db', '').upper()} held-out", "macro-AUC": round(rep["macro_auc"], 3),

@@ -15,7 +15,9 @@ import numpy as np
 import scipy.signal as sps
 
 __all__ = ["baseline_wander", "muscle_noise", "electrode_motion", "powerline", "gaussian_noise",
-           "amplitude_scale", "invert", "time_scale", "add_noise", "NOISE_KINDS"]
+           "amplitude_scale", "invert", "time_scale", "add_noise", "NOISE_KINDS", "shift", "time_warp",
+           "lead_dropout", "band_stop", "spectral_perturb", "mixup", "cutmix", "synthetic_ecg", "AUGMENTATIONS",
+           "SignalAugmenter"]
 
 
 def _power(x: np.ndarray) -> np.ndarray:
@@ -123,3 +125,192 @@ def add_noise(x: np.ndarray, fs: float, kind: str, snr_db: float, seed: int = 0)
     if kind not in NOISE_KINDS:
         raise ValueError(f"unknown noise {kind!r}; valid: {', '.join(NOISE_KINDS)}")
     return NOISE_KINDS[kind](x, fs, np.random.default_rng(seed), snr_db=snr_db)
+
+
+# --- label-moving time-domain transforms -----------------------------------------------------------------
+# Each returns ``(x, marks, labels)``: ``marks`` (sample indices; -1 = absent) and ``labels`` (per-sample
+# class masks, last axis time, -1 = unlabelled) follow the signal; ``None`` stays ``None``.
+
+def shift(x: np.ndarray, fs: float, rng: np.random.Generator, max_s: float = 0.5, marks=None, labels=None):
+    """Move the record by up to ``max_s`` seconds (the gap is zeros, unlabelled; marks pushed out become -1)."""
+    n = x.shape[-1]
+    d = int(round(rng.uniform(-max_s, max_s) * fs))
+    y = np.zeros_like(x, dtype=np.float32)
+    src, dst = (slice(0, n - d), slice(d, n)) if d >= 0 else (slice(-d, n), slice(0, n + d))
+    y[..., dst] = x[..., src]
+    new_marks = None
+    if marks is not None:
+        m = np.asarray(marks)
+        new_marks = np.where((m >= 0) & (m + d >= 0) & (m + d < n), m + d, -1)
+    new_labels = None
+    if labels is not None:
+        lab = np.asarray(labels)
+        new_labels = np.full_like(lab, -1)
+        new_labels[..., dst] = lab[..., src]
+    return y, new_marks, new_labels
+
+
+def time_warp(x: np.ndarray, fs: float, rng: np.random.Generator, strength: float = 0.15, knots: int = 4,
+              marks=None, labels=None):
+    """A smooth monotonic warp of time: the local rate varies by up to ``strength`` (piecewise-linear speed
+    between ``knots`` random points), the length stays. Output sample ``j`` reads the input at ``src[j]``
+    (linear interpolation); a mark at input sample ``m`` moves to the output sample whose source is nearest."""
+    n = x.shape[-1]
+    speed_knots = 1.0 + rng.uniform(-strength, strength, knots + 2)
+    speed = np.interp(np.linspace(0, 1, n), np.linspace(0, 1, knots + 2), speed_knots)
+    src = np.concatenate([[0.0], np.cumsum(speed[:-1])])
+    src *= (n - 1) / src[-1]  # same span: first sample to first, last to last
+    t = np.arange(n)
+    y = np.stack([np.interp(src, t, lead) for lead in np.asarray(x).reshape(-1, n)]).reshape(np.shape(x))
+    new_marks = None
+    if marks is not None:
+        m = np.asarray(marks)
+        moved = np.round(np.interp(np.clip(m, 0, n - 1), src, t)).astype(np.int64)
+        new_marks = np.where(m >= 0, moved, -1)
+    new_labels = None if labels is None else np.asarray(labels)[..., np.clip(np.round(src).astype(np.int64), 0, n - 1)]
+    return y.astype(np.float32), new_marks, new_labels
+
+
+def lead_dropout(x: np.ndarray, fs: float, rng: np.random.Generator, p: float = 0.3, marks=None, labels=None):
+    """Zero each lead with probability ``p`` (one lead always kept); dropped leads lose their labels."""
+    keep = rng.random(x.shape[0]) >= p
+    keep[rng.integers(x.shape[0])] = True
+    y = np.where(keep[:, None], x, 0.0).astype(np.float32)
+    new_labels = None if labels is None else np.where(keep[:, None], labels, -1)
+    return y, marks, new_labels
+
+
+# --- frequency domain --------------------------------------------------------------------------------------
+
+def band_stop(x: np.ndarray, fs: float, rng: np.random.Generator, width_hz: float = 4.0,
+              centre_hz: float | None = None) -> np.ndarray:
+    """Remove a band ``width_hz`` wide (centre ``centre_hz``, else random in 1-40 Hz) with a zero-phase
+    filter: the model must not rely on any one band. Waves stay where they are."""
+    c = centre_hz or rng.uniform(1.0 + width_hz / 2, min(40.0, 0.45 * fs - width_hz))
+    sos = sps.butter(2, [c - width_hz / 2, c + width_hz / 2], btype="bandstop", fs=fs, output="sos")
+    return sps.sosfiltfilt(sos, x, axis=-1).astype(np.float32)
+
+
+def spectral_perturb(x: np.ndarray, fs: float, rng: np.random.Generator, amp_std: float = 0.1,
+                     phase_std: float = 0.1) -> np.ndarray:
+    """Multiply the spectrum by a smooth random gain (log-normal, ``amp_std``) and add a smooth random
+    phase (``phase_std`` rad); both vary slowly with frequency, so waves keep their place (a phase that is
+    smooth in frequency is a small local delay) while their shapes change."""
+    n = x.shape[-1]
+    spec = np.fft.rfft(x, axis=-1)
+    k = spec.shape[-1]
+    grid = np.linspace(0, 1, k)
+    knots = np.linspace(0, 1, 8)
+    gain = np.exp(np.interp(grid, knots, rng.normal(0, amp_std, 8)))
+    phase = np.interp(grid, knots, rng.normal(0, phase_std, 8))
+    phase[0] = 0.0  # the mean stays real
+    return np.fft.irfft(spec * gain * np.exp(1j * phase), n=n, axis=-1).astype(np.float32)
+
+
+# --- batch mixing ------------------------------------------------------------------------------------------
+
+def mixup(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, alpha: float = 0.2):
+    """MixUp (Zhang et al. 2018) over a batch: ``x`` ``(B, ...)``, one-hot or multi-hot ``y`` ``(B, C)``;
+    each example is mixed with a shuffled partner at weight ``lam ~ Beta(alpha, alpha)``; the labels mix
+    with the same weights. Returns ``(x, y, lam, partner)``."""
+    lam = rng.beta(alpha, alpha, len(x))
+    perm = rng.permutation(len(x))
+    lx = lam.reshape(-1, *([1] * (x.ndim - 1)))
+    ly = lam.reshape(-1, *([1] * (y.ndim - 1)))
+    return (lx * x + (1 - lx) * x[perm]).astype(np.float32), (ly * y + (1 - ly) * y[perm]), lam, perm
+
+
+def cutmix(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, alpha: float = 1.0):
+    """CutMix for signals (Yun et al. 2019, on the time axis): a random stretch of each example is taken
+    from a shuffled partner; labels mix by the share of samples taken. Returns ``(x, y, lam, partner)``."""
+    n = x.shape[-1]
+    perm = rng.permutation(len(x))
+    out, lam = np.array(x, dtype=np.float32), np.empty(len(x))
+    for i in range(len(x)):
+        cut = int(round((1 - rng.beta(alpha, alpha)) * n))
+        s = int(rng.integers(0, n - cut + 1))
+        out[i, ..., s:s + cut] = x[perm[i], ..., s:s + cut]
+        lam[i] = 1 - cut / n
+    ly = lam.reshape(-1, *([1] * (y.ndim - 1)))
+    return out, ly * y + (1 - ly) * y[perm], lam, perm
+
+
+# --- synthetic ECG -----------------------------------------------------------------------------------------
+
+def synthetic_ecg(duration_s: float = 10.0, fs: float = 500.0, heart_rate: float = 70.0, hr_std: float = 1.0,
+                  seed: int = 0, leads: int = 12):
+    """A synthetic ECG from McSharry et al.'s dynamical model (ECGSYN: a point on a 3-D limit cycle with
+    P, Q, R, S, T attractors, heart-rate variability with Mayer and respiratory waves), as implemented by
+    NeuroKit2 (``ecg_simulate``, method ``"ecgsyn"`` for one lead, ``"multileads"`` for twelve). Returns a
+    Record in mV with the R peaks of lead II (NeuroKit2's ``ecg_peaks``) as a ``qrs`` annotation."""
+    import neurokit2 as nk
+
+    from ..record import Annotation, Record
+    from .demo import LEADS_12
+
+    if leads not in (1, 12):
+        raise ValueError("leads must be 1 or 12")
+    if leads == 12:
+        df = nk.ecg_simulate(duration=duration_s, sampling_rate=int(fs), heart_rate=heart_rate,
+                             heart_rate_std=hr_std, method="multileads", random_state=seed)
+        sig = np.asarray(df, dtype=np.float32).T
+        names = list(LEADS_12)
+    else:
+        sig = np.asarray(nk.ecg_simulate(duration=duration_s, sampling_rate=int(fs), heart_rate=heart_rate,
+                                         heart_rate_std=hr_std, method="ecgsyn", random_state=seed),
+                         dtype=np.float32)[None]
+        names = ["II"]
+    sig = sig[:, :int(round(duration_s * fs))]
+    _, info = nk.ecg_peaks(sig[names.index("II")], sampling_rate=int(fs))
+    r = np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
+    return Record(signal=sig, fs=float(fs), lead_names=tuple(names), name=f"ecgsyn {heart_rate:.0f} bpm seed {seed}",
+                  metadata={"source": "synthetic (ECGSYN, NeuroKit2)"},
+                  annotations={"qrs": Annotation(r, ("N",) * len(r), "qrs")})
+
+
+# --- selectable pipeline -----------------------------------------------------------------------------------
+
+def _wrap(fn, **kw):
+    """A signal-only transform as a label-keeping one."""
+    return lambda x, fs, rng, marks=None, labels=None: (fn(x, fs, rng, **kw), marks, labels)
+
+
+def _random_noise(kind: str, lo: float, hi: float):
+    return lambda x, fs, rng, marks=None, labels=None: (
+        NOISE_KINDS[kind](x, fs, rng, snr_db=float(rng.uniform(lo, hi))), marks, labels)
+
+
+#: every selectable transform: ``(x, fs, rng, marks=None, labels=None) -> (x, marks, labels)``
+AUGMENTATIONS = {
+    "amplitude": _wrap(amplitude_scale, low=0.5, high=2.0),
+    "shift": shift,
+    "time_warp": time_warp,
+    "tachycardia": lambda x, fs, rng, marks=None, labels=None: time_scale(x, fs, float(rng.uniform(1.0, 1.6)),
+                                                                          marks, labels),
+    "baseline_wander": _random_noise("baseline_wander", 0, 15),
+    "powerline": _random_noise("powerline", 10, 30),
+    "muscle": _random_noise("muscle", 12, 30),
+    "electrode_motion": _random_noise("electrode_motion", 12, 30),
+    "gaussian": _random_noise("gaussian", 15, 30),
+    "lead_dropout": lead_dropout,
+    "invert": _wrap(invert),
+    "band_stop": _wrap(band_stop),
+    "spectral": _wrap(spectral_perturb),
+}
+
+
+class SignalAugmenter:
+    """Applies each of ``ops`` (names in :data:`AUGMENTATIONS`) with probability ``p``, in order, keeping
+    marks and label masks on their waves. ``tachycardia`` changes the length (crop afterwards)."""
+
+    def __init__(self, ops: list[str] | tuple[str, ...], p: float = 0.5):
+        bad = [o for o in ops if o not in AUGMENTATIONS]
+        if bad:
+            raise ValueError(f"unknown augmentation {', '.join(bad)}; valid: {', '.join(AUGMENTATIONS)}")
+        self.ops, self.p = tuple(ops), p
+
+    def __call__(self, x: np.ndarray, fs: float, rng: np.random.Generator, marks=None, labels=None):
+        for op in self.ops:
+            if rng.random() < self.p:
+                x, marks, labels = AUGMENTATIONS[op](x, fs, rng, marks=marks, labels=labels)
+        return np.asarray(x, dtype=np.float32), marks, labels

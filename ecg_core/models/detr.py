@@ -5,7 +5,11 @@ decoder turns a fixed set of object queries into objects, one per (lead panel, h
 class; none for an unused query), its box, and five keypoints (P, Q, R, S, T) with visibility. Each query
 carries a learned reference point on the page (initialised on a grid, as anchor-based DETRs do for faster
 convergence); boxes and keypoints are predicted relative to it and refined layer by layer, and every
-decoder layer is supervised (auxiliary losses). Set prediction, Hungarian matching and losses are in
+decoder layer is supervised (auxiliary losses). With ``two_stage=True`` (Deformable DETR's two-stage
+scheme with DINO's mixed query selection) every encoder token also predicts an object centred in its
+cell (a dense head, trained without matching: the token under each true box centre is its positive), and
+the queries start from the ``num_queries`` best-scoring tokens' boxes instead of learned points, so
+they begin where beats are rather than having to find them. Set prediction, Hungarian matching and losses are in
 :mod:`ecg_core.train.keypoints`.
 """
 
@@ -75,12 +79,14 @@ class ViTDETR(nn.Module):
 
     def __init__(self, n_leads: int = 12, n_kp: int = 5, img_size: tuple[int, int] = (512, 1024),
                  patch_size: int = 16, dim: int = 192, depth: int = 6, heads: int = 3, dec_layers: int = 4,
-                 num_queries: int = 128, cnn_stem: bool = True, query_grid: tuple[int, int] = (8, 16)):
+                 num_queries: int = 128, cnn_stem: bool = True, query_grid: tuple[int, int] = (8, 16),
+                 two_stage: bool = False):
         super().__init__()
         import timm
 
         self.img_size = tuple(img_size)
         self.n_leads, self.n_kp, self.num_queries = n_leads, n_kp, num_queries
+        self.two_stage = two_stage
         self.cnn_stem = cnn_stem
         if cnn_stem:  # stride-4 convolutions keep thin traces that a 16-pixel patch would blur away
             self.stem = nn.Sequential(nn.Conv2d(3, 32, 3, 2, 1), nn.BatchNorm2d(32), nn.GELU(),
@@ -115,6 +121,14 @@ class ViTDETR(nn.Module):
             nn.init.zeros_(head[-1].weight)
             nn.init.zeros_(head[-1].bias)
         self.box_head[-1].bias.data[2:] = inverse_sigmoid(torch.tensor([0.08, 0.12]))
+        if two_stage:  # dense proposals: one per encoder token, relative to the token's centre
+            self.enc_norm = nn.LayerNorm(dim)
+            self.enc_cls = nn.Linear(dim, n_leads)
+            self.enc_box = _MLP(dim, dim, 4, 3)
+            nn.init.constant_(self.enc_cls.bias, -math.log((1 - 0.01) / 0.01))
+            nn.init.zeros_(self.enc_box[-1].weight)
+            nn.init.zeros_(self.enc_box[-1].bias)
+            self.enc_box[-1].bias.data[2:] = inverse_sigmoid(torch.tensor([0.08, 0.12]))
 
     def forward(self, images: torch.Tensor, dn: dict[str, torch.Tensor] | None = None) -> dict:
         """``dn`` (training only, DN-DETR, Li et al. 2022): noised true objects fed as extra queries,
@@ -128,6 +142,18 @@ class ViTDETR(nn.Module):
         nq = self.num_queries
         q = self.query.weight.unsqueeze(0).expand(b, -1, -1)
         ref = self.ref.unsqueeze(0).expand(b, -1, -1)  # (B, Q, 2) logits of the reference points
+        enc = None
+        if self.two_stage:
+            h = self.enc_norm(mem)
+            eb = self.enc_box(h)
+            centre = inverse_sigmoid(self.mem_xy).unsqueeze(0) + eb[..., :2]
+            enc = {"logits": self.enc_cls(h), "boxes": torch.cat([centre, eb[..., 2:]], dim=-1).sigmoid(),
+                   "grid": self.grid}
+            k = min(nq, mem.shape[1])
+            top = enc["logits"].max(dim=-1).values.topk(k, dim=1).indices  # (B, k)
+            ref = centre.gather(1, top.unsqueeze(-1).expand(-1, -1, 2)).detach()
+            if k < nq:
+                ref = torch.cat([ref, self.ref[k:].unsqueeze(0).expand(b, -1, -1)], dim=1)
         mask = None
         if dn is not None:
             d = dn["ref"].shape[1]
@@ -150,11 +176,12 @@ class ViTDETR(nn.Module):
             kps = (ref.unsqueeze(2) + kp).sigmoid()
             outs.append({"logits": self.cls_head(h), "boxes": boxes, "kps": kps, "vis": self.vis_head(h)})
             ref = centre.detach()  # the next layer refines from this layer's centre
+        extra = {"enc": enc} if enc is not None else {}
         if dn is None:
-            return {**outs[-1], "aux": outs[:-1]}
+            return {**outs[-1], "aux": outs[:-1], **extra}
         main = [{k: v[:, :nq] for k, v in o.items()} for o in outs]
         noised = [{k: v[:, nq:] for k, v in o.items()} for o in outs]
-        return {**main[-1], "aux": main[:-1], "dn": noised}
+        return {**main[-1], "aux": main[:-1], "dn": noised, **extra}
 
 
 @register_model

@@ -112,7 +112,7 @@ def _build(spec: BeatSpec) -> nn.Module:
 
 
 def train_beat_model(spec: BeatSpec, run_dir: str | Path | None = None, folds: list[int] | None = None,
-                     progress=None) -> tuple[MeanEnsemble, dict]:
+                     progress=None, resume: bool = False) -> tuple[MeanEnsemble, dict]:
     """Train one model per DS1 fold (early-stopped on that fold's held-out patients) and return their
     mean ensemble with the cross-validation report (pooled over held-out folds: an honest DS1 estimate)."""
     ds1 = mitdb_beats(DS1, spec.mode, spec.leads)
@@ -136,7 +136,7 @@ def train_beat_model(spec: BeatSpec, run_dir: str | Path | None = None, folds: l
         val_b = TensorBatches(beat_tensors(va, spec), 1024)
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
         res = fit(model, task, train_b, val_b, cfg, run_dir=Path(run_dir) / f"fold{k}" if run_dir else None,
-                  progress=progress)
+                  progress=progress, resume=resume)
         log.info("fold %d: best epoch %d, val macro-F1 %.3f", k, res.best_epoch, res.best_metrics["macro_f1_nsvf"])
         model.eval()
         with torch.inference_mode():

@@ -43,6 +43,7 @@ class DelineationSpec:
     crop: int = 3072
     augment: bool = True
     invert: bool = False  # also flip leads upside down while training (robust to reversed electrodes)
+    augment_ops: tuple[str, ...] = ()  # names in ecg_core.data.augment.AUGMENTATIONS: replace the default set
 
 
 def model_input(record: Record) -> tuple[np.ndarray, float]:
@@ -112,16 +113,20 @@ class CropBatches:
     records too)."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, crop: int, augment: bool, seed: int = 0,
-                 invert: bool = False):
+                 invert: bool = False, ops: tuple[str, ...] = ()):
         self.x, self.y, self.batch_size, self.crop, self.augment, self.invert = x, y, batch_size, crop, augment, invert
         self.rng = np.random.default_rng(seed)
+        # named transforms (each with probability 0.5, labels kept on their waves) instead of the default set
+        self.ops = aug.SignalAugmenter(ops) if ops else None
 
     def __len__(self) -> int:
         return int(np.ceil(len(self.x) / self.batch_size))
 
     def _sample(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         x, y, rng = self.x[i], self.y[i], self.rng
-        if self.augment and rng.random() < 0.3:
+        if self.ops is not None:
+            x, _, y = self.ops(x, FS, rng, labels=y)
+        elif self.augment and rng.random() < 0.3:
             x, _, y = aug.time_scale(x, FS, float(rng.uniform(1.0, 1.6)), labels=y)
         n = x.shape[-1]
         if n > self.crop:
@@ -133,7 +138,7 @@ class CropBatches:
         elif n < self.crop:
             x = np.pad(x, ((0, 0), (0, self.crop - n)))
             y = np.pad(y, ((0, 0), (0, self.crop - n)), constant_values=-1)
-        if self.augment:
+        if self.augment and self.ops is None:
             x = aug.amplitude_scale(x, FS, rng, 0.5, 2.0)
             if rng.random() < 0.5:
                 kind = str(rng.choice(["muscle", "electrode_motion", "powerline", "gaussian"]))
@@ -187,7 +192,8 @@ def _build(spec: DelineationSpec) -> nn.Module:
 
 
 def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, folds: list[int] | None = None,
-                      progress=None, init: list[nn.Module] | None = None) -> tuple[list[nn.Module | None], list[dict]]:
+                      progress=None, init: list[nn.Module] | None = None,
+                      resume: bool = False) -> tuple[list[nn.Module | None], list[dict]]:
     """Train the model of each LUDB fold (on the other folds; early-stopped on an inner validation set).
     ``init`` (fold models of an earlier run) continues training from them instead of from scratch.
     Returns the five models (None for folds not trained) and a report per fold."""
@@ -207,10 +213,11 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         if init is not None:
             model.load_state_dict(init[k].state_dict())
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
-        train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed, invert=spec.invert)
+        train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed, invert=spec.invert,
+                              ops=tuple(spec.augment_ops))
         val_b = TensorBatches({"x": torch.from_numpy(xv), "y": torch.from_numpy(yv)}, 8)
         res = fit(model, DelineationTask(), train_b, val_b, cfg,
-                  run_dir=Path(run_dir) / f"fold{k}" if run_dir else None, progress=progress)
+                  run_dir=Path(run_dir) / f"fold{k}" if run_dir else None, progress=progress, resume=resume)
         log.info("fold %d: best epoch %d, inner-val macro-F1 %.4f", k, res.best_epoch,
                  res.best_metrics["macro_f1_waves"])
         members[k] = model.cpu().eval()

@@ -350,9 +350,34 @@ def _dn_loss(out: dict, y: torch.Tensor) -> dict[str, torch.Tensor]:
     return losses
 
 
+def _dense_loss(enc: dict, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Loss of a two-stage model's dense proposals (no matching): the encoder token whose cell holds a
+    true box's centre must name its lead and predict its box; every other token predicts nothing (when
+    two centres share a cell, one of them is kept)."""
+    t = _padded(y)
+    gh, gw = enc["grid"]
+    logits = enc["logits"].float()
+    b, n, _ = logits.shape
+    bi, mi = t["valid"].nonzero(as_tuple=True)
+    centre = t["boxes"][bi, mi, :2]
+    cell = ((centre[:, 1] * gh).long().clamp(0, gh - 1) * gw + (centre[:, 0] * gw).long().clamp(0, gw - 1))
+    cls_t = torch.zeros_like(logits)
+    cls_t[bi, cell, t["leads"][bi, mi]] = 1.0
+    n_obj = max(len(bi), 1)
+    losses = {"cls": _focal(logits, cls_t) / n_obj}
+    if len(bi):
+        pb, tb = enc["boxes"][bi, cell].float(), t["boxes"][bi, mi]
+        losses["l1"] = (pb - tb).abs().sum() / n_obj
+        losses["giou"] = (1 - _giou(pb, tb)).sum() / n_obj
+    return losses
+
+
 def set_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Weighted sum of the matched losses of the last decoder layer and of every auxiliary one."""
+    """Weighted sum of the matched losses of the last decoder layer and of every auxiliary one (and of
+    a two-stage model's dense proposals)."""
     total, parts = 0.0, {}
+    if "enc" in out:
+        total = total + sum(spec.weight[k] * v for k, v in _dense_loss(out["enc"], y).items())
     for layer_out in [out, *out.get("aux", [])]:
         losses = _layer_loss(layer_out, y, spec)
         total = total + sum(spec.weight[k] * v for k, v in losses.items())
@@ -468,7 +493,7 @@ def spec_dict(spec: KeypointSpec) -> dict:
 
 def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[LeadWaves]]], held_fold: int = 0,
                     run_dir: str | Path | None = None, workers: int = 0, progress=None,
-                    resume: bool = False) -> tuple[nn.Module, dict]:
+                    resume: bool = False, init: nn.Module | None = None) -> tuple[nn.Module, dict]:
     """Train one ViT-DETR on the LUDB records of ``items`` outside fold ``held_fold`` (every 8th of them
     kept aside to choose the epoch, rendered clean); returns the model and the training report."""
     from ..data.ludb import ludb_folds
@@ -483,6 +508,8 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
     fit_names = [r for r in train_names if r not in set(inner_val)]
     torch.manual_seed(spec.train.seed)
     model = create_model(spec.model, **model_config(spec))
+    if init is not None:  # continue from an earlier run's weights (same architecture), with a new schedule
+        model.load_state_dict(init.state_dict())
     if spec.pool:
         train_b = render_pool([items[r] for r in fit_names], spec, spec.pool, spec.train.seed, workers)
     else:
@@ -529,6 +556,22 @@ def detect_keypoints(model: nn.Module, images: np.ndarray, spec: KeypointSpec, t
             x = torch.from_numpy(np.array(images[i:i + batch_size])).permute(0, 3, 1, 2).float() / 255
             out += decode(pack_predictions(model(x)), spec.n_leads, threshold)
     return out
+
+
+def detect_page(model: nn.Module, spec: KeypointSpec, image: np.ndarray, threshold: float = 0.5) -> dict:
+    """Objects on one page image of any size (resized to the model's input, as in training): ``scores``,
+    ``leads`` (indices into LUDB's lead order), ``boxes`` ``(n, 4)`` x0, y0, x1, y1 and ``kps`` ``(n, K, 2)``
+    in the image's own pixels, ``vis`` ``(n, K)``."""
+    from PIL import Image
+
+    h, w = image.shape[:2]
+    small = np.asarray(Image.fromarray(np.ascontiguousarray(image[..., :3])).resize(spec.img_size[::-1],
+                                                                                   Image.BILINEAR))
+    obj = detect_keypoints(model, small[None], spec, threshold)[0]
+    scale = np.array([w, h], dtype=np.float32)
+    boxes = obj["boxes"]
+    xyxy = np.concatenate([boxes[:, :2] - boxes[:, 2:] / 2, boxes[:, :2] + boxes[:, 2:] / 2], axis=1)
+    return {**obj, "boxes": xyxy * np.tile(scale, 2), "kps": obj["kps"] * scale}
 
 
 def evaluate_keypoints(model: nn.Module, spec: KeypointSpec, items: dict[str, tuple[Record, list[LeadWaves]]],

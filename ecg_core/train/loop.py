@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 
 __all__ = ["TrainConfig", "Task", "TensorBatches", "fit", "train_one_epoch", "evaluate", "seed_everything",
-           "pick_device", "FitResult", "atomic_save"]
+           "pick_device", "FitResult", "atomic_save", "autocast"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class TrainConfig:
     warmup_epochs: int = 1
     grad_clip: float = 0.0  # max gradient norm; 0: no clipping
     time_limit_s: float = 0.0  # stop after the epoch that passes this wall time; 0: no limit
+    amp: str = "auto"  # mixed precision: "auto" (bfloat16 autocast on CUDA only), "bf16" (any device), "off"
 
 
 class Task(Protocol):
@@ -154,16 +155,29 @@ class _Shard:
             self.batches.load_state_dict(state)
 
 
+def autocast(device: torch.device, amp: str = "auto"):
+    """The mixed-precision context for ``amp`` (see :class:`TrainConfig`): bfloat16 autocast, which needs
+    no loss scaling (its exponent range is float32's); disabled where not asked for."""
+    if amp not in ("auto", "bf16", "off"):
+        raise ValueError(f"amp must be auto, bf16 or off, not {amp!r}")
+    on = amp == "bf16" or (amp == "auto" and device.type == "cuda")
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=on)
+
+
 def train_one_epoch(model: nn.Module, task: Task, batches: TensorBatches, optimizer: torch.optim.Optimizer,
-                    scheduler: Callable[[int], None] | None, device: torch.device, grad_clip: float = 0.0) -> float:
-    """One pass over ``batches``; returns the mean training loss (over all ranks when distributed)."""
+                    scheduler: Callable[[int], None] | None, device: torch.device, grad_clip: float = 0.0,
+                    on_batch: Callable[[int, int], None] | None = None, amp: str = "off") -> float:
+    """One pass over ``batches``; returns the mean training loss (over all ranks when distributed).
+    ``on_batch(i, n)`` is called after batch ``i`` of ``n``; ``amp`` as in :class:`TrainConfig`."""
     model.train()
     total, n = 0.0, 0
-    for batch in batches:
+    n_batches = len(batches)
+    for i, batch in enumerate(batches):
         batch = _to(batch, device)
         if scheduler is not None:
             scheduler(1)
-        out = task.step(model, batch)
+        with autocast(device, amp):
+            out = task.step(model, batch)
         optimizer.zero_grad(set_to_none=True)
         out["loss"].backward()
         if grad_clip > 0:
@@ -172,6 +186,8 @@ def train_one_epoch(model: nn.Module, task: Task, batches: TensorBatches, optimi
         k = len(next(iter(batch.values())))
         total += float(out["loss"].detach()) * k
         n += k
+        if on_batch is not None:
+            on_batch(i + 1, n_batches)
     if distributed()[1] > 1:
         import torch.distributed as dist
 
@@ -181,14 +197,15 @@ def train_one_epoch(model: nn.Module, task: Task, batches: TensorBatches, optimi
     return total / max(n, 1)
 
 
-def evaluate(model: nn.Module, task: Task, batches: TensorBatches, device: torch.device) -> dict:
+def evaluate(model: nn.Module, task: Task, batches: TensorBatches, device: torch.device, amp: str = "off") -> dict:
     """Loss and the task's metrics over ``batches`` (no gradient, eval mode)."""
     model.eval()
     logits, targets, total, n = [], [], 0.0, 0
     with torch.inference_mode():
         for batch in batches:
             batch = _to(batch, device)
-            out = task.step(model, batch)
+            with autocast(device, amp):
+                out = task.step(model, batch)
             k = len(out["logits"])
             total += float(out["loss"]) * k
             n += k
@@ -262,6 +279,25 @@ def _scalars(events, row: dict) -> None:
     events.flush()
 
 
+class _ProgressFile:
+    """``run_dir/progress.json``: where a run stands (epoch, batch, seconds), rewritten atomically at most
+    once a second while an epoch runs and after each epoch, for a page that watches the run."""
+
+    def __init__(self, path: Path, epochs: int, t0: float):
+        self.path, self.epochs, self.t0, self.last = path, epochs, t0, 0.0
+
+    def write(self, epoch: int, batch: int, batches: int, finished: bool = False, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not (force or finished) and now - self.last < 1.0:
+            return
+        self.last = now
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps({"epoch": epoch, "epochs": self.epochs, "batch": batch, "batches": batches,
+                                   "seconds": round(now - self.t0, 1), "finished": finished,
+                                   "time": time.time()}))
+        os.replace(tmp, self.path)
+
+
 def atomic_save(obj, path: str | Path) -> None:
     """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
     path = Path(path)
@@ -330,12 +366,14 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
         for r in history:
             _scalars(events, r)
     t0 = time.perf_counter() - elapsed
+    prog = _ProgressFile(run_dir / "progress.json", cfg.epochs, t0) if writer else None
     try:
         for epoch in range(start_epoch, cfg.epochs):
             if hasattr(task, "on_epoch_start"):
                 task.on_epoch_start(epoch)
-            train_loss = train_one_epoch(net, task, train, opt, sched, device, cfg.grad_clip)
-            metrics = evaluate(model, task, val, device)
+            on_batch = (lambda i, n, e=epoch: prog.write(e, i, n)) if prog else None
+            train_loss = train_one_epoch(net, task, train, opt, sched, device, cfg.grad_clip, on_batch, cfg.amp)
+            metrics = evaluate(model, task, val, device, cfg.amp)
             row = {"epoch": epoch, "train_loss": train_loss, **{f"val_{k}": v for k, v in metrics.items()
                                                                    if not isinstance(v, (dict, list))},
                    "seconds": round(time.perf_counter() - t0, 1)}
@@ -371,6 +409,7 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
                 log_file.write(json.dumps(row) + "\n")
                 log_file.flush()
                 _scalars(events, row)
+                prog.write(epoch + 1, 0, len(train), force=True)
             if progress:
                 progress(row)
             if stop:
@@ -380,5 +419,7 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
             log_file.close()
         if events is not None:
             events.close()
+    if prog:
+        prog.write(len(history), 0, len(train), finished=True)
     model.load_state_dict(best_state)
     return FitResult(best_epoch, best_metrics, history, time.perf_counter() - t0)

@@ -150,7 +150,8 @@ class MultimodalTask:
 
 
 def train_multimodal_cv(spec: MultimodalSpec, arrays: dict[str, np.ndarray] | None = None, folds=None,
-                        run_dir=None, progress=None, mc_samples: int = 20) -> tuple[list[nn.Module], dict]:
+                        run_dir=None, progress=None, mc_samples: int = 20,
+                        resume: bool = False) -> tuple[list[nn.Module], dict]:
     """Five fold models and the pooled held-out report: macro-AUC, per-class AUC and F1, ECE before and
     after temperature scaling (fitted on inner validation), selective accuracy (MC-dropout spread)."""
     from pathlib import Path
@@ -178,7 +179,7 @@ def train_multimodal_cv(spec: MultimodalSpec, arrays: dict[str, np.ndarray] | No
         tr = TensorBatches(model_inputs(arrays, spec.modalities, fit_idx), cfg.batch_size, shuffle=True, seed=cfg.seed)
         va = TensorBatches(model_inputs(arrays, spec.modalities, inner), 64)
         res = fit(model, MultimodalTask(), tr, va, cfg, run_dir=Path(run_dir) / f"fold{k}" if run_dir else None,
-                  progress=progress)
+                  progress=progress, resume=resume)
         model.eval()
         held_inputs = {kk: v for kk, v in model_inputs(arrays, spec.modalities, np.flatnonzero(is_held)).items()
                        if kk not in ("y", "severity")}

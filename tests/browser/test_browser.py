@@ -32,12 +32,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def runs_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="module")
+def server(runs_dir):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api")
     port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", ECG_RUNS_DIR=str(runs_dir))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -136,3 +141,26 @@ def test_image_page_reads_a_printed_record_back(server, page, tmp_path):
     page.screenshot(path=str(tmp_path / "image.png"), full_page=True)
     if os.environ.get("ECG_UPDATE_SCREENSHOTS") == "1":
         shutil.copy(tmp_path / "image.png", ROOT / "docs" / "screenshot-image.png")
+
+
+def test_training_page_watches_and_stops_a_run(server, page, runs_dir, ludb, tmp_path):
+    from ecg_core import workbench as wb
+
+    run = wb.submit("delineation", {"epochs": 40, "folds": "0", "crop": 1024, "batch_size": 16, "threads": 1},
+                    runs_dir, note="browser test")
+    t0 = time.time()
+    while len(wb.run_metrics(run)) < 3 and time.time() - t0 < 240:
+        time.sleep(1.0)
+    assert len(wb.run_metrics(run)) >= 3, wb.log_tail(run)
+    page.goto(f"{server}/training")
+    page.get_by_text("Log (last lines)").wait_for(timeout=120_000)
+    page.locator(".js-plotly-plot").nth(1).wait_for()  # loss and validation curves
+    body = page.locator("body").inner_text()
+    assert "running" in body and "python -m ecg_core -v train delineation" in body and "Traceback" not in body
+    time.sleep(1.0)
+    page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
+    if os.environ.get("ECG_UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(tmp_path / "training.png", ROOT / "docs" / "screenshot-training.png")
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Resume").wait_for(timeout=60_000)
+    assert wb.read_job(run)["status"] == "stopped"

@@ -50,3 +50,90 @@ def test_invert_and_gain():
     assert max(per_lead) < 1e-3  # one gain per lead
     with pytest.raises(ValueError, match="muscle"):
         aug.add_noise(rec.signal, rec.fs, "thermal", 10.0)
+
+
+def _demo_with_labels():
+    rec = demo_record()
+    r = rec.annotations["atr"].sample_idx
+    labels = np.zeros(rec.signal.shape, dtype=int)
+    for k in r:
+        labels[:, k - 20:k + 21] = 2
+    return rec, r, labels
+
+
+@pytest.mark.parametrize("op", ["time_warp", "shift"])
+def test_fiducial_marks_move_with_time_warp_and_shift(op):
+    rec, r, labels = _demo_with_labels()
+    lead = rec.lead_index("II")
+    fn = getattr(aug, op)
+    for seed in range(5):
+        kw = {"strength": 0.25} if op == "time_warp" else {"max_s": 0.4}
+        y, marks, lab = fn(rec.signal, rec.fs, np.random.default_rng(seed), marks=r, labels=labels, **kw)
+        assert y.shape == rec.signal.shape and not np.shares_memory(y, rec.signal)
+        inside = marks[(marks > 20) & (marks < rec.n_samples - 20)]
+        assert len(inside) >= len(r) - 2
+        for m in inside:  # the R peak is at its moved mark (within 2 samples) and inside its moved label run
+            assert abs(int(np.argmax(y[lead, m - 15:m + 16])) - 15) <= 2
+            assert lab[lead, m] == 2
+    # a warp really moves marks (not a no-op), by tens of samples somewhere
+    _, moved, _ = aug.time_warp(rec.signal, rec.fs, np.random.default_rng(0), strength=0.25, marks=r)
+    assert np.abs(moved - r).max() > 10
+
+
+def test_lead_dropout_unlabels_dropped_leads_and_keeps_one():
+    rec, r, labels = _demo_with_labels()
+    for seed in range(20):
+        y, _, lab = aug.lead_dropout(rec.signal, rec.fs, np.random.default_rng(seed), p=0.9, labels=labels)
+        dropped = ~y.any(axis=1)
+        assert not dropped.all()
+        assert (lab[dropped] == -1).all() and (lab[~dropped] == labels[~dropped]).all()
+
+
+def test_frequency_transforms_keep_waves_in_place():
+    rec, r, _ = _demo_with_labels()
+    lead = rec.lead_index("II")
+    rng = np.random.default_rng(0)
+    for y in (aug.band_stop(rec.signal, rec.fs, rng), aug.spectral_perturb(rec.signal, rec.fs, rng)):
+        assert y.shape == rec.signal.shape and not np.allclose(y, rec.signal)
+        for m in r[1:-1]:
+            assert abs(int(np.argmax(y[lead, m - 15:m + 16])) - 15) <= 3
+    # a 4 Hz-wide band-stop at 10 Hz removes most of a 10 Hz sine and leaves a 30 Hz one
+    t = np.arange(5000) / 500.0
+    power = {}
+    for f in (10.0, 30.0):
+        x = np.sin(2 * np.pi * f * t)[None]
+        y = aug.band_stop(x, 500.0, rng, centre_hz=10.0)
+        power[f] = 10 * np.log10((y[0, 500:-500] ** 2).mean() / (x[0, 500:-500] ** 2).mean())
+    assert power[10.0] < -20 and abs(power[30.0]) < 0.5
+
+
+def test_mixup_and_cutmix_mix_labels_by_the_share_they_mix():
+    rng = np.random.default_rng(0)
+    x = np.stack([np.full((2, 100), float(i)) for i in range(6)]).astype(np.float32)
+    y = np.eye(6)
+    xm, ym, lam, perm = aug.mixup(x, y, rng)
+    assert np.allclose(xm[:, 0, 0], lam * np.arange(6) + (1 - lam) * perm)
+    assert np.allclose(ym.sum(axis=1), 1) and np.allclose(ym[np.arange(6), np.arange(6)][perm != np.arange(6)],
+                                                           lam[perm != np.arange(6)])
+    xc, yc, lam, perm = aug.cutmix(x, y, rng)
+    own = (xc[:, 0, :] == np.arange(6)[:, None]).mean(axis=1)
+    other = perm != np.arange(6)
+    assert np.allclose(own[other], lam[other]) and np.allclose(yc[np.arange(6), np.arange(6)][other], lam[other])
+
+
+def test_synthetic_ecg_has_the_asked_rate():
+    rec = aug.synthetic_ecg(duration_s=20, fs=500, heart_rate=90, seed=3)
+    assert rec.signal.shape == (12, 10000) and rec.lead_names[1] == "II"
+    rr = np.diff(rec.annotations["qrs"].sample_idx) / rec.fs
+    assert 60 / np.median(rr) == pytest.approx(90, abs=4)
+    one = aug.synthetic_ecg(duration_s=10, fs=360, heart_rate=60, seed=1, leads=1)
+    assert one.signal.shape == (1, 3600) and 9 <= len(one.annotations["qrs"].sample_idx) <= 11
+
+
+def test_augmenter_applies_named_ops_and_refuses_unknown_ones():
+    rec, r, labels = _demo_with_labels()
+    a = aug.SignalAugmenter(list(aug.AUGMENTATIONS), p=1.0)
+    y, marks, lab = a(rec.signal, rec.fs, np.random.default_rng(0), marks=r, labels=labels)
+    assert y.dtype == np.float32 and lab.shape[-1] == y.shape[-1] and len(marks) == len(r)
+    with pytest.raises(ValueError, match="unknown augmentation nope"):
+        aug.SignalAugmenter(["muscle", "nope"])

@@ -19,6 +19,10 @@ def test_image_page_prints_reads_back_and_hands_over_the_record():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Format"] == "3 × 4 + rhythm" and metrics["Leads read"] == "12"
     assert float(metrics["Scale"].split()[0]) == __import__("pytest").approx(200 / 25.4, rel=1e-3)
+    fig = __import__("json").loads(at.get("plotly_chart")[0].proto.spec)
+    marks = {t["name"]: len(t["x"]) for t in fig["data"] if t.get("type") == "scatter"}
+    assert set(marks) == {"P", "Q", "R", "S", "T"} and marks["R"] >= 20  # the shipped detector's beats
+    assert any("Beat keypoints:" in c.value for c in at.caption)
     table = at.dataframe[0].value
     assert list(table["lead"][:4]) == ["I", "aVR", "V1", "V4"] and len(table) == 13
     at.button(key="img_use").click().run()

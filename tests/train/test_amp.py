@@ -1,0 +1,49 @@
+"""Mixed precision in the shared loop: bfloat16 autocast where asked for, float32 elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn as nn
+
+from ecg_core.train.loop import TensorBatches, TrainConfig, autocast, fit
+
+
+class _Task:
+    monitor = "acc"
+
+    def __init__(self):
+        self.dtypes = set()
+
+    def step(self, model, batch):
+        logits = model(batch["x"])
+        self.dtypes.add(logits.dtype)
+        return {"loss": nn.functional.cross_entropy(logits.float(), batch["y"]), "logits": logits}
+
+    def metrics(self, logits, targets):
+        return {"acc": float((logits.argmax(1) == targets).float().mean())}
+
+
+def _data():
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(600, 8, generator=g)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    train = TensorBatches({"x": x[:500], "y": y[:500]}, 32, shuffle=True)
+    return train, TensorBatches({"x": x[500:], "y": y[500:]}, 50)
+
+
+@pytest.mark.parametrize("amp, dtype", [("bf16", torch.bfloat16), ("auto", torch.float32), ("off", torch.float32)])
+def test_fit_trains_under_the_asked_precision(amp, dtype):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 2))
+    task = _Task()
+    train, val = _data()
+    res = fit(model, task, train, val, TrainConfig(epochs=5, batch_size=32, lr=3e-3, seed=0, device="cpu", amp=amp))
+    assert task.dtypes == {dtype}  # "auto" is float32 on the CPU
+    assert res.history[-1]["train_loss"] < 0.75 * res.history[0]["train_loss"] and res.best_metrics["acc"] > 0.85
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay float32
+
+
+def test_autocast_refuses_unknown_modes():
+    with pytest.raises(ValueError, match="amp must be"):
+        autocast(torch.device("cpu"), "fp8")
