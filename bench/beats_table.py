@@ -19,7 +19,9 @@ def main(paths: list[str]) -> None:
     commands = []
     for p in paths:
         r = json.loads(Path(p).read_text())
-        card_path = ROOT / "weights" / Path(r["weights"]).with_suffix(".json").name
+        card_path = (ROOT / r["weights"]).with_suffix(".json")  # where it was evaluated, else weights/ or runs/
+        if not card_path.exists():
+            card_path = ROOT / "weights" / Path(r["weights"]).with_suffix(".json").name
         if not card_path.exists():
             card_path = ROOT / "runs" / Path(r["weights"]).with_suffix(".json").name
         card = json.loads(card_path.read_text()) if card_path.exists() else {}

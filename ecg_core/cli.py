@@ -122,7 +122,7 @@ def _cmd_train_beats(args: argparse.Namespace) -> int:
                     leads=tuple(args.leads), rr_features=tuple(args.rr) if args.rr else None, loss=args.loss,
                     loss_kwargs=json.loads(args.loss_kwargs),
                     train=TrainConfig(**_loop_options(args), balanced_sampling=args.balanced_sampling),
-                    augment=args.augment)
+                    augment=args.augment, label_fraction=args.label_fraction, init_encoder=args.init_encoder)
 
     def show(row: dict) -> None:
         print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  val macro-F1 "
@@ -225,6 +225,34 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
         card = {"architecture": "multimodal_ecg", "db": args.db, "report": report, "command": command}
         card = save_multimodal(members, spec, classes, args.out, card)
         print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
+    return 0
+
+
+def _cmd_train_pretrain(args: argparse.Namespace) -> int:
+    from .train.loop import TrainConfig
+    from .train.ssl import SSLSpec, pretrain, save_encoder, ssl_segments
+
+    command = _begin_training(args)
+    spec = SSLSpec(model_kwargs=json.loads(args.model_kwargs), segment_s=args.segment_s, clusters=args.clusters,
+                   dbs=tuple(args.db), train=TrainConfig(**_loop_options(args), weight_decay=1e-2))
+    segments = ssl_segments(spec, limit_records=args.limit_records)
+    print(f"{len(segments)} unlabelled segments of {spec.segment_s:g} s from {', '.join(spec.dbs)}", flush=True)
+
+    def show(row: dict) -> None:
+        print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  val masked-frame accuracy "
+              f"{row['val_masked_acc']:.3f}  ({row['seconds']:.0f} s)", flush=True)
+
+    model, report = pretrain(spec, segments, run_dir=args.run_dir, progress=show, resume=args.resume)
+    print(f"best epoch {report['best_epoch']}: masked-frame accuracy {report['val_masked_acc']:.3f} (the most "
+          f"common cluster is {report['majority_cluster_share']:.3f} of frames)")
+    if not _writer() or not args.out:
+        return 0
+    card = {"architecture": "hubert_ecg", "task": "masked prediction of k-means frame clusters (HuBERT iteration 1)",
+            "data": "MIT-BIH DS1 MLII and LUDB II, unlabelled (no DS2 signal)" if args.limit_records is None
+            else f"first {args.limit_records} records only (a quick run)",
+            "report": {k: v for k, v in report.items() if k != "history"}, "command": command}
+    card = save_encoder(model, spec, args.out, card)
+    print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
     return 0
 
 
@@ -501,6 +529,10 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--balanced-sampling", action="store_true")
     tb.add_argument("--augment", action="store_true", help="jitter R position, add noise, vary RR while training")
     tb.add_argument("--folds", type=int, nargs="*", help="only these DS1 folds (0-3; a quick run, nothing saved)")
+    tb.add_argument("--label-fraction", type=float, default=1.0,
+                    help="train on this share of the training beats (a low-label experiment; seeded)")
+    tb.add_argument("--init-encoder", help="start the model's encoder from this pre-trained hubert_ecg checkpoint "
+                                           "(train pretrain); the model must have one (beat_hubert)")
     tb.add_argument("--out", required=True, help="weights path, e.g. weights/beat_diagnostic.pt")
     tb.set_defaults(func=_cmd_train_beats)
 
@@ -547,6 +579,16 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--json", help="write the training report here")
     tk.add_argument("--out", help="weights path, e.g. weights/keypoints_detr.pt")
     tk.set_defaults(func=_cmd_train_keypoints)
+
+    tp = tr.add_parser("pretrain", help="self-supervised HuBERT-style encoder on unlabelled MIT-BIH DS1 + LUDB")
+    tp.add_argument("--model-kwargs", default="{}", help="JSON (ecg_core.models.hubert.HubertEncoder arguments)")
+    _training_options(tp, epochs=8, batch_size=128, lr=1e-3, patience=3)
+    tp.add_argument("--db", nargs="+", default=["mitdb", "ludb"], choices=["mitdb", "ludb"])
+    tp.add_argument("--segment-s", type=float, default=2.0)
+    tp.add_argument("--clusters", type=int, default=64, help="k-means targets")
+    tp.add_argument("--limit-records", type=int, help="only this many records (a quick run)")
+    tp.add_argument("--out", help="weights path, e.g. weights/hubert_ecg.pt")
+    tp.set_defaults(func=_cmd_train_pretrain)
 
     be = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench_cmd", required=True)
     bq = be.add_parser("quantize", help="fp32 / int8 / ONNX variants of the beat models: size, latency, DS2 F1")

@@ -58,10 +58,11 @@ class TaskInfo:
 
 TASKS: dict[str, TaskInfo] = {t.name: t for t in [
     TaskInfo("beats", "Beat classes (MIT-BIH DS1, 4 patient-wise folds)", "mitdb",
-             ("beat_template_resnet", "beat_dualbranch"), 4, "val_macro_f1_nsvf", "beat_diagnostic.pt",
+             ("beat_template_resnet", "beat_dualbranch", "beat_resnet1d", "beat_mobilenet1d", "beat_hubert"), 4,
+             "val_macro_f1_nsvf", "beat_diagnostic.pt",
              dict(epochs=15, batch_size=256, lr=1e-3, patience=4),
              {"mode": ["diagnostic", "realtime"], "loss": ["focal", "cross_entropy", "class_balanced", "ldam"],
-              "augment": False, "balanced_sampling": False}),
+              "augment": False, "balanced_sampling": False, "label_fraction": "1.0", "init_encoder": ""}),
     TaskInfo("delineation", "P/QRS/T delineation (LUDB, 5 folds)", "ludb", ("delineation_unet",), 5,
              "val_macro_f1_waves", "delineation_unet.pt", dict(epochs=60, batch_size=8, lr=2e-3, patience=12),
              {"crop": 3072, "no_augment": False, "invert_leads": False, "augment_ops": ""}),
@@ -71,6 +72,9 @@ TASKS: dict[str, TaskInfo] = {t.name: t for t in [
     TaskInfo("keypoints", "Image keypoints, ViT-DETR (LUDB renders)", "ludb", ("",), 1, "val_f1_prt",
              "keypoints_detr.pt", dict(epochs=200, batch_size=16, lr=3e-4, patience=30),
              {"img_size": "512 1024", "repeats": 8, "dn": False}),
+    TaskInfo("pretrain", "Self-supervised encoder, HuBERT-style (MIT-BIH DS1 + LUDB, unlabelled)", "mitdb", ("",), 1,
+             "val_masked_acc", "hubert_ecg.pt", dict(epochs=8, batch_size=128, lr=1e-3, patience=3),
+             {"db": "mitdb ludb", "clusters": 64, "segment_s": "2.0", "limit_records": ""}),
 ]}
 
 
@@ -113,7 +117,7 @@ def build_command(task: str, options: dict, run_dir: Path | str | None = None) -
             argv.append(_flag(k))
         elif isinstance(v, (list, tuple)):
             argv += [_flag(k), *map(str, v)]
-        elif isinstance(v, str) and k in ("modalities", "img_size", "folds", "augment_ops"):
+        elif isinstance(v, str) and k in ("modalities", "img_size", "folds", "augment_ops", "db"):
             argv += [_flag(k), *v.split()]
         else:
             argv += [_flag(k), str(v)]

@@ -54,6 +54,8 @@ class BeatSpec:
     train: TrainConfig = field(default_factory=TrainConfig)
     folds: tuple[tuple[str, ...], ...] = DS1_FOLDS
     augment: bool = False
+    label_fraction: float = 1.0  # < 1: a low-label run, this share of each training record's beats (seeded)
+    init_encoder: str | None = None  # a pre-trained hubert_ecg checkpoint the model's encoder starts from
 
     def rr_names(self) -> tuple[str, ...]:
         return tuple(self.rr_features) if self.rr_features else DEFAULT_RR[self.mode]
@@ -123,9 +125,16 @@ def train_beat_model(spec: BeatSpec, run_dir: str | Path | None = None, folds: l
             continue
         is_val = np.isin(ds1.record, val_records)
         tr, va = ds1.subset(~is_val), ds1.subset(is_val)
+        if spec.label_fraction < 1.0:  # the same beats for every model of a seed: they depend on seed and fold only
+            pick = np.random.default_rng([spec.train.seed, k, 7]).random(len(tr)) < spec.label_fraction
+            tr = tr.subset(pick)
         counts = np.bincount(tr.y, minlength=len(AAMI_CLASSES))
         torch.manual_seed(spec.train.seed + k)
         model = _build(spec)
+        if spec.init_encoder:
+            from .ssl import load_encoder
+
+            model.encoder.load_state_dict(load_encoder(spec.init_encoder)[0].encoder.state_dict())
         task = BeatTask(build_loss(spec.loss, counts, **spec.loss_kwargs), augment=spec.augment)
         weights = None
         if spec.train.balanced_sampling:

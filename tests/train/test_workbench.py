@@ -118,6 +118,7 @@ def test_runs_queue_one_at_a_time(pages, tmp_path, monkeypatch):
     ("beats", {"epochs": 1, "folds": "0", "batch_size": 512, "threads": 1}),
     ("delineation", {"epochs": 1, "folds": "0", "crop": 1024, "batch_size": 16, "threads": 1}),
     ("multimodal", {"epochs": 1, "folds": "0", "modalities": "signal meta", "threads": 1}),
+    ("pretrain", {"epochs": 1, "db": "mitdb", "limit_records": 1, "threads": 1}),
 ])
 def test_each_task_runs_through_the_launcher(mitdb, ludb, tmp_path, task, options):
     assert wb.data_available(task) is None
@@ -125,8 +126,11 @@ def test_each_task_runs_through_the_launcher(mitdb, ludb, tmp_path, task, option
     job = _wait(run, timeout=400)
     assert job["status"] == "done", wb.log_tail(run, 60)
     rows = wb.run_metrics(run)
-    assert len(rows) == 1 and rows[0]["fold"] == "fold0" and wb.TASKS[task].monitor in rows[0]
-    assert "nothing saved" in wb.log_tail(run)
+    assert len(rows) == 1 and wb.TASKS[task].monitor in rows[0]
+    if task == "pretrain":  # one model, saved
+        assert rows[0]["fold"] == "train" and (run / "hubert_ecg.pt").exists()
+    else:
+        assert rows[0]["fold"] == "fold0" and "nothing saved" in wb.log_tail(run)
 
 
 def test_missing_data_is_named(monkeypatch, tmp_path):
