@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 
 __all__ = ["TrainConfig", "Task", "TensorBatches", "fit", "train_one_epoch", "evaluate", "seed_everything",
-           "pick_device", "FitResult", "atomic_save", "autocast"]
+           "pick_device", "FitResult", "atomic_save", "autocast", "Callback"]
 
 log = logging.getLogger(__name__)
 
@@ -306,9 +306,17 @@ def atomic_save(obj, path: str | Path) -> None:
     os.replace(tmp, path)
 
 
+class Callback(Protocol):
+    """Hooks into :func:`fit` (every method optional): ``on_epoch_end(epoch, row, model)`` after each
+    finished epoch's metrics are written; returning True stops training after that epoch (like early
+    stopping: the best weights so far are kept)."""
+
+    def on_epoch_end(self, epoch: int, row: dict, model: nn.Module) -> bool | None: ...
+
+
 def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, cfg: TrainConfig,
         run_dir: str | Path | None = None, progress: Callable[[dict], None] | None = None,
-        resume: bool = False) -> FitResult:
+        resume: bool = False, callbacks: list | tuple = ()) -> FitResult:
     """Train ``model`` with AdamW and a cosine schedule, stop early when ``task.monitor`` has not improved
     on ``val`` for ``cfg.patience`` epochs, and load the best weights back into ``model``.
 
@@ -412,6 +420,10 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
                 prog.write(epoch + 1, 0, len(train), force=True)
             if progress:
                 progress(row)
+            for cb in callbacks:
+                if hasattr(cb, "on_epoch_end") and cb.on_epoch_end(epoch, row, model):
+                    log.info("stopped by %s after epoch %d", type(cb).__name__, epoch)
+                    stop = True
             if stop:
                 break
     finally:

@@ -239,3 +239,45 @@ def test_shipped_detector_beats_a_trivial_baseline_on_held_out_renders(ludb):
     base_r = keypoint_scores(base, truth)["R"]
     assert model_r["f1"] > 0.55 and model_r["precision"] > 0.75  # measured 0.65, 0.80 (baseline 0.43)
     assert model_r["f1"] > base_r["f1"] + 0.15, (model_r, base_r)
+
+
+def test_two_stage_dense_loss_wants_the_token_under_each_box_centre():
+    from ecg_core.train.keypoints import _dense_loss
+
+    t = _targets()
+    _, y = pack_targets([t])
+    gh, gw = 8, 16
+    cells = (t["boxes"][:, 1] * gh).astype(int) * gw + (t["boxes"][:, 0] * gw).astype(int)
+
+    def enc(cells_at):
+        logits = torch.full((1, gh * gw, 12), -9.0)
+        boxes = torch.full((1, gh * gw, 4), 0.5)
+        for j, c in enumerate(cells_at):
+            logits[0, c, int(t["leads"][j])] = 9.0
+            boxes[0, c] = torch.from_numpy(t["boxes"][j])
+        return {"logits": logits, "boxes": boxes, "grid": (gh, gw)}
+
+    right = _dense_loss(enc(cells), y)
+    wrong = _dense_loss(enc((cells + 1) % (gh * gw)), y)
+    assert float(right["cls"]) < 1e-3 and float(right["l1"]) < 1e-6 and float(right["giou"]) < 1e-5
+    assert float(wrong["cls"]) > 1.0
+
+
+def test_two_stage_queries_start_at_the_best_proposals():
+    from ecg_core.models import create_model
+    from ecg_core.models.detr import inverse_sigmoid
+
+    torch.manual_seed(0)
+    m = create_model("vit_detr", img_size=(64, 128), dim=32, depth=1, heads=2, dec_layers=1, num_queries=6,
+                     query_grid=(2, 3), two_stage=True).eval()
+    captured = {}
+    m.query_pos.register_forward_hook(lambda mod, inp, out: captured.setdefault("pos", inp[0]))
+    with torch.no_grad():
+        out = m(torch.rand(1, 3, 64, 128))
+    enc = out["enc"]
+    assert enc["logits"].shape == (1, 4 * 8, 12) and enc["grid"] == (4, 8)
+    top = enc["logits"].max(-1).values.topk(6, dim=1).indices[0]
+    centres = enc["boxes"][0, top, :2]
+    from ecg_core.models.detr import _sine
+
+    assert torch.allclose(captured["pos"][0], _sine(inverse_sigmoid(centres).sigmoid(), 32), atol=1e-4)

@@ -1,4 +1,4 @@
-"""Mixed precision in the shared loop: bfloat16 autocast where asked for, float32 elsewhere."""
+"""Mixed precision and callbacks in the shared loop."""
 
 from __future__ import annotations
 
@@ -47,3 +47,20 @@ def test_fit_trains_under_the_asked_precision(amp, dtype):
 def test_autocast_refuses_unknown_modes():
     with pytest.raises(ValueError, match="amp must be"):
         autocast(torch.device("cpu"), "fp8")
+
+
+def test_a_callback_sees_every_epoch_and_can_stop_the_run():
+    class StopAt:
+        def __init__(self):
+            self.seen = []
+
+        def on_epoch_end(self, epoch, row, model):
+            self.seen.append((epoch, row["val_acc"]))
+            return epoch == 2
+
+    cb = StopAt()
+    train, val = _data()
+    model = nn.Sequential(nn.Linear(8, 2))
+    res = fit(model, _Task(), train, val, TrainConfig(epochs=10, seed=0, device="cpu"), callbacks=[cb, object()])
+    assert [e for e, _ in cb.seen] == [0, 1, 2] and len(res.history) == 3
+    assert [a for _, a in cb.seen] == [r["val_acc"] for r in res.history]
