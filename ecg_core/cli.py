@@ -122,7 +122,8 @@ def _cmd_train_beats(args: argparse.Namespace) -> int:
                     leads=tuple(args.leads), rr_features=tuple(args.rr) if args.rr else None, loss=args.loss,
                     loss_kwargs=json.loads(args.loss_kwargs),
                     train=TrainConfig(**_loop_options(args), balanced_sampling=args.balanced_sampling),
-                    augment=args.augment, label_fraction=args.label_fraction, init_encoder=args.init_encoder)
+                    augment=args.augment, label_fraction=args.label_fraction, init_encoder=args.init_encoder,
+                    augment_ops=tuple(args.augment_ops or ()))
 
     def show(row: dict) -> None:
         print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  val macro-F1 "
@@ -190,7 +191,8 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
 
     command = _begin_training(args)
     spec = MultimodalSpec(modalities=tuple(args.modalities),
-                          train=TrainConfig(**_loop_options(args), weight_decay=args.weight_decay))
+                          train=TrainConfig(**_loop_options(args), weight_decay=args.weight_decay),
+                          augment_ops=tuple(args.augment_ops or ()))
     if args.model_kwargs:
         spec.model_kwargs = json.loads(args.model_kwargs)
 
@@ -442,8 +444,14 @@ def _training_options(p: argparse.ArgumentParser, epochs: int, batch_size: int, 
                    help="mixed precision: bfloat16 autocast on CUDA (auto), on any device (bf16), or none")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _augment_ops_option(p: argparse.ArgumentParser, what: str) -> None:
     from .data.augment import AUGMENTATIONS
+
+    p.add_argument("--augment-ops", nargs="*", choices=sorted(AUGMENTATIONS), metavar="OP",
+                   help=f"these augmentations, each with probability 0.5 ({what}): " + ", ".join(sorted(AUGMENTATIONS)))
+
+
+def build_parser() -> argparse.ArgumentParser:
     from .evaluate import PERTURBATIONS
     from .signal import RPEAK_METHODS
     from .signal.delineation import DELINEATION_METHODS
@@ -529,6 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--balanced-sampling", action="store_true")
     tb.add_argument("--augment", action="store_true", help="jitter R position, add noise, vary RR while training")
     tb.add_argument("--folds", type=int, nargs="*", help="only these DS1 folds (0-3; a quick run, nothing saved)")
+    _augment_ops_option(tb, "on each training beat window")
     tb.add_argument("--label-fraction", type=float, default=1.0,
                     help="train on this share of the training beats (a low-label experiment; seeded)")
     tb.add_argument("--init-encoder", help="start the model's encoder from this pre-trained hubert_ecg checkpoint "
@@ -543,9 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--crop", type=int, default=3072, help="training crop in samples at 500 Hz")
     td.add_argument("--no-augment", action="store_true")
     td.add_argument("--invert-leads", action="store_true", help="also train on upside-down leads")
-    td.add_argument("--augment-ops", nargs="*", choices=sorted(AUGMENTATIONS), metavar="OP",
-                    help="these augmentations (each with probability 0.5) instead of the default set: "
-                         + ", ".join(sorted(AUGMENTATIONS)))
+    _augment_ops_option(td, "instead of the default set")
     td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture)")
     td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; a quick run, nothing saved)")
     td.add_argument("--out", default="weights/delineation_unet.pt")
@@ -560,6 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
     tm.add_argument("--weight-decay", type=float, default=1e-2)
     tm.add_argument("--limit", type=int, help="PTB-XL: only the first N records of each split (a quick run)")
     tm.add_argument("--folds", type=int, nargs="*", help="LUDB: only these folds (0-4; a quick run, nothing saved)")
+    _augment_ops_option(tm, "on the training signals; the image modality stays the printed original")
     tm.add_argument("--json", help="write the report here")
     tm.add_argument("--out", help="weights path, e.g. weights/multimodal_ludb.pt")
     tm.set_defaults(func=_cmd_train_multimodal)

@@ -17,7 +17,7 @@ import scipy.signal as sps
 __all__ = ["baseline_wander", "muscle_noise", "electrode_motion", "powerline", "gaussian_noise",
            "amplitude_scale", "invert", "time_scale", "add_noise", "NOISE_KINDS", "shift", "time_warp",
            "lead_dropout", "band_stop", "spectral_perturb", "mixup", "cutmix", "synthetic_ecg", "AUGMENTATIONS",
-           "SignalAugmenter"]
+           "SignalAugmenter", "augment_batch"]
 
 
 def _power(x: np.ndarray) -> np.ndarray:
@@ -314,3 +314,17 @@ class SignalAugmenter:
             if rng.random() < self.p:
                 x, marks, labels = AUGMENTATIONS[op](x, fs, rng, marks=marks, labels=labels)
         return np.asarray(x, dtype=np.float32), marks, labels
+
+
+def augment_batch(x, fs: float, augmenter: SignalAugmenter, rng: np.random.Generator):
+    """``augmenter`` applied to each example of a batch tensor ``(B, leads, T)``; an op that changes the
+    length (tachycardia) is cropped or zero-padded back to ``T``. Returns a new tensor (same dtype)."""
+    import torch
+
+    arr = x.detach().cpu().numpy()
+    n = arr.shape[-1]
+    out = np.empty_like(arr, dtype=np.float32)
+    for i in range(len(arr)):
+        y = augmenter(arr[i], fs, rng)[0]
+        out[i] = y[..., :n] if y.shape[-1] >= n else np.pad(y, ((0, 0), (0, n - y.shape[-1])))
+    return torch.from_numpy(out).to(device=x.device, dtype=x.dtype)

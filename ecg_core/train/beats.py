@@ -56,6 +56,7 @@ class BeatSpec:
     augment: bool = False
     label_fraction: float = 1.0  # < 1: a low-label run, this share of each training record's beats (seeded)
     init_encoder: str | None = None  # a pre-trained hubert_ecg checkpoint the model's encoder starts from
+    augment_ops: tuple[str, ...] = ()  # names in ecg_core.data.augment.AUGMENTATIONS, on each training beat
 
     def rr_names(self) -> tuple[str, ...]:
         return tuple(self.rr_features) if self.rr_features else DEFAULT_RR[self.mode]
@@ -66,9 +67,19 @@ class BeatTask:
 
     monitor = "macro_f1_nsvf"
 
-    def __init__(self, loss: nn.Module, augment: bool = False):
+    def __init__(self, loss: nn.Module, augment: bool = False, augment_ops: tuple[str, ...] = (), seed: int = 0):
+        from ..data.augment import SignalAugmenter
+
         self.loss = loss
         self.augment = augment
+        self.ops = SignalAugmenter(augment_ops) if augment_ops else None
+        self.rng = np.random.default_rng(seed)
+
+    def state_dict(self) -> dict:  # the augmentation's random state, for an exact resume
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]
 
     def on_epoch_start(self, epoch: int) -> None:
         if hasattr(self.loss, "set_epoch"):
@@ -77,6 +88,10 @@ class BeatTask:
     def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if self.augment and model.training:
             batch = _augment(batch)
+        if self.ops is not None and model.training:
+            from ..data.augment import augment_batch
+
+            batch = {**batch, "x": augment_batch(batch["x"], BEAT_FS, self.ops, self.rng)}
         logits = model(batch)
         return {"loss": self.loss(logits, batch["y"]), "logits": logits}
 
@@ -135,7 +150,8 @@ def train_beat_model(spec: BeatSpec, run_dir: str | Path | None = None, folds: l
             from .ssl import load_encoder
 
             model.encoder.load_state_dict(load_encoder(spec.init_encoder)[0].encoder.state_dict())
-        task = BeatTask(build_loss(spec.loss, counts, **spec.loss_kwargs), augment=spec.augment)
+        task = BeatTask(build_loss(spec.loss, counts, **spec.loss_kwargs), augment=spec.augment,
+                        augment_ops=tuple(spec.augment_ops), seed=spec.train.seed + k)
         weights = None
         if spec.train.balanced_sampling:
             w = 1.0 / np.maximum(counts, 1)

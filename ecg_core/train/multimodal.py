@@ -41,6 +41,7 @@ class MultimodalSpec:
     model_kwargs: dict = field(default_factory=lambda: {"dim": 96, "image_kwargs": {"depth": 4}})
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=40, batch_size=16, lr=1e-3,
                                                                     weight_decay=1e-2, patience=10))
+    augment_ops: tuple[str, ...] = ()  # on the training signals only (the image stays the printed original)
 
 
 def severity_of(y: np.ndarray) -> np.ndarray:
@@ -133,7 +134,23 @@ class MultimodalTask:
 
     monitor = "macro_auc"
 
+    def __init__(self, augment_ops: tuple[str, ...] = (), seed: int = 0):
+        from ..data.augment import SignalAugmenter
+
+        self.ops = SignalAugmenter(augment_ops) if augment_ops else None
+        self.rng = np.random.default_rng(seed)
+
+    def state_dict(self) -> dict:
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]
+
     def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if self.ops is not None and model.training and "signal" in batch:
+            from ..data.augment import augment_batch
+
+            batch = {**batch, "signal": augment_batch(batch["signal"], FS, self.ops, self.rng)}
         out = model(batch)
         y = batch["y"]
         loss = F.binary_cross_entropy_with_logits(out["diagnosis"], y)
@@ -178,7 +195,8 @@ def train_multimodal_cv(spec: MultimodalSpec, arrays: dict[str, np.ndarray] | No
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
         tr = TensorBatches(model_inputs(arrays, spec.modalities, fit_idx), cfg.batch_size, shuffle=True, seed=cfg.seed)
         va = TensorBatches(model_inputs(arrays, spec.modalities, inner), 64)
-        res = fit(model, MultimodalTask(), tr, va, cfg, run_dir=Path(run_dir) / f"fold{k}" if run_dir else None,
+        res = fit(model, MultimodalTask(tuple(spec.augment_ops), cfg.seed), tr, va, cfg,
+                  run_dir=Path(run_dir) / f"fold{k}" if run_dir else None,
                   progress=progress, resume=resume)
         model.eval()
         held_inputs = {kk: v for kk, v in model_inputs(arrays, spec.modalities, np.flatnonzero(is_held)).items()
@@ -263,8 +281,8 @@ def train_multimodal_ptbxl(spec: MultimodalSpec, root=None, limit: int | None = 
     tr, va, te = arrays("train"), arrays("val"), arrays("test")
     torch.manual_seed(spec.train.seed)
     model = _build(spec, len(SUPERCLASSES))
-    fit(model, MultimodalTask(), TensorBatches(model_inputs(tr, spec.modalities), spec.train.batch_size,
-                                               shuffle=True, seed=spec.train.seed),
+    fit(model, MultimodalTask(tuple(spec.augment_ops), spec.train.seed),
+        TensorBatches(model_inputs(tr, spec.modalities), spec.train.batch_size, shuffle=True, seed=spec.train.seed),
         TensorBatches(model_inputs(va, spec.modalities), 64), spec.train, progress=progress)
     model.eval()
     with torch.inference_mode():

@@ -137,3 +137,44 @@ def test_augmenter_applies_named_ops_and_refuses_unknown_ones():
     assert y.dtype == np.float32 and lab.shape[-1] == y.shape[-1] and len(marks) == len(r)
     with pytest.raises(ValueError, match="unknown augmentation nope"):
         aug.SignalAugmenter(["muscle", "nope"])
+
+
+def test_augment_batch_keeps_shape_and_changes_only_what_it_should():
+    import torch
+
+    rec = demo_record()
+    x = torch.from_numpy(np.stack([rec.signal[:, :2000], rec.signal[:, 2000:4000]]))
+    a = aug.SignalAugmenter(["tachycardia", "muscle"], p=1.0)
+    y = aug.augment_batch(x, rec.fs, a, np.random.default_rng(0))
+    assert y.shape == x.shape and y.dtype == x.dtype and not torch.equal(x, y)
+    assert torch.equal(x, torch.from_numpy(np.stack([rec.signal[:, :2000], rec.signal[:, 2000:4000]])))
+
+
+def test_beat_and_multimodal_tasks_augment_only_while_training():
+    import torch
+    import torch.nn as nn
+
+    from ecg_core.train.beats import BeatTask
+    from ecg_core.train.multimodal import MultimodalTask
+
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, batch):
+            seen.append(batch["x"].clone())
+            return torch.zeros(len(batch["x"]), 5, requires_grad=True)
+
+    task = BeatTask(nn.CrossEntropyLoss(), augment_ops=("time_warp", "gaussian"))
+    batch = {"x": torch.randn(4, 1, 280), "template": torch.randn(4, 1, 280), "rr": torch.ones(4, 9),
+             "y": torch.zeros(4, dtype=torch.long)}
+    m = Probe()
+    m.train()
+    task.step(m, batch)
+    m.eval()
+    task.step(m, batch)
+    assert not torch.equal(seen[0], batch["x"]) and torch.equal(seen[1], batch["x"])
+    state = task.state_dict()  # the random state travels with a resumed run
+    first = aug.augment_batch(batch["x"], 360.0, task.ops, task.rng)
+    task.load_state_dict(state)
+    assert torch.equal(first, aug.augment_batch(batch["x"], 360.0, task.ops, task.rng))
+    assert MultimodalTask(("muscle",)).ops is not None and MultimodalTask().ops is None

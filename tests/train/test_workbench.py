@@ -115,9 +115,9 @@ def test_runs_queue_one_at_a_time(pages, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("task, options", [
-    ("beats", {"epochs": 1, "folds": "0", "batch_size": 512, "threads": 1}),
+    ("beats", {"epochs": 1, "folds": "0", "batch_size": 512, "threads": 1, "augment_ops": "time_warp muscle"}),
     ("delineation", {"epochs": 1, "folds": "0", "crop": 1024, "batch_size": 16, "threads": 1}),
-    ("multimodal", {"epochs": 1, "folds": "0", "modalities": "signal meta", "threads": 1}),
+    ("multimodal", {"epochs": 1, "folds": "0", "modalities": "signal meta", "threads": 1, "augment_ops": "shift"}),
     ("pretrain", {"epochs": 1, "db": "mitdb", "limit_records": 1, "threads": 1}),
 ])
 def test_each_task_runs_through_the_launcher(mitdb, ludb, tmp_path, task, options):
