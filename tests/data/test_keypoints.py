@@ -168,6 +168,12 @@ def test_cli_trains_saves_and_evaluates_a_keypoint_model(ludb, tmp_path):
     assert r["clean"]["n_records"] == 2 and set(r["photo"]["keypoints"]) == set(KEYPOINTS)
     # records missing from the cache are named, not a traceback
     assert main(["evaluate", "keypoints", "--weights", str(out), "--cache", str(cache), "--records", "999"]) == 2
+    # training goes on from a saved model (--init): same architecture, its card is remembered
+    out2 = tmp_path / "kp2.pt"
+    assert main(["train", "keypoints", "--cache", str(cache), "--epochs", "1", "--batch-size", "2", "--repeats", "1",
+                 "--img-size", "128", "256", "--init", str(out), "--out", str(out2)]) == 0
+    card2 = json.loads(out2.with_suffix(".json").read_text())
+    assert card2["init_from"]["sha256"] == card["sha256"] and card2["spec"]["model_kwargs"] == json.loads(tiny)
 
 
 def test_batched_giou_matches_torchvision():
