@@ -155,8 +155,11 @@ def test_training_page_watches_and_stops_a_run(server, page, runs_dir, ludb, tmp
     page.goto(f"{server}/training")
     page.get_by_text("Log (last lines)").wait_for(timeout=120_000)
     page.locator(".js-plotly-plot").nth(1).wait_for()  # loss and validation curves
+    bar = page.locator('[data-testid="stProgress"]').first
+    bar.wait_for()
+    assert bar.inner_text().startswith("running ·"), bar.inner_text()
     body = page.locator("body").inner_text()
-    assert "running" in body and "python -m ecg_core -v train delineation" in body and "Traceback" not in body
+    assert "python -m ecg_core -v train delineation" in body and "Traceback" not in body
     time.sleep(1.0)
     page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
     if os.environ.get("ECG_UPDATE_SCREENSHOTS") == "1":
