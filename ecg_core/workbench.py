@@ -35,8 +35,9 @@ from pathlib import Path
 
 from .errors import ECGError
 
-__all__ = ["TASKS", "TaskInfo", "runs_root", "build_command", "submit", "schedule", "stop", "resume", "list_runs",
-           "read_job", "run_progress", "run_metrics", "log_tail", "promote", "data_available", "display_command"]
+__all__ = ["TASKS", "TaskInfo", "runs_root", "training_allowed", "build_command", "submit", "schedule", "stop",
+           "resume", "list_runs", "read_job", "run_progress", "run_metrics", "log_tail", "promote", "data_available",
+           "display_command"]
 
 FINAL = ("done", "failed", "stopped", "died", "cancelled")
 
@@ -77,6 +78,17 @@ TASKS: dict[str, TaskInfo] = {t.name: t for t in [
              "val_masked_acc", "hubert_ecg.pt", dict(epochs=8, batch_size=128, lr=1e-3, patience=3),
              {"db": "mitdb ludb", "clusters": 64, "segment_s": "2.0", "limit_records": ""}),
 ]}
+
+
+def training_allowed() -> bool:
+    """False when ``ECG_ALLOW_TRAINING`` is 0 / false / no / off: a shared server where visitors must not
+    start processes; runs are then shown read-only and :func:`submit` / :func:`resume` refuse."""
+    return os.environ.get("ECG_ALLOW_TRAINING", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _check_allowed() -> None:
+    if not training_allowed():
+        raise ECGError("training is switched off on this server (ECG_ALLOW_TRAINING=0)")
 
 
 def runs_root() -> Path:
@@ -163,6 +175,7 @@ def _update(run: Path, **changes) -> dict:
 
 def submit(task: str, options: dict, root: Path | str | None = None, note: str = "", start: bool = True) -> Path:
     """Queue a run of ``task`` and (``start``) start it if the queue has room; returns its folder."""
+    _check_allowed()
     root = Path(root) if root is not None else runs_root()
     run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + task + "-" + uuid.uuid4().hex[:4]
     run = root / run_id
@@ -268,6 +281,7 @@ def stop(run: Path | str, wait_s: float = 20.0) -> dict:
 def resume(run: Path | str, start: bool = True) -> dict:
     """Queue a stopped, failed or died run again with ``--resume`` (each fold goes on from its last
     finished epoch); finished folds are not trained again."""
+    _check_allowed()
     run = Path(run)
     with _locked(run.parent):
         job = _refresh(run, read_job(run))

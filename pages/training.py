@@ -18,8 +18,12 @@ st.title("Training")
 shown = "ECG_RUNS_DIR" if os.environ.get("ECG_RUNS_DIR") else f"`{root}`"  # no machine paths on screen
 st.caption(f"Runs are background processes: they go on when this page or the browser is closed. Run folder: "
            f"{shown} · at most {os.environ.get('ECG_MAX_RUNS', '1')} at a time, the others queue.")
+ALLOWED = wb.training_allowed()
+if not ALLOWED:
+    st.info("Training is switched off on this server (ECG_ALLOW_TRAINING=0): runs are shown read-only.")
 try:
-    wb.schedule(root)  # moves the queue along if a run ended while nobody watched
+    if ALLOWED:
+        wb.schedule(root)  # moves the queue along if a run ended while nobody watched
 except OSError as e:
     st.error(f"The run folder {root} cannot be used: {e}")
     st.stop()
@@ -42,73 +46,80 @@ def _best(job: dict) -> float | None:
 
 
 # --- a new run ---------------------------------------------------------------------------------------------
-with st.expander("New run", expanded=True):
-    task = st.selectbox("Task", list(wb.TASKS), format_func=lambda t: wb.TASKS[t].title, key="tr_task")
-    info = wb.TASKS[task]
-    opts: dict = {}
-    c1, c2, c3 = st.columns(3)
-    if info.models[0]:
-        opts["model"] = c1.selectbox("Model (registry)", info.models, key="tr_model")
-    opts["model_kwargs"] = c2.text_input("Model options (JSON)", "{}", key="tr_model_kwargs") or None
-    if opts["model_kwargs"] == "{}":
-        opts["model_kwargs"] = None
-    opts["seed"] = c3.number_input("Seed", 0, 10_000, 0, key="tr_seed")
-    c1, c2, c3, c4 = st.columns(4)
-    opts["epochs"] = c1.number_input("Epochs", 1, 1000, info.defaults["epochs"], key=f"tr_epochs_{task}")
-    opts["batch_size"] = c2.number_input("Batch size", 1, 4096, info.defaults["batch_size"], key=f"tr_bs_{task}")
-    opts["lr"] = c3.number_input("Learning rate", 1e-6, 1.0, info.defaults["lr"], format="%.5f", key=f"tr_lr_{task}")
-    opts["patience"] = c4.number_input("Early-stopping patience (epochs)", 1, 1000, info.defaults["patience"],
-                                       key=f"tr_pat_{task}")
-    c1, c2, c3 = st.columns(3)
-    limit = c1.number_input("Time limit per fold (min, 0: none)", 0.0, 10_000.0, 0.0, key="tr_limit")
-    opts["time_limit_min"] = limit or None
-    threads = c2.number_input("CPU threads (0: all)", 0, 256, 0, key="tr_threads")
-    opts["threads"] = threads or None
-    folds = c3.text_input(f"Only these folds (0-{info.folds - 1}; empty: all, saves weights)", "",
-                          key=f"tr_folds_{task}") if info.folds > 1 else ""
-    opts["folds"] = folds.strip() or None
-    cols = st.columns(max(len(info.options), 1))
-    for col, (name, default) in zip(cols, info.options.items()):
-        label = name.replace("_", " ").capitalize()
-        key = f"tr_{task}_{name}"
-        if name == "augment_ops":
-            from ecg_core.data.augment import AUGMENTATIONS
+def new_run_form() -> None:
+    """Task, model, options, the equivalent command and the launch button."""
+    with st.expander("New run", expanded=True):
+        task = st.selectbox("Task", list(wb.TASKS), format_func=lambda t: wb.TASKS[t].title, key="tr_task")
+        info = wb.TASKS[task]
+        opts: dict = {}
+        c1, c2, c3 = st.columns(3)
+        if info.models[0]:
+            opts["model"] = c1.selectbox("Model (registry)", info.models, key="tr_model")
+        opts["model_kwargs"] = c2.text_input("Model options (JSON)", "{}", key="tr_model_kwargs") or None
+        if opts["model_kwargs"] == "{}":
+            opts["model_kwargs"] = None
+        opts["seed"] = c3.number_input("Seed", 0, 10_000, 0, key="tr_seed")
+        c1, c2, c3, c4 = st.columns(4)
+        opts["epochs"] = c1.number_input("Epochs", 1, 1000, info.defaults["epochs"], key=f"tr_epochs_{task}")
+        opts["batch_size"] = c2.number_input("Batch size", 1, 4096, info.defaults["batch_size"], key=f"tr_bs_{task}")
+        opts["lr"] = c3.number_input("Learning rate", 1e-6, 1.0, info.defaults["lr"], format="%.5f",
+                                     key=f"tr_lr_{task}")
+        opts["patience"] = c4.number_input("Early-stopping patience (epochs)", 1, 1000, info.defaults["patience"],
+                                           key=f"tr_pat_{task}")
+        c1, c2, c3 = st.columns(3)
+        limit = c1.number_input("Time limit per fold (min, 0: none)", 0.0, 10_000.0, 0.0, key="tr_limit")
+        opts["time_limit_min"] = limit or None
+        threads = c2.number_input("CPU threads (0: all)", 0, 256, 0, key="tr_threads")
+        opts["threads"] = threads or None
+        folds = c3.text_input(f"Only these folds (0-{info.folds - 1}; empty: all, saves weights)", "",
+                              key=f"tr_folds_{task}") if info.folds > 1 else ""
+        opts["folds"] = folds.strip() or None
+        cols = st.columns(max(len(info.options), 1))
+        for col, (name, default) in zip(cols, info.options.items()):
+            label = name.replace("_", " ").capitalize()
+            key = f"tr_{task}_{name}"
+            if name == "augment_ops":
+                from ecg_core.data.augment import AUGMENTATIONS
 
-            chosen = col.multiselect("Augmentations (instead of the default set)", list(AUGMENTATIONS), key=key)
-            opts[name] = " ".join(chosen)
-        elif isinstance(default, list):
-            opts[name] = col.selectbox(label, default, key=key)
-        elif isinstance(default, bool):
-            opts[name] = col.checkbox(label, default, key=key)
-        elif isinstance(default, int):
-            opts[name] = col.number_input(label, 0, 100_000, default, key=key)
-        else:
-            opts[name] = col.text_input(label, default, key=key)
-    if task == "keypoints":
-        opts["cache"] = st.text_input("LUDB page cache (.npz, optional: for a machine without LUDB)", "",
-                                      key="tr_cache") or None
-    note = st.text_input("Note (shown in the run list)", "", key="tr_note")
-    missing = wb.data_available(task, opts)
-    bad_json = None
-    if opts["model_kwargs"]:
-        try:
-            json.loads(opts["model_kwargs"])
-        except ValueError as e:
-            bad_json = f"Model options are not valid JSON: {e}"
-    st.caption("The same run from a terminal:")
-    st.code(wb.display_command(wb.build_command(task, opts, "RUN")), language="bash")
-    if missing:
-        st.error(missing)
-    if bad_json:
-        st.error(bad_json)
-    if st.button("Launch", type="primary", disabled=bool(missing or bad_json), key="tr_launch"):
-        try:
-            run = wb.submit(task, opts, root, note=note)
-        except (ECGError, OSError) as e:
-            st.error(f"The run could not be started: {e}")
-        else:
-            st.session_state["tr_selected"] = run.name
-            st.success(f"Run {run.name} is {wb.read_job(run)['status']}.")
+                chosen = col.multiselect("Augmentations (instead of the default set)", list(AUGMENTATIONS), key=key)
+                opts[name] = " ".join(chosen)
+            elif isinstance(default, list):
+                opts[name] = col.selectbox(label, default, key=key)
+            elif isinstance(default, bool):
+                opts[name] = col.checkbox(label, default, key=key)
+            elif isinstance(default, int):
+                opts[name] = col.number_input(label, 0, 100_000, default, key=key)
+            else:
+                opts[name] = col.text_input(label, default, key=key)
+        if task == "keypoints":
+            opts["cache"] = st.text_input("LUDB page cache (.npz, optional: for a machine without LUDB)", "",
+                                          key="tr_cache") or None
+        note = st.text_input("Note (shown in the run list)", "", key="tr_note")
+        missing = wb.data_available(task, opts)
+        bad_json = None
+        if opts["model_kwargs"]:
+            try:
+                json.loads(opts["model_kwargs"])
+            except ValueError as e:
+                bad_json = f"Model options are not valid JSON: {e}"
+        st.caption("The same run from a terminal:")
+        st.code(wb.display_command(wb.build_command(task, opts, "RUN")), language="bash")
+        if missing:
+            st.error(missing)
+        if bad_json:
+            st.error(bad_json)
+        if st.button("Launch", type="primary", disabled=bool(missing or bad_json), key="tr_launch"):
+            try:
+                run = wb.submit(task, opts, root, note=note)
+            except (ECGError, OSError) as e:
+                st.error(f"The run could not be started: {e}")
+            else:
+                st.session_state["tr_selected"] = run.name
+                st.success(f"Run {run.name} is {wb.read_job(run)['status']}.")
+
+
+if ALLOWED:
+    new_run_form()
 
 # --- runs --------------------------------------------------------------------------------------------------
 jobs = wb.list_runs(root)
@@ -172,6 +183,8 @@ def run_panel(run_id: str) -> None:
                             key=f"tr_val_{run_id}")
     st.caption("Log (last lines)")
     st.code(wb.log_tail(run) or "(nothing yet)", language="text")
+    if not ALLOWED:
+        return
     b1, b2, b3 = st.columns(3)
     try:
         if job["status"] in ("running", "queued") and b1.button("Stop", key=f"tr_stop_{run_id}"):

@@ -57,3 +57,20 @@ def test_training_page_launches_shows_progress_and_stops(ludb, tmp_path, monkeyp
     assert job["status"] == "stopped"
     assert at.dataframe[0].value["status"][0] == "stopped"
     assert any(b.key == f"tr_resume_{job['id']}" for b in at.button)
+
+
+def test_training_can_be_switched_off_for_a_shared_server(tmp_path, monkeypatch):
+    import pytest
+
+    from ecg_core import workbench as wb
+    from ecg_core.errors import ECGError
+
+    monkeypatch.setenv("ECG_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("ECG_ALLOW_TRAINING", "0")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/training.py").run()
+    assert not at.exception
+    assert any("switched off" in i.value for i in at.info)
+    assert not any(b.key == "tr_launch" for b in at.button) and not at.expander  # no form to launch from
+    with pytest.raises(ECGError, match="switched off"):
+        wb.submit("beats", {"epochs": 1}, tmp_path / "runs")
