@@ -36,8 +36,8 @@ from pathlib import Path
 from .errors import ECGError
 
 __all__ = ["TASKS", "TaskInfo", "runs_root", "training_allowed", "build_command", "submit", "schedule", "stop",
-           "resume", "list_runs", "read_job", "run_progress", "run_metrics", "log_tail", "promote", "data_available",
-           "display_command"]
+           "resume", "list_runs", "current_job", "read_job", "run_progress", "run_metrics", "log_tail", "promote",
+           "data_available", "display_command"]
 
 FINAL = ("done", "failed", "stopped", "died", "cancelled")
 
@@ -215,15 +215,23 @@ def _refresh(run: Path, job: dict) -> dict:
     return job
 
 
+def current_job(run: Path | str) -> dict | None:
+    """One run's job as :func:`list_runs` gives it (died runs marked); None when its folder is gone."""
+    run = Path(run)
+    try:
+        return _refresh(run, read_job(run))
+    except (OSError, ValueError):
+        return None
+
+
 def list_runs(root: Path | str | None = None) -> list[dict]:
     """Every run's job (newest first), with died runs marked."""
     root = Path(root) if root is not None else runs_root()
     jobs = []
     for f in sorted(root.glob("*/job.json")):
-        try:
-            jobs.append(_refresh(f.parent, json.loads(f.read_text())))
-        except (OSError, ValueError):
-            continue  # a folder being written right now
+        job = current_job(f.parent)
+        if job is not None:  # else a folder being written right now
+            jobs.append(job)
     return sorted(jobs, key=lambda j: j["created"], reverse=True)
 
 

@@ -162,7 +162,7 @@ def _curves(rows: pd.DataFrame, metric: str, by: str, title: str) -> go.Figure:
 @st.fragment(run_every=2 if running else None)
 def run_panel(run_id: str) -> None:
     run = root / run_id
-    job = next((j for j in wb.list_runs(root) if j["id"] == run_id), None)
+    job = wb.current_job(run)
     if job is None:
         st.warning("This run's folder is gone.")
         return

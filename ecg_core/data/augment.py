@@ -17,7 +17,7 @@ import scipy.signal as sps
 __all__ = ["baseline_wander", "muscle_noise", "electrode_motion", "powerline", "gaussian_noise",
            "amplitude_scale", "invert", "time_scale", "add_noise", "NOISE_KINDS", "shift", "time_warp",
            "lead_dropout", "band_stop", "spectral_perturb", "mixup", "cutmix", "synthetic_ecg", "AUGMENTATIONS",
-           "SignalAugmenter", "augment_batch"]
+           "SignalAugmenter", "augment_batch", "AugmentingTask"]
 
 
 def _power(x: np.ndarray) -> np.ndarray:
@@ -328,3 +328,25 @@ def augment_batch(x, fs: float, augmenter: SignalAugmenter, rng: np.random.Gener
         y = augmenter(arr[i], fs, rng)[0]
         out[i] = y[..., :n] if y.shape[-1] >= n else np.pad(y, ((0, 0), (0, n - y.shape[-1])))
     return torch.from_numpy(out).to(device=x.device, dtype=x.dtype)
+
+
+class AugmentingTask:
+    """For a training task: named transforms (``ops``) on one signal input of each training batch, with
+    their own seeded random state (``rng``), which the shared loop saves with the run (``state_dict``)
+    so a resumed run draws what the uninterrupted one would."""
+
+    def __init__(self, augment_ops: tuple[str, ...] = (), seed: int = 0):
+        self.ops = SignalAugmenter(augment_ops) if augment_ops else None
+        self.rng = np.random.default_rng(seed)
+
+    def state_dict(self) -> dict:
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]
+
+    def augmented(self, batch: dict, key: str, fs: float, training: bool) -> dict:
+        """``batch`` with ``batch[key]`` transformed (only while training, and only with ops)."""
+        if self.ops is None or not training or key not in batch:
+            return batch
+        return {**batch, key: augment_batch(batch[key], fs, self.ops, self.rng)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .layers import ConvBNAct, ResBlock1d, RRLog
+from .layers import ConvBNAct, ResBlock1d, beat_head, rr_mlp
 from .registry import register_model
 
 __all__ = ["TemplateContrastNet"]
@@ -35,11 +35,9 @@ class TemplateContrastNet(nn.Module):
             blocks.append(ResBlock1d(c, c_out, k=7, stride=2, dropout=0.1))
             c = c_out
         self.cnn = nn.Sequential(*blocks)
-        self.rr_fc = nn.Sequential(RRLog(), nn.Linear(n_rr, rr_hidden), nn.ReLU(inplace=True),
-                                   nn.Linear(rr_hidden, rr_hidden), nn.ReLU(inplace=True))
+        self.rr_fc = rr_mlp(n_rr, rr_hidden)
         self.num_features = 2 * c + rr_hidden + in_leads
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.num_features, 64), nn.ReLU(inplace=True),
-                                  nn.Linear(64, num_classes)) if num_classes else nn.Identity()
+        self.head = beat_head(self.num_features, num_classes, dropout) if num_classes else nn.Identity()
 
     def forward_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         x, t = batch["x"], batch["template"]

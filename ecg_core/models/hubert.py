@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .layers import RRLog
+from .layers import beat_head, rr_mlp
 from .registry import register_model
 
 __all__ = ["HubertEncoder", "HubertECG", "BeatHubert", "span_mask"]
@@ -91,10 +91,8 @@ class BeatHubert(nn.Module):
             raise ValueError("beat_hubert reads one lead")
         self.encoder = HubertEncoder(**encoder_kwargs)
         d = self.encoder.dim
-        self.rr_fc = nn.Sequential(RRLog(), nn.Linear(n_rr, rr_hidden), nn.ReLU(inplace=True),
-                                   nn.Linear(rr_hidden, rr_hidden), nn.ReLU(inplace=True))
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(3 * d + rr_hidden, 64), nn.ReLU(inplace=True),
-                                  nn.Linear(64, num_classes))
+        self.rr_fc = rr_mlp(n_rr, rr_hidden)
+        self.head = beat_head(3 * d + rr_hidden, num_classes, dropout)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         b = batch["x"].shape[0]

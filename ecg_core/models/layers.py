@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-__all__ = ["ConvBNAct", "ResBlock1d", "RRLog"]
+__all__ = ["ConvBNAct", "ResBlock1d", "RRLog", "rr_mlp", "beat_head"]
 
 
 class ConvBNAct(nn.Sequential):
@@ -37,3 +37,14 @@ class RRLog(nn.Module):
 
     def forward(self, rr: torch.Tensor) -> torch.Tensor:
         return torch.log(rr.clamp_min(1e-3))
+
+
+def rr_mlp(n_rr: int, hidden: int) -> nn.Sequential:
+    """The RR branch of the beat models: log of the RR features, then two ReLU layers."""
+    return nn.Sequential(RRLog(), nn.Linear(n_rr, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, hidden),
+                         nn.ReLU(inplace=True))
+
+
+def beat_head(n_in: int, num_classes: int, dropout: float) -> nn.Sequential:
+    """The classifier on the beat models' fused features: dropout, 64 ReLU units, the class logits."""
+    return nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, 64), nn.ReLU(inplace=True), nn.Linear(64, num_classes))

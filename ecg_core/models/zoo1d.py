@@ -18,17 +18,29 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .layers import ConvBNAct, ResBlock1d, RRLog
+from .layers import ConvBNAct, ResBlock1d, beat_head, rr_mlp
 from .registry import register_model
 
 __all__ = ["ResNet1d", "MobileNet1d", "BeatBackboneNet"]
 
 
-def _pool(h: torch.Tensor) -> torch.Tensor:
-    return torch.cat([h.mean(dim=-1), h.amax(dim=-1)], dim=1)
+class _Backbone1d(nn.Module):
+    """``body`` -> mean and max pooled over time (``num_features`` = 2 x its channels) -> ``head``."""
+
+    def _finish(self, layers: list[nn.Module], channels: int, num_classes: int) -> None:
+        self.body = nn.Sequential(*layers)
+        self.num_features = 2 * channels
+        self.head = nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.body(x)
+        return torch.cat([h.mean(dim=-1), h.amax(dim=-1)], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.forward_features(x))
 
 
-class ResNet1d(nn.Module):
+class ResNet1d(_Backbone1d):
     """``in_ch`` -> stem (stride 2) -> ``len(blocks)`` stages of residual blocks (stride 2 each, widths
     ``width * 2**i`` up to 8x) -> mean and max pooled (``num_features`` = 2 x last width)."""
 
@@ -42,15 +54,7 @@ class ResNet1d(nn.Module):
             for j in range(n):
                 layers.append(ResBlock1d(c, c_out, k=kernel, stride=2 if j == 0 else 1, dropout=dropout))
                 c = c_out
-        self.body = nn.Sequential(*layers)
-        self.num_features = 2 * c
-        self.head = nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return _pool(self.body(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.forward_features(x))
+        self._finish(layers, c, num_classes)
 
 
 class _InvertedResidual1d(nn.Module):
@@ -72,7 +76,7 @@ class _InvertedResidual1d(nn.Module):
 MOBILENET_STAGES = ((16, 1, 1), (24, 2, 2), (32, 2, 2), (64, 2, 2), (96, 1, 1))  # (channels, repeats, stride)
 
 
-class MobileNet1d(nn.Module):
+class MobileNet1d(_Backbone1d):
     """MobileNetV2 in 1-D: stem (stride 2), then per stage ``(channels, repeats, stride)`` inverted
     residual blocks (expansion ``expand``, depthwise ``kernel``), a 1 x 1 to ``last`` channels, mean and
     max pooled (``num_features`` = 2 x ``last``)."""
@@ -88,15 +92,7 @@ class MobileNet1d(nn.Module):
                 layers.append(_InvertedResidual1d(c, c_out, stride if j == 0 else 1, expand, kernel))
                 c = c_out
         layers += [nn.Conv1d(c, last, 1, bias=False), nn.BatchNorm1d(last), nn.ReLU6(inplace=True)]
-        self.body = nn.Sequential(*layers)
-        self.num_features = 2 * last
-        self.head = nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return _pool(self.body(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.forward_features(x))
+        self._finish(layers, last, num_classes)
 
 
 class BeatBackboneNet(nn.Module):
@@ -112,11 +108,9 @@ class BeatBackboneNet(nn.Module):
         defaults = {"resnet": {"width": 32, "blocks": (1, 1, 1)}, "mobilenet": {}}[backbone]
         self.backbone = cls(in_ch=c_in, num_classes=0, **{**defaults, **backbone_kwargs})
         self.use_template = use_template
-        self.rr_fc = nn.Sequential(RRLog(), nn.Linear(n_rr, rr_hidden), nn.ReLU(inplace=True),
-                                   nn.Linear(rr_hidden, rr_hidden), nn.ReLU(inplace=True))
+        self.rr_fc = rr_mlp(n_rr, rr_hidden)
         self.num_features = self.backbone.num_features + rr_hidden
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.num_features, 64), nn.ReLU(inplace=True),
-                                  nn.Linear(64, num_classes)) if num_classes else nn.Identity()
+        self.head = beat_head(self.num_features, num_classes, dropout) if num_classes else nn.Identity()
 
     def forward_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         x = batch["x"]

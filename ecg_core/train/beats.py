@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..data.augment import AugmentingTask
 from ..data.beats import (
     AAMI_CLASSES,
     BEAT_FS,
@@ -62,24 +63,15 @@ class BeatSpec:
         return tuple(self.rr_features) if self.rr_features else DEFAULT_RR[self.mode]
 
 
-class BeatTask:
+class BeatTask(AugmentingTask):
     """Step and metrics of beat classification (AAMI N/S/V/F/Q); monitors macro-F1 over N/S/V/F."""
 
     monitor = "macro_f1_nsvf"
 
     def __init__(self, loss: nn.Module, augment: bool = False, augment_ops: tuple[str, ...] = (), seed: int = 0):
-        from ..data.augment import SignalAugmenter
-
+        super().__init__(augment_ops, seed)
         self.loss = loss
         self.augment = augment
-        self.ops = SignalAugmenter(augment_ops) if augment_ops else None
-        self.rng = np.random.default_rng(seed)
-
-    def state_dict(self) -> dict:  # the augmentation's random state, for an exact resume
-        return {"rng": self.rng.bit_generator.state}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.rng.bit_generator.state = state["rng"]
 
     def on_epoch_start(self, epoch: int) -> None:
         if hasattr(self.loss, "set_epoch"):
@@ -88,10 +80,7 @@ class BeatTask:
     def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if self.augment and model.training:
             batch = _augment(batch)
-        if self.ops is not None and model.training:
-            from ..data.augment import augment_batch
-
-            batch = {**batch, "x": augment_batch(batch["x"], BEAT_FS, self.ops, self.rng)}
+        batch = self.augmented(batch, "x", BEAT_FS, model.training)
         logits = model(batch)
         return {"loss": self.loss(logits, batch["y"]), "logits": logits}
 

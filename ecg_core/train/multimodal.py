@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..data.augment import AugmentingTask
 from ..data.ludb import DIAGNOSIS_CLASSES, ludb_diagnoses, ludb_folds
 from ..models import create_model
 from .loop import TensorBatches, TrainConfig, fit
@@ -129,28 +130,14 @@ def macro_auc(probs: np.ndarray, y: np.ndarray) -> tuple[float, list[float]]:
     return (float(np.mean(finite)) if finite else float("nan")), per
 
 
-class MultimodalTask:
-    """Multi-label BCE + ordinal severity + confidence; monitors macro-AUC."""
+class MultimodalTask(AugmentingTask):
+    """Multi-label BCE + ordinal severity + confidence; monitors macro-AUC. Named augmentations
+    (``augment_ops``) change the training signals only."""
 
     monitor = "macro_auc"
 
-    def __init__(self, augment_ops: tuple[str, ...] = (), seed: int = 0):
-        from ..data.augment import SignalAugmenter
-
-        self.ops = SignalAugmenter(augment_ops) if augment_ops else None
-        self.rng = np.random.default_rng(seed)
-
-    def state_dict(self) -> dict:
-        return {"rng": self.rng.bit_generator.state}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.rng.bit_generator.state = state["rng"]
-
     def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        if self.ops is not None and model.training and "signal" in batch:
-            from ..data.augment import augment_batch
-
-            batch = {**batch, "signal": augment_batch(batch["signal"], FS, self.ops, self.rng)}
+        batch = self.augmented(batch, "signal", FS, model.training)
         out = model(batch)
         y = batch["y"]
         loss = F.binary_cross_entropy_with_logits(out["diagnosis"], y)
