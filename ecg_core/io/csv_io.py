@@ -106,12 +106,16 @@ def read_csv(path: str | Path, *, fs: float | None = None, units: str | None = N
             scale = 1e-3
         if np.isnan(t).any() or len(t) < 2:
             raise RecordFormatError(f"{what}: the time column {time_col!r} has missing or non-numeric values.")
-        dt = np.diff(t) * scale
-        step = float(np.median(dt))
-        if step <= 0:
+        t = t * scale
+        dt = np.diff(t)
+        if float(np.median(dt)) <= 0 or np.any(dt <= 0):
             raise RecordValueError(f"{what}: the time column {time_col!r} does not increase.")
-        if np.any(np.abs(dt - step) > 0.01 * step + 1e-9):
-            raise RecordValueError(f"{what}: the time column {time_col!r} is not evenly spaced; resample first.")
+        # times printed to a fixed resolution (e.g. ms at 360 Hz) jitter around the true grid: accept a
+        # quarter of a step of rounding; a missing or repeated sample moves the grid by a whole step
+        step = float((t[-1] - t[0]) / (len(t) - 1))
+        if np.max(np.abs(t - (t[0] + step * np.arange(len(t))))) > 0.25 * step + 1e-9:
+            raise RecordValueError(f"{what}: the time column {time_col!r} is not evenly spaced (samples missing or "
+                                   "irregular); resample first.")
         fs_from_time = 1.0 / step
         if fs is not None and abs(float(fs) - fs_from_time) > 0.01 * fs_from_time:
             raise RecordValueError(

@@ -25,7 +25,8 @@ def read_edf(path: str | Path, *, display_name: str | None = None) -> Record:
     what = display_name or path.name
     try:
         edf = edfio.read_bdf(path) if path.suffix.lower() == ".bdf" else edfio.read_edf(path)
-    except (ValueError, IndexError, UnicodeDecodeError, OSError, EOFError) as exc:  # edfio's parse errors
+    except (ValueError, IndexError, UnicodeDecodeError, OSError, EOFError, OverflowError, KeyError,
+            TypeError) as exc:  # edfio's parse errors (a header field out of range reaches numpy's memmap)
         raise RecordFormatError(f"{what}: not a readable EDF file ({exc}).") from None
     signals = [s for s in edf.signals if s.sampling_frequency > 0]
     if not signals:

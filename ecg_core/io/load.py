@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -194,12 +195,17 @@ def _read_zip(path: Path, *, fs: float | None, units: str | None, max_bytes: int
                 continue
             check_size(info.file_size, f"{what}/{p.name}", max_bytes)
             target = Path(tmp) / p.name
-            with zf.open(info) as src, open(target, "wb") as dst:
-                # copy in chunks and count: file_size in the directory can lie (zip bombs)
-                n = 0
-                while chunk := src.read(1 << 20):
-                    n += len(chunk)
-                    if n > max_unpacked_bytes():
-                        raise FileTooLargeError(f"{what}: {p.name} unpacks to more than the size limit.")
-                    dst.write(chunk)
+            try:
+                with zf.open(info) as src, open(target, "wb") as dst:
+                    # copy in chunks and count: file_size in the directory can lie (zip bombs)
+                    n = 0
+                    while chunk := src.read(1 << 20):
+                        n += len(chunk)
+                        if n > max_unpacked_bytes():
+                            raise FileTooLargeError(f"{what}: {p.name} unpacks to more than the size limit.")
+                        dst.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError,
+                    RuntimeError) as exc:  # damaged entry, unsupported compression, encrypted member
+                raise RecordFormatError(f"{what}: {p.name} in the archive is damaged or cannot be unpacked "
+                                        f"({exc}).") from None
         return _read_path(Path(tmp) / PurePosixPath(main.filename).name, fs=fs, units=units, max_bytes=max_bytes)

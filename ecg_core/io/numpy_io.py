@@ -2,18 +2,49 @@
 
 from __future__ import annotations
 
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
+import numpy.lib.format as npformat
 
-from ..errors import RecordFormatError
+from ..errors import FileTooLargeError, RecordFormatError
 from ..record import Record
-from ._checks import check_fs, finish, to_mv_factor
+from ._checks import check_fs, finish, max_unpacked_bytes, to_mv_factor
 
 __all__ = ["read_numpy"]
 
 _MAX_LEADS = 16
+# what NumPy's loader raises on damaged files (its header is parsed as a Python literal)
+_PARSE_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, SyntaxError, tokenize.TokenError, zlib.error,
+                 KeyError, TypeError, OverflowError)
+
+
+def _check_declared_size(path: Path, what: str) -> None:
+    """Refuse before allocating: an ``.npy`` header whose shape needs more bytes than the file holds, or an
+    ``.npz`` whose members unpack past the archive limit (a small file may declare a huge array)."""
+    limit = max_unpacked_bytes()
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+        if total > limit:
+            raise FileTooLargeError(f"{what}: the arrays unpack to {total / 1e6:.0f} MB, over the "
+                                    f"{limit / 1e6:.0f} MB limit.")
+        return
+    with open(path, "rb") as fh:
+        try:
+            version = npformat.read_magic(fh)
+            read = npformat.read_array_header_1_0 if version == (1, 0) else npformat.read_array_header_2_0
+            shape, _, dtype = read(fh)
+        except _PARSE_ERRORS:
+            return  # np.load names the problem below
+        need = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        have = path.stat().st_size - fh.tell()
+    if need > have:
+        raise RecordFormatError(f"{what}: the header declares an array of shape {shape} ({need / 1e6:.1f} MB) but "
+                                f"the file holds {max(have, 0) / 1e6:.1f} MB of data; it is truncated or damaged.")
 
 
 def read_numpy(path: str | Path, *, fs: float | None = None, units: str | None = None,
@@ -26,6 +57,7 @@ def read_numpy(path: str | Path, *, fs: float | None = None, units: str | None =
     what = display_name or path.name
     meta_units = None
     try:
+        _check_declared_size(path, what)
         obj = np.load(path, allow_pickle=False)
         if isinstance(obj, np.lib.npyio.NpzFile):
             with obj:
@@ -46,7 +78,7 @@ def read_numpy(path: str | Path, *, fs: float | None = None, units: str | None =
                     meta_units = str(np.asarray(obj["units"]).reshape(-1)[0])
         else:
             arr = np.asarray(obj)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except _PARSE_ERRORS as exc:
         raise RecordFormatError(f"{what}: not a readable NumPy file ({exc}).") from None
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise RecordFormatError(f"{what}: the array holds {arr.dtype} values, not real numbers.")

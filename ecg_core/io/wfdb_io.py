@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # bytes per sample of the WFDB storage formats we read (212 packs two samples into three bytes)
 _BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5,
                      "310": 4 / 3, "311": 4 / 3, "24": 3.0, "32": 4.0}
+_MAX_SIGNALS = 64
 _NOT_ANNOTATIONS = {"hea", "dat", "mat", "csv", "txt", "zip", "json", "png", "pdf", "xws", "edf"}
 
 
@@ -87,6 +88,18 @@ def _check_data_files(header: wfdb.Record, folder: Path, what: str) -> None:
             log.info("%s: %s has %d bytes after the samples the header describes", what, fname, actual - expected)
 
 
+def _check_signal_lines(header: wfdb.Record, what: str) -> None:
+    """The record line's signal count must match the signal lines, each complete (name, file, gain)."""
+    n = int(header.n_sig)
+    if n < 0 or n > _MAX_SIGNALS:
+        raise RecordFormatError(f"{what}: the header declares {n} signals; an ECG record has 1 to {_MAX_SIGNALS}.")
+    for field_name in ("sig_name", "file_name", "fmt", "adc_gain"):
+        values = getattr(header, field_name, None)
+        if values is None or len(values) != n or any(v is None for v in values):
+            raise RecordFormatError(f"{what}: the header declares {n} signals but its signal lines do not describe "
+                                    f"them all (missing or incomplete {field_name.replace('_', ' ')}).")
+
+
 def _check_gains(header: wfdb.Record, what: str) -> None:
     for name, gain in zip(header.sig_name, header.adc_gain):
         if gain is None or not np.isfinite(gain) or gain <= 0:
@@ -101,9 +114,9 @@ def _check_checksums(header: wfdb.Record, d_signal: np.ndarray, what: str) -> li
     for i, (name, want) in enumerate(zip(header.sig_name, header.checksum)):
         if want is None:
             continue
+        # 16-bit sums: PhysioNet's files write them signed, wfdb-python's writer unsigned; compare modulo 2^16
         got = int(np.sum(d_signal[:, i].astype(np.int64))) & 0xFFFF
-        got = got - 0x10000 if got >= 0x8000 else got
-        if got != int(want):
+        if got != int(want) & 0xFFFF:
             bad.append(name)
     if bad and len(bad) == len(header.sig_name):
         raise RecordFormatError(
@@ -149,6 +162,7 @@ def read_wfdb(header_path: str | Path, *, display_name: str | None = None) -> Re
         raise RecordFormatError(f"{what}: multi-segment WFDB records are not supported yet.")
     if not header.n_sig:
         raise RecordFormatError(f"{what}: the header lists no signals.")
+    _check_signal_lines(header, what)
     _check_data_files(header, folder, what)
     _check_gains(header, what)
     try:

@@ -17,6 +17,7 @@ from ecg_core.data.beats import (
     rr_feature_names,
 )
 from ecg_core.io import load_record
+from ecg_core.record import Record
 from ecg_core.signal import detect_rpeaks
 
 # de Chazal, O'Dwyer & Reilly 2004, Table I (reference beats)
@@ -66,6 +67,26 @@ def test_rr_features_diagnostic(mitdb):
     assert post == pytest.approx((r[k + 1] - r[k]) / 360, rel=1e-5)
     assert f.rr[k, names.index("pre_local")] == pytest.approx(pre / f.rr[k, names.index("local_rr_s")], rel=1e-5)
     assert np.allclose(f.x.mean(axis=-1), 0, atol=1e-4) and np.allclose(f.x.std(axis=-1), 1, atol=1e-3)
+
+
+def test_average_rr_is_the_mean_within_five_minutes():
+    # a beat every 0.8 s for 10 minutes, with a 4 s pause before beat 301 (at 244 s)
+    gaps = np.full(760, 0.8)
+    gaps[300] = 4.0
+    t = np.concatenate([[0.0], np.cumsum(gaps)])
+    r = np.round(t * 360).astype(np.int64)
+    pre = np.concatenate([[0.8], gaps])  # interval ending at each beat (the first beat's: the next one's)
+    rec = Record(np.zeros((1, r[-1] + 400)), 360.0, ("MLII",))
+    for mode, k in (("diagnostic", 100), ("diagnostic", 700), ("realtime", 500), ("realtime", 200)):
+        f = beat_features(rec, r, mode)
+        names = rr_feature_names(mode)
+        # intervals ending within 300 s of beat k: either side (diagnostic) or before it, its own included
+        near = np.abs(t - t[k]) <= 300 if mode == "diagnostic" else (t >= t[k] - 300) & (t <= t[k])
+        want = pre[near].mean()
+        assert (want > 0.8) == bool(near[301])  # the pause pulls the mean of the windows that hold it
+        assert f.rr[k, names.index("avg_rr_s")] == pytest.approx(want, rel=1e-3)
+        assert f.rr[k, names.index("pre_avg")] == pytest.approx(0.8 / want, rel=1e-3)
+
 
 
 def test_realtime_mode_is_causal(mitdb):
