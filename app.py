@@ -1,8 +1,15 @@
 """Streamlit entry point: navigation over pages/, shared state, disclaimer."""
 
+import logging
+import os
+
 import streamlit as st
 
+from ecg_core.errors import ECGError
 from pages._common import init_state
+
+log = logging.getLogger("ecg_app")
+logging.getLogger("fsspec").setLevel(logging.WARNING)  # at DEBUG it logs the paths it opens: upload names
 
 st.set_page_config(page_title="ECG workbench", page_icon="🫀", layout="wide")
 init_state(from_app=True)
@@ -17,7 +24,17 @@ pages = [
     st.Page("pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
 ]
 nav = st.navigation(pages)
-nav.run()
+try:
+    nav.run()
+except ECGError as exc:  # a problem with a file, a record or a weights file: say what, keep the record
+    st.error(f"{exc} The current record is unchanged.")
+except Exception as exc:  # never a traceback in the UI; the log gets it, without the record's data
+    if os.environ.get("ECG_DEBUG") == "1":  # the test suite: a page that breaks fails its test
+        raise
+    # the type and where it happened, not the message: messages name files, and file names may name patients
+    log.error("page %s failed: %s", nav.title, type(exc).__name__, exc_info=(type(exc), None, exc.__traceback__))
+    st.error(f"Something went wrong on this page ({type(exc).__name__}). The current record is unchanged; "
+             "the details are in the server log.")
 # drawn after the page so it names the record the page may just have loaded
 with st.sidebar:
     rec = st.session_state["record"]

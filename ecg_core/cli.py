@@ -16,9 +16,12 @@ from .errors import ECGError
 __all__ = ["main", "build_parser"]
 
 
-def _write_json(path: str, obj) -> None:
+def _write_json(path: str | Path, obj) -> None:
+    """JSON written atomically (results and model cards: a crash never leaves half a file)."""
+    from .train.checkpoints import atomic_write_text
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(obj, indent=2))
+    atomic_write_text(path, json.dumps(obj, indent=2))
 
 
 def _begin_training(args: argparse.Namespace) -> str:
@@ -373,7 +376,7 @@ def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
         card = json.loads(card_path.read_text())
         card[args.split.lower()] = {k: res[k] for k in ("N", "S", "V", "F", "Q", "accuracy", "macro_f1_nsvf")}
         card[args.split.lower()]["ec57_macro_f1_nsvf"] = res["ec57"]["macro_f1_nsvf"]
-        card_path.write_text(json.dumps(card, indent=2))
+        _write_json(card_path, card)
     return 0
 
 
@@ -406,7 +409,7 @@ def _cmd_evaluate_delineation(args: argparse.Namespace) -> int:
         card = json.loads(card_path.read_text())
         card["ludb_held_out" + (f"_{args.perturb}" if args.perturb else "")] = {
             k: res[k] for k in ("waves", "fiducials", "intervals", "n_records")}
-        card_path.write_text(json.dumps(card, indent=2))
+        _write_json(card_path, card)
     return 0
 
 

@@ -13,6 +13,7 @@ __all__ = [
     "RecordValueError",
     "FileTooLargeError",
     "DataUnavailableError",
+    "WeightsIntegrityError",
     "SignalQualityWarning",
 ]
 
@@ -35,6 +36,10 @@ class FileTooLargeError(ECGError):
 
 class DataUnavailableError(ECGError):
     """A database or record is neither on disk nor downloadable (offline, unknown name)."""
+
+
+class WeightsIntegrityError(ECGError, ValueError):
+    """A weights file is missing, has no model card, or is not byte for byte the file its card measured."""
 
 
 class SignalQualityWarning(UserWarning):

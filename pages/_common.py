@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 import streamlit as st
 
 from ecg_core.data import demo_record
+from ecg_core.errors import ECGError
 from ecg_core.io import wfdb_zip_bytes
 from ecg_core.pipeline import Analysis, FilterSettings, analyse
 from ecg_core.record import Record
 
 
-def record_key(record: Record) -> str:
-    h = hashlib.sha1(record.signal.tobytes())
+def record_key(record: Record, salt: str = "") -> str:
+    """Cache key of a record's derived results. Pages salt it per session, so the results cached for one
+    user's record are never served to another session, even for identical data (caches of models are
+    shared; caches of users' data are not)."""
+    h = hashlib.sha1(salt.encode())
+    h.update(record.signal.tobytes())
     h.update(f"{record.name}|{record.fs}|{record.lead_names}".encode())
     return h.hexdigest()[:16]
 
 
 def set_record(record: Record, source: str) -> None:
-    """Make ``record`` the current record of every page."""
+    """Make ``record`` the current record of every page (in this session's state only)."""
+    salt = st.session_state.setdefault("_cache_salt", secrets.token_hex(8))
     st.session_state["record"] = record
-    st.session_state["record_key"] = record_key(record)
+    st.session_state["record_key"] = record_key(record, salt)
     st.session_state["record_source"] = source
 
 
@@ -61,8 +68,7 @@ BEAT_WEIGHTS = {"diagnostic": "weights/beat_diagnostic.pt", "realtime": "weights
 
 
 @st.cache_resource(show_spinner="Loading the beat model...")
-def beat_model(mode: str):
-    """The shipped beat model of ``mode`` (shared, read-only), or None when it is not shipped."""
+def _load_beat_model(mode: str):
     from pathlib import Path
 
     from ecg_core.train.beats import load_beat_model
@@ -74,11 +80,26 @@ def beat_model(mode: str):
     return model, spec, card
 
 
+def _refused(loader, *args):
+    """A shipped model from ``loader``; a file that fails its integrity check is named on the page and
+    treated as absent (not cached: a restored file loads on the next run)."""
+    try:
+        return loader(*args)
+    except ECGError as exc:
+        st.error(str(exc))
+        return None
+
+
+def beat_model(mode: str):
+    """The shipped beat model of ``mode`` (shared, read-only), or None when it is not shipped or refused."""
+    return _refused(_load_beat_model, mode)
+
+
 @st.cache_data(max_entries=8, show_spinner="Classifying beats...")
 def cached_beat_classes(key: str, mode: str, _analysis: Analysis):
     from ecg_core.pipeline import classify_beats
 
-    model, spec, _ = beat_model(mode)
+    model, spec, _ = _load_beat_model(mode)
     return classify_beats(_analysis.record, _analysis.r_idx, model, spec)
 
 
@@ -112,8 +133,7 @@ MULTIMODAL_WEIGHTS = "weights/multimodal_ludb.pt"
 
 
 @st.cache_resource(show_spinner="Loading the 12-lead model...")
-def multimodal_model():
-    """The shipped 12-lead model (fold members, spec, card), or None when it is not shipped."""
+def _load_multimodal_model():
     from pathlib import Path
 
     from ecg_core.train.multimodal import load_multimodal
@@ -122,12 +142,17 @@ def multimodal_model():
     return load_multimodal(path) if path.exists() else None
 
 
+def multimodal_model():
+    """The shipped 12-lead model (fold members, spec, card), or None when it is not shipped or refused."""
+    return _refused(_load_multimodal_model)
+
+
 @st.cache_data(max_entries=8, show_spinner="Reading the 12-lead ECG...")
 def cached_diagnosis(key: str, explain: tuple[str, ...] = ("grad_cam", "rollout"),
                      _record: Record | None = None) -> dict:
     from ecg_core.train.multimodal import diagnose
 
-    members, spec, card = multimodal_model()
+    members, spec, card = _load_multimodal_model()
     return diagnose(_record, members, spec, card, mc_samples=30, explain=explain)
 
 

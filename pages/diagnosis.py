@@ -31,7 +31,8 @@ rec = st.session_state["record"]
 key = st.session_state["record_key"]
 dx = None
 models_used = []
-if multimodal_model() is not None:
+mm = multimodal_model()
+if mm is not None:
     st.subheader("12-lead diagnosis")
     want_ig = st.toggle("Integrated gradients too (about 1 s more)", key="dx_ig")
     explain = ("grad_cam", "rollout", "integrated_gradients") if want_ig else ("grad_cam", "rollout")
@@ -40,7 +41,7 @@ if multimodal_model() is not None:
     except ECGError as exc:
         st.info(str(exc))
     else:
-        mm_card = multimodal_model()[2]
+        mm_card = mm[2]
         models_used.append(card_line(mm_card, "12-lead diagnosis"))
         st.plotly_chart(diagnosis_figure(dx["classes"], dx["probability"], dx["spread"], dx["uncertain"]),
                         key="dx_12lead")
@@ -76,7 +77,7 @@ mode = st.radio("Beat model", ["diagnostic", "realtime"], horizontal=True, key="
 loaded = beat_model(mode)
 summary = None
 if loaded is None:
-    st.info(f"No {mode} beat model is shipped yet (weights/beat_{mode}.pt).")
+    st.info(f"No usable {mode} beat model (weights/beat_{mode}.pt): beat classes are not shown.")
 else:
     _, spec, card = loaded
     low, high, notch_hz = st.session_state.get("filter", (0.5, 40.0, None))  # as set on the Signal page

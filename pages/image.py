@@ -55,7 +55,8 @@ def _print(key: str, _record) -> np.ndarray:
 
 src_upload, src_print = st.tabs(["Upload", "Print the current record"])
 with src_upload:
-    up = st.file_uploader("ECG image or PDF (first page)", type=[e.lstrip(".") for e in IMAGE_EXTENSIONS], key="img_upload")
+    up = st.file_uploader("ECG image or PDF (first page)", type=[e.lstrip(".") for e in IMAGE_EXTENSIONS],
+                          key="img_upload")
     if up is not None:
         sig = (up.name, up.size)
         if st.session_state.get("img_loaded") != sig:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ECG_DEBUG", "1")  # app.py re-raises unexpected page errors instead of a message
 ROOT = Path(__file__).resolve().parents[1]
 
 

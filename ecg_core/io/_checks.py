@@ -2,7 +2,7 @@
 
 Limits are configurable through arguments or environment variables so a deployment can tighten them:
 ``ECG_MAX_FILE_MB`` (default 200), ``ECG_MAX_UNPACKED_MB`` (default 1000), ``ECG_MAX_ARCHIVE_FILES``
-(default 2000).
+(default 2000), ``ECG_MAX_HOURS`` (default 48: a two-day Holter record).
 """
 
 from __future__ import annotations
@@ -35,6 +35,19 @@ def max_unpacked_bytes() -> int:
 
 def max_archive_files() -> int:
     return int(os.environ.get("ECG_MAX_ARCHIVE_FILES", "2000"))
+
+
+def max_duration_s() -> float:
+    return float(os.environ.get("ECG_MAX_HOURS", "48")) * 3600.0
+
+
+def check_duration(n_samples: float, fs: float, what: str) -> None:
+    """Refuse a record longer than ``ECG_MAX_HOURS`` (checked from a header before samples are read)."""
+    if fs > 0 and n_samples / fs > max_duration_s():
+        raise RecordValueError(
+            f"{what}: the recording lasts {n_samples / fs / 3600:.1f} h, longer than the {max_duration_s() / 3600:g} h "
+            "one record may last here (ECG_MAX_HOURS); cut it into shorter records."
+        )
 
 
 def check_size(n_bytes: int, what: str, limit: int | None = None) -> None:
@@ -72,6 +85,7 @@ def finish(record: Record, what: str, *, units_given: bool = False) -> Record:
     sig = record.signal
     if sig.shape[1] == 0:
         raise RecordValueError(f"{what}: the file holds no samples.")
+    check_duration(sig.shape[1], fs, what)
     dur = sig.shape[1] / fs
     if dur < MIN_DURATION_S:
         raise RecordValueError(

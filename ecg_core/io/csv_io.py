@@ -30,6 +30,31 @@ def _clean(name: str) -> str:
     return str(name).strip().strip("'\"").strip()
 
 
+_HEAD_BYTES = 1 << 18  # the part of the file read to find the separator, the header and a units row
+_NA = ["", "nan", "NaN", "NAN", "Nan", "na", "NA", "null", "NULL", "Null"]
+
+
+def _head_lines(path: Path, what: str) -> list[str]:
+    with open(path, "rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4 or len(head) < _HEAD_BYTES:  # not a character cut at the head's end
+            raise RecordFormatError(f"{what}: this is not a text file (CSV/TSV expected).") from None
+        text = head[:exc.start].decode("utf-8-sig")
+    lines = text.splitlines()
+    return lines[:-1] if len(head) == _HEAD_BYTES and len(lines) > 1 else lines  # the last may be cut
+
+
+def _parse_error(exc: Exception, what: str) -> RecordFormatError:
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if m:
+        return RecordFormatError(f"{what}: row {m.group(2)} has {m.group(3)} values but the header has {m.group(1)} "
+                                 "columns (ragged rows).")
+    return RecordFormatError(f"{what}: the table cannot be parsed ({exc}).")
+
+
 def read_csv(path: str | Path, *, fs: float | None = None, units: str | None = None,
              display_name: str | None = None) -> Record:
     """Read a CSV/TSV of leads (columns) over time (rows).
@@ -37,15 +62,14 @@ def read_csv(path: str | Path, *, fs: float | None = None, units: str | None = N
     Header: lead names; a column named ``time``/``time_s``/``time_ms`` gives ``fs`` (else pass ``fs``).
     A second header row of units like ``'(mV)'`` (PhysioNet exports) is understood. ``units`` overrides.
     Raises RecordFormatError for text cells, ragged rows or no rows, naming the row and column.
+
+    Memory: pandas parses numbers straight into float arrays (about 3 x the file at peak, measured by
+    ``bench/memory.py``); only a column that holds text is read again as strings, to name the bad cell.
     """
     path = Path(path)
     what = display_name or path.name
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RecordFormatError(f"{what}: this is not a text file (CSV/TSV expected).") from None
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    raw_lines = _head_lines(path, what)
+    lines = [ln for ln in raw_lines if ln.strip()]
     if not lines:
         raise RecordFormatError(f"{what}: the file is empty.")
     if path.suffix.lower() == ".tsv":
@@ -55,24 +79,31 @@ def read_csv(path: str | Path, *, fs: float | None = None, units: str | None = N
             sep = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t ").delimiter
         except csv.Error:
             sep = ","
+    opts = dict(sep=sep, skipinitialspace=True, keep_default_na=False, engine="c")
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, dtype=str,
-                         keep_default_na=False, engine="c")
+        head = pd.read_csv(io.StringIO("\n".join(lines[:3])), dtype=str, **opts)
     except pd.errors.ParserError as exc:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if m:
-            raise RecordFormatError(
-                f"{what}: row {m.group(2)} has {m.group(3)} values but the header has {m.group(1)} columns "
-                "(ragged rows)."
-            ) from None
-        raise RecordFormatError(f"{what}: the table cannot be parsed ({exc}).") from None
+        raise _parse_error(exc, what) from None
     except pd.errors.EmptyDataError:
         raise RecordFormatError(f"{what}: the file is empty.") from None
-    df.columns = [_clean(c) for c in df.columns]
     col_units: dict[str, str] = {}
-    if len(df) and all(_UNIT_RE.match(_clean(v) or "x") for v in df.iloc[0]):
-        col_units = {c: _clean(v).strip("()").strip() for c, v in zip(df.columns, df.iloc[0])}
+    skip = None
+    if len(head) and all(_UNIT_RE.match(_clean(v) or "x") for v in head.iloc[0]):
+        col_units = {_clean(c): _clean(v).strip("()").strip() for c, v in zip(head.columns, head.iloc[0])}
+        skip = [raw_lines.index(lines[1])] if lines[1] in raw_lines else None
+    try:
+        df = pd.read_csv(path, na_values=_NA, encoding="utf-8-sig", skiprows=skip, low_memory=False, **opts)
+    except UnicodeDecodeError:
+        raise RecordFormatError(f"{what}: this is not a text file (CSV/TSV expected).") from None
+    except pd.errors.ParserError as exc:
+        raise _parse_error(exc, what) from None
+    except pd.errors.EmptyDataError:
+        raise RecordFormatError(f"{what}: the file is empty.") from None
+    except (ValueError, OverflowError, MemoryError) as exc:
+        raise RecordFormatError(f"{what}: the table cannot be parsed ({exc}).") from None
+    if col_units and skip is None and len(df):  # a units row pandas could not be told to skip: drop it here
         df = df.iloc[1:]
+    df.columns = [_clean(c) for c in df.columns]
     if len(df) == 0:
         raise RecordFormatError(f"{what}: the table has a header but no rows of samples.")
     if any(c.lower().startswith("unnamed") or c == "" for c in df.columns) or all(
@@ -87,19 +118,10 @@ def read_csv(path: str | Path, *, fs: float | None = None, units: str | None = N
         raise RecordFormatError(f"{what}: no lead columns found (only {', '.join(df.columns)}).")
     values = np.empty((len(lead_cols), len(df)), dtype=np.float64)
     for j, c in enumerate(lead_cols):
-        col = df[c].str.strip()
-        empty = col == ""
-        num = pd.to_numeric(col.where(~empty, "nan"), errors="coerce")
-        bad = num.isna() & ~empty & ~col.str.lower().isin({"nan", "na", "null"})
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise RecordFormatError(
-                f"{what}: column {c!r} holds text where a number is expected "
-                f"(row {row + 2 + bool(col_units)}: {col.iloc[row]!r})."
-            )
-        values[j] = num.to_numpy(dtype=np.float64)
+        values[j] = _numbers(df[c], c, what, bool(col_units))
     if time_col is not None:
-        t = pd.to_numeric(df[time_col].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+        t = pd.to_numeric(df[time_col].astype(str).str.strip(), errors="coerce").to_numpy(dtype=np.float64) \
+            if df[time_col].dtype == object else df[time_col].to_numpy(dtype=np.float64)
         scale = _TIME_COLS[time_col.lower()]
         unit = col_units.get(time_col, "").lower()
         if unit in {"ms"}:
@@ -127,10 +149,28 @@ def read_csv(path: str | Path, *, fs: float | None = None, units: str | None = N
     for c in lead_cols:
         unit = units or col_units.get(c) or "mV"
         factors.append(to_mv_factor(unit, what))
-    signal = values * np.asarray(factors)[:, None]
-    rec = Record(signal=signal.astype(np.float32), fs=round(fs, 6), lead_names=tuple(lead_cols), name=path.stem,
+    values *= np.asarray(factors)[:, None]  # in place: a long record is not copied again
+    rec = Record(signal=values.astype(np.float32), fs=round(fs, 6), lead_names=tuple(lead_cols), name=path.stem,
                  metadata={"source_format": "CSV"})
     return finish(rec, what, units_given=units is not None)
+
+
+def _numbers(col: pd.Series, name: str, what: str, units_row_dropped: bool) -> np.ndarray:
+    """A column as float64; for a column pandas left as text, the first cell that is not a number is
+    named by its row (the file's line number, header counted)."""
+    if col.dtype != object:
+        return col.to_numpy(dtype=np.float64)
+    txt = col.astype(str).str.strip()
+    empty = txt == ""
+    num = pd.to_numeric(txt.where(~empty, "nan"), errors="coerce")
+    bad = num.isna() & ~empty & ~txt.str.lower().isin({"nan", "na", "null"}) & col.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise RecordFormatError(
+            f"{what}: column {name!r} holds text where a number is expected "
+            f"(row {row + 2 + units_row_dropped}: {txt.iloc[row]!r})."
+        )
+    return num.to_numpy(dtype=np.float64)
 
 
 def _is_number(s: str) -> bool:

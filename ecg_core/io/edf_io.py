@@ -25,8 +25,9 @@ def read_edf(path: str | Path, *, display_name: str | None = None) -> Record:
     what = display_name or path.name
     try:
         edf = edfio.read_bdf(path) if path.suffix.lower() == ".bdf" else edfio.read_edf(path)
+    # edfio's parse errors; a header field out of range reaches numpy's memmap or a division
     except (ValueError, IndexError, UnicodeDecodeError, OSError, EOFError, OverflowError, KeyError,
-            TypeError) as exc:  # edfio's parse errors (a header field out of range reaches numpy's memmap)
+            TypeError, ZeroDivisionError) as exc:
         raise RecordFormatError(f"{what}: not a readable EDF file ({exc}).") from None
     signals = [s for s in edf.signals if s.sampling_frequency > 0]
     if not signals:
@@ -35,9 +36,11 @@ def read_edf(path: str | Path, *, display_name: str | None = None) -> Record:
     keep = [s for s in signals if s.sampling_frequency == fs]
     dropped = [s.label for s in signals if s.sampling_frequency != fs]
     n = min(len(s.data) for s in keep)
-    try:
-        data = np.stack([np.asarray(s.data[:n], dtype=np.float64) * to_mv_factor(s.physical_dimension, what)
-                         for s in keep])
+    try:  # lead by lead into one float32 array: a long record is decoded once, not stacked in float64
+        data = np.empty((len(keep), n), dtype=np.float32)
+        for i, s in enumerate(keep):
+            data[i] = s.data[:n]
+            data[i] *= np.float32(to_mv_factor(s.physical_dimension, what))
     except ValueError as exc:
         raise RecordFormatError(f"{what}: the signal data cannot be decoded ({exc}).") from None
     labels = [s.label.replace("ECG", "").strip() or s.label for s in keep]
@@ -50,6 +53,6 @@ def read_edf(path: str | Path, *, display_name: str | None = None) -> Record:
     warns = []
     if dropped:
         warns.append(f"{what}: channel(s) {', '.join(dropped)} have a lower sampling rate and were left out.")
-    rec = Record(signal=data.astype(np.float32), fs=float(fs), lead_names=tuple(labels), name=path.stem,
+    rec = Record(signal=data, fs=float(fs), lead_names=tuple(labels), name=path.stem,
                  metadata=meta, warnings=tuple(warns))
     return finish(rec, what)

@@ -147,7 +147,7 @@ def _read_zip(path: Path, *, fs: float | None, units: str | None, max_bytes: int
     what = path.name
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError, EOFError) as exc:  # incl. "zip version"
         raise RecordFormatError(f"{what}: not a readable zip archive ({exc}).") from None
     with zf, tempfile.TemporaryDirectory(prefix="ecg_zip_") as tmp:
         infos = [i for i in zf.infolist() if not i.is_dir()]

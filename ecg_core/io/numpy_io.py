@@ -19,7 +19,7 @@ __all__ = ["read_numpy"]
 _MAX_LEADS = 16
 # what NumPy's loader raises on damaged files (its header is parsed as a Python literal)
 _PARSE_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, SyntaxError, tokenize.TokenError, zlib.error,
-                 KeyError, TypeError, OverflowError)
+                 KeyError, TypeError, OverflowError, NotImplementedError, RuntimeError)
 
 
 def _check_declared_size(path: Path, what: str) -> None:
@@ -98,7 +98,10 @@ def read_numpy(path: str | Path, *, fs: float | None = None, units: str | None =
     if len(lead_names) != n:
         raise RecordFormatError(f"{what}: {len(lead_names)} lead names for {n} leads.")
     factor = to_mv_factor(units or meta_units or "mV", what)
-    rec = Record(signal=(arr.astype(np.float64) * factor).astype(np.float32), fs=fs,
+    sig = arr.astype(np.float32)  # one copy, in the record's own type
+    if factor != 1.0:
+        sig *= np.float32(factor)
+    rec = Record(signal=sig, fs=fs,
                  lead_names=tuple(lead_names), name=path.stem, metadata={"source_format": "NumPy"})
     return finish(rec, what, units_given=units is not None)
 

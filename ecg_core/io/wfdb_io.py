@@ -15,7 +15,7 @@ import wfdb
 
 from ..errors import RecordFormatError
 from ..record import Annotation, Record
-from ._checks import finish, to_mv_factor
+from ._checks import check_duration, finish, to_mv_factor
 
 __all__ = ["read_wfdb", "write_wfdb", "write_annotation", "wfdb_zip_bytes"]
 
@@ -85,7 +85,8 @@ def _check_data_files(header: wfdb.Record, folder: Path, what: str) -> None:
                 f"{max(0, int(have))}: the data file is truncated or the header is wrong."
             )
         if actual > expected + 4:
-            log.info("%s: %s has %d bytes after the samples the header describes", what, fname, actual - expected)
+            # no file name in the log: an upload's name may carry a patient's (the page says nothing either)
+            log.info("a WFDB data file has %d bytes after the samples its header describes", actual - expected)
 
 
 def _check_signal_lines(header: wfdb.Record, what: str) -> None:
@@ -163,6 +164,8 @@ def read_wfdb(header_path: str | Path, *, display_name: str | None = None) -> Re
     if not header.n_sig:
         raise RecordFormatError(f"{what}: the header lists no signals.")
     _check_signal_lines(header, what)
+    if header.fs and header.sig_len:
+        check_duration(float(header.sig_len), float(header.fs), what)
     _check_data_files(header, folder, what)
     _check_gains(header, what)
     try:

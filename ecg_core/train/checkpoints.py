@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import torch
 
-__all__ = ["save_checkpoint", "load_checkpoint", "half_state", "int8_state"]
+from ..errors import WeightsIntegrityError
+
+__all__ = ["save_checkpoint", "load_checkpoint", "half_state", "int8_state", "atomic_save", "atomic_write_text"]
 
 _Q, _S = "::int8", "::scale"
 
@@ -55,31 +58,62 @@ def _unpack(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
+def atomic_save(obj, path: str | Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename (readers see the old or the new file)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def save_checkpoint(payload: dict, path: str | Path, card: dict) -> dict:
     """Write ``payload`` to ``path`` (atomically) and ``card`` plus file name, sha256 and size beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
+    atomic_save(payload, path)
     card = {**card, "file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             "size_bytes": path.stat().st_size}
-    path.with_suffix(".json").write_text(json.dumps(card, indent=2))
+    atomic_write_text(path.with_suffix(".json"), json.dumps(card, indent=2))
     return card
 
 
 def load_checkpoint(path: str | Path, verify: bool = True) -> tuple[dict, dict]:
     """``(payload, card)`` of a checkpoint; floating tensors of ``payload["state_dict"]`` back in fp32.
 
-    Raises ValueError when the file's sha256 is not the one its model card records."""
+    Raises :class:`~ecg_core.errors.WeightsIntegrityError` (a ValueError too) when the file or its model
+    card is missing or unreadable, or the file's sha256 is not the one its card records."""
     path = Path(path)
-    card = json.loads(path.with_suffix(".json").read_text())
+    card_path = path.with_suffix(".json")
+    if not path.is_file():
+        raise WeightsIntegrityError(f"{path.name}: the weights file is missing.")
+    try:
+        card = json.loads(card_path.read_text())
+        want = card["sha256"]
+    except FileNotFoundError:
+        raise WeightsIntegrityError(f"{path.name}: its model card {card_path.name} is missing; weights without "
+                                    "a card (and the hash it records) are not loaded.") from None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise WeightsIntegrityError(f"{path.name}: its model card {card_path.name} is damaged or has no sha256 "
+                                    f"({type(exc).__name__}).") from None
     if verify:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != card["sha256"]:
-            raise ValueError(f"{path.name}: sha256 {digest[:12]}... does not match its model card "
-                             f"({card['sha256'][:12]}...); the file was changed or truncated.")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+        if digest != want:
+            raise WeightsIntegrityError(f"{path.name}: sha256 {digest[:12]}... does not match its model card "
+                                        f"({str(want)[:12]}...); the file was changed or truncated. Restore it from "
+                                        "the release (git checkout weights/) rather than using it.")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unpickling (weights_only) refuses anything but tensors and plain values
+        raise WeightsIntegrityError(f"{path.name}: not a weights file that can be loaded safely "
+                                    f"({type(exc).__name__}: {str(exc)[:120]}).") from None
     if "state_dict" in payload:
         payload["state_dict"] = _unpack(payload["state_dict"])
     return payload, card

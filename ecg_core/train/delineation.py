@@ -23,7 +23,7 @@ from ..data.ludb import LUDB_LEADS, WAVES, label_mask, load_ludb, ludb_folds
 from ..models import create_model
 from ..models.ensemble import MeanEnsemble
 from ..record import Record
-from .checkpoints import half_state, int8_state, load_checkpoint, save_checkpoint
+from .checkpoints import atomic_save, half_state, int8_state, load_checkpoint, save_checkpoint
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["DelineationSpec", "DelineationTask", "train_delineation", "save_delineation_model",
@@ -222,7 +222,7 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
                  res.best_metrics["macro_f1_waves"])
         members[k] = model.cpu().eval()
         if run_dir:  # each finished fold is kept, so a later failure loses nothing
-            torch.save(half_state(model.state_dict()), Path(run_dir) / f"fold{k}" / "model.pt")
+            atomic_save(half_state(model.state_dict()), Path(run_dir) / f"fold{k}" / "model.pt")
         reports.append({"fold": k, "held_out": list(held), "inner_val": inner_val, "best_epoch": res.best_epoch,
                         "inner_val_macro_f1": res.best_metrics["macro_f1_waves"], "seconds": round(res.seconds, 1)})
     return members, reports

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .checkpoints import atomic_save, atomic_write_text
+
 __all__ = ["TrainConfig", "Task", "TensorBatches", "fit", "train_one_epoch", "evaluate", "seed_everything",
            "pick_device", "FitResult", "atomic_save", "autocast", "Callback"]
 
@@ -298,14 +300,6 @@ class _ProgressFile:
         os.replace(tmp, self.path)
 
 
-def atomic_save(obj, path: str | Path) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 class Callback(Protocol):
     """Hooks into :func:`fit` (every method optional): ``on_epoch_end(epoch, row, model)`` after each
     finished epoch's metrics are written; returning True stops training after that epoch (like early
@@ -365,9 +359,9 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
             _set_rng_state(st["rng"])
             log.info("resumed %s after epoch %d", run_dir, st["epoch"])
     if writer:
-        (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+        atomic_write_text(run_dir / "config.json", json.dumps(asdict(cfg), indent=2))
         # the metrics file holds exactly the finished epochs (a killed run may have written past its checkpoint)
-        (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in history))
+        atomic_write_text(run_dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
         log_file = open(run_dir / "metrics.jsonl", "a")
         # like the metrics file, the event files are rewritten to hold exactly the finished epochs
         events = _event_writer(run_dir)

@@ -1,34 +1,28 @@
 """The real thing: Streamlit served on 127.0.0.1, driven by Playwright in Debian's Chromium.
 
-Uploads a CSV, checks the tracing and the heart rate are on screen, takes the screenshot README shows
-(written to docs/ when ECG_UPDATE_SCREENSHOTS=1),
-then uploads a broken CSV and checks the error is shown while the previous record stays.
+One test per page and flow: Signal upload (and a broken upload that keeps the previous record), a
+12-lead record through Signal -> PQRST -> Diagnosis -> PDF report, an uploaded ECG image digitised and
+made the current record for Diagnosis, Training (launch, progress, stop), Models, Home; two browser
+sessions at once never see each other's record. Each page's screenshot is saved; with
+ECG_UPDATE_SCREENSHOTS=1 they replace README's gallery (docs/).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench._serve import CHROMIUM, CHROMIUM_ARGS, serve_app, stop_app
 from tests.conftest import ROOT
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 SCREENSHOT = ROOT / "docs" / "screenshot-signal.png"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,43 +35,53 @@ def server(runs_dir):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api")
-    port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", ECG_RUNS_DIR=str(runs_dir))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        proc, url = serve_app({"ECG_RUNS_DIR": str(runs_dir)}, timeout_s=60)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield url
+    stop_app(proc)
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        pg = browser.new_page(viewport={"width": 1400, "height": 1500})
-        pg.set_default_timeout(60_000)
-        yield pg
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _new_page(browser):
+    """A page in its own browser context: its own cookies and connection, so its own Streamlit session."""
+    pg = browser.new_context(viewport={"width": 1400, "height": 1500}).new_page()
+    pg.set_default_timeout(60_000)
+    return pg
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    pg = _new_page(browser)
+    yield pg
+    pg.context.close()
+
+
+def _gallery(page, tmp_path, name: str) -> None:
+    """Screenshot of the whole page; README's gallery copy is refreshed with ECG_UPDATE_SCREENSHOTS=1."""
+    assert "Traceback" not in page.locator("body").inner_text()
+    time.sleep(1.0)  # let plotly finish drawing
+    shot = tmp_path / f"{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("ECG_UPDATE_SCREENSHOTS") == "1":
+        (ROOT / "docs" / "gallery").mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, ROOT / "docs" / "gallery" / f"{name}.png")
+
+
+def _nav(page, label: str) -> None:
+    """Go to another page through the sidebar (a link click keeps the session, a new URL would not)."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=label, exact=True).click()
 
 
 def test_upload_csv_shows_tracing_and_heart_rate(server, page, demo_csv, tmp_path):
@@ -141,6 +145,7 @@ def test_image_page_reads_a_printed_record_back(server, page, tmp_path):
     page.screenshot(path=str(tmp_path / "image.png"), full_page=True)
     if os.environ.get("ECG_UPDATE_SCREENSHOTS") == "1":
         shutil.copy(tmp_path / "image.png", ROOT / "docs" / "screenshot-image.png")
+    _gallery(page, tmp_path, "image")
 
 
 def test_training_page_watches_and_stops_a_run(server, page, runs_dir, ludb, tmp_path):
@@ -164,6 +169,121 @@ def test_training_page_watches_and_stops_a_run(server, page, runs_dir, ludb, tmp
     page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
     if os.environ.get("ECG_UPDATE_SCREENSHOTS") == "1":
         shutil.copy(tmp_path / "training.png", ROOT / "docs" / "screenshot-training.png")
+    _gallery(page, tmp_path, "training")
     page.get_by_role("button", name="Stop").click()
     page.get_by_role("button", name="Resume").wait_for(timeout=60_000)
     assert wb.read_job(run)["status"] == "stopped"
+
+
+def test_two_sessions_never_see_each_others_record(server, browser, demo_csv, tmp_path):
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("ecg_upload_*"))
+    a, b = _new_page(browser), _new_page(browser)
+    try:
+        private = tmp_path / "patient_a.csv"
+        shutil.copy(demo_csv, private)
+        a.goto(f"{server}/signal")
+        a.get_by_text("Current record: demo").wait_for()
+        b.goto(f"{server}/signal")
+        b.get_by_text("Current record: demo").wait_for()
+        a.locator("input[type=file]").first.set_input_files(str(private))
+        a.get_by_text("Record patient_a (upload)").wait_for()
+        b.reload()  # B reruns after A's upload: still the demo, and nothing of A's
+        b.get_by_text("Current record: demo").wait_for()
+        b.get_by_text("Heart rate").first.wait_for()
+        assert "patient_a" not in b.locator("body").inner_text()
+        _nav(a, "PQRST")
+        a.get_by_text("Current record: patient_a").wait_for()
+    finally:
+        a.context.close()
+        b.context.close()
+    # the upload was read from a private temporary folder that is gone
+    assert set(Path(tempfile.gettempdir()).glob("ecg_upload_*")) <= before
+
+
+def test_home_page(server, page, tmp_path):
+    page.goto(server)
+    page.get_by_role("heading", name="ECG workbench").wait_for()
+    assert "not a medical device" in page.locator("body").inner_text()
+    _gallery(page, tmp_path, "home")
+    page.get_by_role("button", name="Open the demo record").click()
+    page.get_by_text("Heart rate").first.wait_for()
+    _gallery(page, tmp_path, "signal")
+
+
+def test_12_lead_record_from_signal_to_pqrst_to_diagnosis_report(server, browser, ludb, tmp_path):
+    from ecg_core.data.ludb import load_ludb
+    from ecg_core.io import wfdb_zip_bytes
+
+    rec, _ = load_ludb("1")
+    upload = tmp_path / "ludb1.zip"
+    upload.write_bytes(wfdb_zip_bytes(rec.replace(name="ludb1")))
+    pg = _new_page(browser)
+    try:
+        pg.goto(f"{server}/signal")
+        pg.get_by_text("Current record: demo").wait_for()
+        pg.locator("input[type=file]").first.set_input_files(str(upload))
+        pg.get_by_text("Record ludb1 (upload)").wait_for()
+        values = pg.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        assert values[-2:] == ["12", "500 Hz"]
+        _nav(pg, "PQRST")
+        pg.get_by_role("heading", name="Measurements").wait_for(timeout=120_000)
+        table = pg.locator('[data-testid="stDataFrame"]').first
+        table.wait_for()
+        body = pg.locator("body").inner_text()
+        assert "Current record: ludb1" in body and "QTc" in body
+        _gallery(pg, tmp_path, "pqrst")
+        _nav(pg, "Diagnosis")
+        pg.get_by_role("heading", name="12-lead diagnosis").wait_for(timeout=180_000)
+        button = pg.get_by_role("button", name="Report (PDF)")
+        button.wait_for(timeout=180_000)
+        assert "Current record: ludb1" in pg.locator("body").inner_text()
+        _gallery(pg, tmp_path, "diagnosis")
+        with pg.expect_download(timeout=120_000) as dl:
+            button.click()
+        path = tmp_path / "report.pdf"
+        dl.value.save_as(path)
+        assert path.read_bytes()[:5] == b"%PDF-" and dl.value.suggested_filename == "ecg_read_ludb1.pdf"
+    finally:
+        pg.context.close()
+
+
+def test_uploaded_ecg_image_becomes_the_record_for_diagnosis(server, browser, ludb, tmp_path):
+    from PIL import Image
+
+    from ecg_core.data.ludb import load_ludb
+    from ecg_core.data.render import RenderStyle, render_record
+
+    rec, _ = load_ludb("2")
+    png = tmp_path / "scan_ludb2.png"
+    Image.fromarray(render_record(rec, style=RenderStyle(dpi=150)).image).save(png)
+    pg = _new_page(browser)
+    try:
+        pg.goto(f"{server}/image")
+        pg.get_by_text("No image yet").wait_for()
+        pg.locator("input[type=file]").first.set_input_files(str(png))
+        pg.get_by_text("Read back").wait_for(timeout=120_000)
+        values = pg.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        assert values[2:] == ["3 × 4 + rhythm", "12"]
+        pg.get_by_role("button", name="Use this record on every page").click()
+        pg.get_by_text("is now the current record").wait_for()
+        _nav(pg, "Diagnosis")
+        pg.get_by_text(re.compile(r"Current record: scan_ludb2\S* \(digitised\)")).wait_for()
+        pg.get_by_role("heading", name="12-lead diagnosis").wait_for(timeout=180_000)
+        assert "Traceback" not in pg.locator("body").inner_text()
+    finally:
+        pg.context.close()
+
+
+def test_models_page_lists_the_shipped_models(server, page, tmp_path):
+    page.goto(f"{server}/models")
+    page.get_by_role("heading", name="Models").first.wait_for()
+    body = page.locator("body").inner_text()
+    shipped = sorted(p.name for p in (ROOT / "weights").glob("*.pt"))
+    assert shipped and all(name in body for name in shipped)
+    page.get_by_text("beat_diagnostic.pt").first.click()  # open its card: figures, hash, command
+    sha = json.loads((ROOT / "weights" / "beat_diagnostic.json").read_text())["sha256"]
+    page.get_by_text(re.compile("sha256 " + sha[:12])).first.wait_for()
+    assert "train beats --model beat_template_resnet --mode diagnostic" in page.locator("body").inner_text()
+    _gallery(page, tmp_path, "models")

@@ -203,3 +203,51 @@ def test_a_record_we_write_reads_back_whatever_its_checksums(mitdb, tmp_path):
     assert max(sums) > 32767
     back = load_record(head)
     assert np.abs(back.signal - rec.signal).max() < 2e-3
+
+
+def test_zip_needing_a_newer_zip_version_is_a_format_error(seeds):
+    """Found by bench/fuzz.py: the central directory's 'version needed' byte made ZipFile raise
+    NotImplementedError."""
+    name, data = seeds[0]["zip"][1][0]
+    data = bytearray(data)
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 6] = 127  # version needed to extract: 12.7
+    with pytest.raises(RecordFormatError, match="not a readable zip|cannot be unpacked"):
+        load_record(_Upload(name, bytes(data)))
+
+
+def test_record_longer_than_the_limit_is_refused_from_its_header(monkeypatch, tmp_path):
+    """A 30-minute record under a 0.25 h limit: refused by the header check, before any sample is read."""
+    monkeypatch.setenv("ECG_MAX_HOURS", "0.25")
+    head = b"long 1 360 648000\nlong.dat 16 200/mV 16 0 0 0 0 II\n"
+    with pytest.raises(RecordValueError, match=r"lasts 0.5 h, longer than the 0.25 h"):
+        load_record([_Upload("long.hea", head), _Upload("long.dat", b"")])
+    x = np.sin(np.arange(400 * 1000) / 50.0).astype(np.float32)  # 1000 s at 400 Hz, as NumPy
+    buf = io.BytesIO()
+    np.save(buf, x)
+    monkeypatch.setenv("ECG_MAX_HOURS", str(900 / 3600))
+    with pytest.raises(RecordValueError, match="ECG_MAX_HOURS"):
+        load_record(_Upload("long.npy", buf.getvalue()), fs=400.0)
+
+
+def test_reading_logs_no_file_names_contents_or_patient_metadata(tmp_path, caplog):
+    import logging
+
+    from ecg_core.data import demo_record
+    from ecg_core.io import write_wfdb
+
+    rec = demo_record(duration_s=6.0, fs=250.0).replace(name="Jane_Doe_1961", metadata={"age": 63, "sex": "F"})
+    head = write_wfdb(rec, tmp_path)
+    with open(head.with_suffix(".dat"), "ab") as f:
+        f.write(b"\0" * 64)  # trailing bytes: the reader logs this case
+    csv_text = "time,II\n" + "\n".join(f"{i / 250:.4f},{0.1234 + 0.5 * np.sin(i / 9):.4f}" for i in range(1500))
+    # ecg_core at DEBUG, everything else at INFO (Streamlit's default; fsspec, under wfdb, names the files it
+    # opens at DEBUG, which app.py silences)
+    with caplog.at_level(logging.INFO), caplog.at_level(logging.DEBUG, logger="ecg_core"):
+        load_record(head)
+        load_record(_Upload("Jane_Doe_1961.csv", csv_text.encode()))
+        with pytest.raises(ECGError):
+            load_record(_Upload("Jane_Doe_1961.csv", b"time,II\n0,1\n0.004,oops\n"))
+    assert any("bytes after the samples" in r.getMessage() for r in caplog.records)
+    text = caplog.text
+    assert "Jane" not in text and "1961" not in text and "0.1234" not in text and "<age>" not in text
