@@ -62,3 +62,37 @@ def test_signal_page_filter_changes_are_applied():
     at.selectbox(key="sig_notch").select("50 Hz").run()
     assert not at.exception
     assert "notch 50 Hz" in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("raised, shown", [
+    ("ecg", "upload.csv: column 'II' holds text. The current record is unchanged."),
+    ("bug", "Something went wrong on this page (KeyError). The current record is unchanged"),
+])
+def test_a_page_that_fails_shows_a_message_not_a_traceback(monkeypatch, raised, shown, caplog):
+    """app.py runs the page: a project error is shown as it is; anything else as a short message, with the
+    details in the server log (not the message, which may name a patient's file)."""
+    import logging
+
+    import pages._common as common
+    from ecg_core.errors import RecordFormatError
+
+    real = common.init_state
+    secret = "".join(["Ja", "ne_Doe.csv"])
+
+    def failing(from_app: bool = False):
+        real(from_app)
+        if not from_app:  # the page's own call, after app.py's
+            if raised == "ecg":
+                raise RecordFormatError("upload.csv: column 'II' holds text.")
+            raise KeyError(secret)  # a message naming a patient's file (not in this source line)
+
+    monkeypatch.setattr(common, "init_state", failing)
+    monkeypatch.setenv("ECG_DEBUG", "0")
+    with caplog.at_level(logging.INFO):
+        at = _app().run()
+    assert not at.exception
+    assert any(shown in e.value for e in at.error), [e.value for e in at.error]
+    assert "Current record: **demo**" in " ".join(c.value for c in at.sidebar.caption)  # the app still draws
+    assert "Jane_Doe" not in caplog.text
+    if raised == "bug":
+        assert "page Home failed: KeyError" in caplog.text
