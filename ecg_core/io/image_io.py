@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 
 import numpy as np
@@ -72,7 +73,13 @@ def _read_pdf(data: bytes, name: str) -> np.ndarray:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        detail = "it is encrypted" if "password" in str(exc).lower() else f"{exc}"
+        # PDFium's error code can be stale (left by an earlier document): name the cause from the file itself
+        if b"/Encrypt" in data:
+            detail = "it is encrypted: save an unprotected copy"
+        elif re.search(rb"/Count\s+0\b", data):
+            detail = "it has no pages"
+        else:
+            detail = str(exc)
         raise RecordFormatError(f"{name}: not a PDF that can be read ({detail})") from None
     try:
         if len(pdf) == 0:
@@ -85,7 +92,7 @@ def _read_pdf(data: bytes, name: str) -> np.ndarray:
         if not (np.isfinite(w_pt) and np.isfinite(h_pt)) or w_pt <= 0 or h_pt <= 0:
             raise RecordFormatError(f"{name}: the PDF's first page has no size ({w_pt} x {h_pt} points)")
         # points are 1/72 inch: pick the dpi whose pixel count fits the limit, never above 200
-        dpi = min(_PDF_DPI, 72.0 * float(np.sqrt(max_image_pixels() / (w_pt * h_pt))))
+        dpi = min(_PDF_DPI, 0.99 * 72.0 * float(np.sqrt(max_image_pixels() / (w_pt * h_pt))))  # 1 %: rounding
         try:
             img = page.render(scale=dpi / 72.0).to_pil().convert("RGB")
         except (pdfium.PdfiumError, ValueError, OSError, MemoryError) as exc:

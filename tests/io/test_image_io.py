@@ -51,3 +51,48 @@ def test_bad_images_are_refused_with_the_reason():
         noisy = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
         data = _png(noisy)
         read_image(data[:len(data) // 2], "cut.png")
+
+
+def test_pdf_first_page_encrypted_and_empty_pdfs(tmp_path):
+    import io
+
+    import numpy as np
+    import pytest
+    from PIL import Image
+    from pypdf import PdfReader, PdfWriter
+
+    from ecg_core.errors import RecordFormatError
+    from ecg_core.io.image_io import read_image
+
+    page = Image.fromarray(np.full((300, 500, 3), 230, np.uint8))
+    buf = io.BytesIO()
+    page.save(buf, "PDF", resolution=100.0)  # 5 x 3 inches
+    arr = read_image(buf.getvalue(), "scan.pdf")
+    assert arr.shape == (600, 1000, 3)  # drawn at 200 dpi
+    w = PdfWriter()
+    for p in PdfReader(io.BytesIO(buf.getvalue())).pages:
+        w.add_page(p)
+    w.encrypt("secret")
+    enc = io.BytesIO()
+    w.write(enc)
+    with pytest.raises(RecordFormatError, match="scan.pdf: not a PDF that can be read .it is encrypted"):
+        read_image(enc.getvalue(), "scan.pdf")
+    empty = io.BytesIO()
+    PdfWriter().write(empty)
+    with pytest.raises(RecordFormatError, match="no pages"):
+        read_image(empty.getvalue(), "empty.pdf")
+
+
+def test_pdf_page_too_large_for_200_dpi_is_drawn_within_the_pixel_limit(monkeypatch):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from ecg_core.io.image_io import read_image
+
+    monkeypatch.setenv("ECG_MAX_IMAGE_MP", "1")
+    buf = io.BytesIO()
+    Image.fromarray(np.full((400, 800, 3), 200, np.uint8)).save(buf, "PDF", resolution=50.0)  # 16 x 8 inches
+    arr = read_image(buf.getvalue(), "big.pdf")
+    assert arr.shape[0] * arr.shape[1] <= 1_000_000 and arr.shape[1] > 1000  # about 88 dpi, not 200
