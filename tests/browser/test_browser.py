@@ -192,6 +192,7 @@ def test_two_sessions_never_see_each_others_record(server, browser, demo_csv, tm
         b.reload()  # B reruns after A's upload: still the demo, and nothing of A's
         b.get_by_text("Current record: demo").wait_for()
         b.get_by_text("Heart rate").first.wait_for()
+        b.locator(".js-plotly-plot").last.wait_for()  # the page has drawn its record
         assert "patient_a" not in b.locator("body").inner_text()
         _nav(a, "PQRST")
         a.get_by_text("Current record: patient_a").wait_for()
@@ -205,7 +206,7 @@ def test_two_sessions_never_see_each_others_record(server, browser, demo_csv, tm
 def test_home_page(server, page, tmp_path):
     page.goto(server)
     page.get_by_role("heading", name="ECG workbench").wait_for()
-    assert "not a medical device" in page.locator("body").inner_text()
+    page.get_by_text("not a medical device").first.wait_for()  # elements arrive one by one: wait, not read
     _gallery(page, tmp_path, "home")
     page.get_by_role("button", name="Open the demo record").click()
     page.get_by_text("Heart rate").first.wait_for()
@@ -231,14 +232,14 @@ def test_12_lead_record_from_signal_to_pqrst_to_diagnosis_report(server, browser
         pg.get_by_role("heading", name="Measurements").wait_for(timeout=120_000)
         table = pg.locator('[data-testid="stDataFrame"]').first
         table.wait_for()
-        body = pg.locator("body").inner_text()
-        assert "Current record: ludb1" in body and "QTc" in body
+        pg.get_by_text("Current record: ludb1").wait_for()
+        pg.get_by_text(re.compile("QTc")).first.wait_for()
         _gallery(pg, tmp_path, "pqrst")
         _nav(pg, "Diagnosis")
         pg.get_by_role("heading", name="12-lead diagnosis").wait_for(timeout=180_000)
         button = pg.get_by_role("button", name="Report (PDF)")
         button.wait_for(timeout=180_000)
-        assert "Current record: ludb1" in pg.locator("body").inner_text()
+        pg.get_by_text("Current record: ludb1").wait_for()
         _gallery(pg, tmp_path, "diagnosis")
         with pg.expect_download(timeout=120_000) as dl:
             button.click()
