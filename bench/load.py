@@ -37,10 +37,15 @@ from bench._serve import CHROMIUM, CHROMIUM_ARGS, serve_app, stop_app  # noqa: E
 MAX_SESSIONS, SESSION_TIMEOUT_S = 20, 300
 
 
-def _cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a live process has used (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _stat_cpu_s(stat_text: str) -> float:
+    """User + system CPU seconds from a /proc/PID/stat line (fields 14 and 15; the name may hold spaces)."""
+    fields = stat_text.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds a live process has used (Linux /proc)."""
+    return _stat_cpu_s(Path(f"/proc/{pid}/stat").read_text())
 
 
 def _rss_mb(pid: int) -> float:
@@ -65,8 +70,7 @@ def _browser_cpu() -> dict[int, float]:
         try:
             text = stat.read_text()
             if "(chrom" in text:
-                fields = text.rsplit(")", 1)[1].split()
-                out[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                out[int(stat.parent.name)] = _stat_cpu_s(text)
         except (OSError, ValueError, IndexError):
             continue
     return out

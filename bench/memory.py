@@ -31,16 +31,8 @@ sys.path.insert(0, sys.argv[1])
 import ecg_core.io as io_
 path = Path(sys.argv[2])
 if path.name != "none":
-    class Upload:
-        name = path.name
-        def __init__(self): self.data = path.read_bytes()
-        def getvalue(self): return self.data
-    files = [Upload()]
-    if path.suffix == ".hea":
-        class Dat(Upload):
-            name = path.with_suffix(".dat").name
-            def __init__(self): self.data = path.with_suffix(".dat").read_bytes()
-        files.append(Dat())
+    parts = [path, path.with_suffix(".dat")] if path.suffix == ".hea" else [path]
+    files = [io_.Upload(p.name, p.read_bytes()) for p in parts]
     t0 = time.perf_counter()
     rec = io_.load_record(files if len(files) > 1 else files[0], fs=500.0 if path.suffix == ".npy" else None)
     print(rec.signal.shape, round(time.perf_counter() - t0, 2))

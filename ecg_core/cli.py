@@ -18,7 +18,7 @@ __all__ = ["main", "build_parser"]
 
 def _write_json(path: str | Path, obj) -> None:
     """JSON written atomically (results and model cards: a crash never leaves half a file)."""
-    from .train.checkpoints import atomic_write_text
+    from .atomic import atomic_write_text
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, json.dumps(obj, indent=2))

@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import atomic_path, atomic_write_text
 from .errors import ECGError
 
 __all__ = ["TASKS", "TaskInfo", "runs_root", "training_allowed", "build_command", "submit", "schedule", "stop",
@@ -158,9 +159,7 @@ def _locked(root: Path):
 
 
 def _write_job(run: Path, job: dict) -> None:
-    tmp = run / "job.json.tmp"
-    tmp.write_text(json.dumps(job, indent=1))
-    os.replace(tmp, run / "job.json")
+    atomic_write_text(run / "job.json", json.dumps(job, indent=1))
 
 
 def read_job(run: Path | str) -> dict:
@@ -410,12 +409,9 @@ def promote(run: Path | str, dest_dir: Path | str = "weights", name: str | None 
     dest.parent.mkdir(parents=True, exist_ok=True)
     card = json.loads(card_src.read_text())
     card["promoted_from"] = {"run": job["id"], "command": display_command(job["argv"]), "time": time.time()}
-    tmp = dest.with_name(dest.name + ".tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dest)
-    tmp_card = dest.with_suffix(".json.tmp")
-    tmp_card.write_text(json.dumps(card, indent=2))
-    os.replace(tmp_card, dest.with_suffix(".json"))
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(src, tmp)
+    atomic_write_text(dest.with_suffix(".json"), json.dumps(card, indent=2))
     return dest
 
 

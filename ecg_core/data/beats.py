@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal as sps
 
+from ..atomic import atomic_path
 from ..record import Record
 from ..signal import detect_rpeaks, matched_symbols, resample
 
@@ -254,9 +255,8 @@ def _record_cached(db_dir: Path, name: str, mode: str, leads: tuple[int, ...], c
     out = {"x": f.x.astype(np.float16), "template": f.template.astype(np.float16), "rr": f.rr, "y": y,
            "r_idx": f.r_idx}
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **out)
-    tmp.replace(path)  # atomic: a killed build never leaves a half-written cache file
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:  # a killed build never leaves half a cache file
+        np.savez(fh, **out)
     return out
 
 

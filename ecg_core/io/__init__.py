@@ -2,13 +2,14 @@
 
 from .csv_io import read_csv
 from .edf_io import read_edf
-from .load import SUPPORTED_EXTENSIONS, load_record
+from .load import SUPPORTED_EXTENSIONS, Upload, load_record
 from .numpy_io import read_numpy
 from .records import find_records
 from .wfdb_io import read_wfdb, wfdb_zip_bytes, write_annotation, write_wfdb
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
+    "Upload",
     "find_records",
     "load_record",
     "read_csv",

@@ -231,17 +231,6 @@ def mutate(files: Files, rng: np.random.Generator, rounds: int | None = None) ->
 
 # ---------------------------------------------------------------- the contract
 
-@dataclass
-class _Upload:
-    """What a page hands the readers: a name and the bytes (as Streamlit's UploadedFile)."""
-
-    name: str
-    data: bytes
-
-    def getvalue(self) -> bytes:
-        return self.data
-
-
 def read_outcome(files: Files, fmt: str, fs: float | None = 250.0) -> str:
     """Read ``files`` as a page would (``fs``: the rate a user enters for files that store none); ``"ok"``
     for a valid result, ``"error:<ErrorClass>"`` for a project error with a message. Raises
@@ -249,7 +238,7 @@ def read_outcome(files: Files, fmt: str, fs: float | None = 250.0) -> str:
     import warnings
 
     from .image_io import read_image
-    from .load import load_record
+    from .load import Upload, load_record
 
     try:
         with warnings.catch_warnings():
@@ -261,7 +250,7 @@ def read_outcome(files: Files, fmt: str, fs: float | None = 250.0) -> str:
                     raise FuzzDefect(f"image reader returned {type(arr).__name__} {getattr(arr, 'shape', '')}", files)
                 return "ok"
             kwargs = {"fs": fs} if fmt in ("csv", "numpy", "zip") else {}
-            rec = load_record([_Upload(n, b) for n, b in files], **kwargs)
+            rec = load_record([Upload(n, b) for n, b in files], **kwargs)
     except ECGError as exc:
         if not str(exc).strip():
             raise FuzzDefect(f"{type(exc).__name__} without a message", files) from exc

@@ -8,6 +8,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -19,7 +20,7 @@ from .edf_io import read_edf
 from .numpy_io import read_numpy
 from .wfdb_io import read_wfdb
 
-__all__ = ["load_record", "SUPPORTED_EXTENSIONS"]
+__all__ = ["load_record", "SUPPORTED_EXTENSIONS", "Upload"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,18 @@ _READERS = {
     ".zip": "zip",
 }
 SUPPORTED_EXTENSIONS = tuple(sorted(_READERS))
+
+
+@dataclass
+class Upload:
+    """A file held in memory as a page hands it over (a name and the bytes, like Streamlit's
+    UploadedFile): what :func:`load_record` takes besides paths."""
+
+    name: str
+    data: bytes
+
+    def getvalue(self) -> bytes:
+        return self.data
 
 
 def _name_of(obj: Any) -> str:

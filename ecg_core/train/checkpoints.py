@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import torch
 
+from ..atomic import atomic_path, atomic_write_text
 from ..errors import WeightsIntegrityError
 
 __all__ = ["save_checkpoint", "load_checkpoint", "half_state", "int8_state", "atomic_save", "atomic_write_text"]
@@ -60,18 +60,8 @@ def _unpack(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def atomic_save(obj, path: str | Path) -> None:
     """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename (readers see the old or the new file)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def save_checkpoint(payload: dict, path: str | Path, card: dict) -> dict:

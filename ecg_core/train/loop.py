@@ -24,7 +24,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .checkpoints import atomic_save, atomic_write_text
+from ..atomic import atomic_write_text
+from .checkpoints import atomic_save
 
 __all__ = ["TrainConfig", "Task", "TensorBatches", "fit", "train_one_epoch", "evaluate", "seed_everything",
            "pick_device", "FitResult", "atomic_save", "autocast", "Callback"]
@@ -293,11 +294,9 @@ class _ProgressFile:
         if not (force or finished) and now - self.last < 1.0:
             return
         self.last = now
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps({"epoch": epoch, "epochs": self.epochs, "batch": batch, "batches": batches,
-                                   "seconds": round(now - self.t0, 1), "finished": finished,
-                                   "time": time.time()}))
-        os.replace(tmp, self.path)
+        atomic_write_text(self.path, json.dumps({"epoch": epoch, "epochs": self.epochs, "batch": batch,
+                                                 "batches": batches, "seconds": round(now - self.t0, 1),
+                                                 "finished": finished, "time": time.time()}))
 
 
 class Callback(Protocol):

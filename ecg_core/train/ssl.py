@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..atomic import atomic_path
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["SSLSpec", "ssl_segments", "frame_targets", "PretrainTask", "pretrain", "save_encoder", "load_encoder"]
@@ -75,9 +76,8 @@ def ssl_segments(spec: SSLSpec, limit_records: int | None = None, cache_dir: str
         parts.append(_segments(rec.signal[lead], rec.fs, seg))
     out = np.concatenate(parts)
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, out)
-    tmp.replace(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, out)
     return out
 
 
