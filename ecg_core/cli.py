@@ -40,7 +40,7 @@ def _loop_options(args: argparse.Namespace) -> dict:
     if args.resume and not args.run_dir:
         raise ECGError("--resume needs --run-dir: the folder whose last.pt the run goes on from")
     return dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience, seed=args.seed,
-                time_limit_s=60.0 * args.time_limit_min, amp=args.amp)
+                time_limit_s=60.0 * args.time_limit_min, anneal_to_time=args.anneal_to_time, amp=args.amp)
 
 
 def _writer() -> bool:
@@ -301,6 +301,10 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
                                     progress=show, resume=args.resume, init=init)
     print(f"best epoch {report['best_epoch']}: inner-val F1 P/R/T {report['inner_val']['f1_P']:.3f}/"
           f"{report['inner_val']['f1_R']:.3f}/{report['inner_val']['f1_T']:.3f}")
+    dec = report["decoding"]
+    print(f"decoding chosen on the inner-validation records: score threshold {dec['score_threshold']}, NMS IoU "
+          f"{dec['nms_iou']} (F1 P/R/T {dec['inner_val']['f1_P']:.3f}/{dec['inner_val']['f1_R']:.3f}/"
+          f"{dec['inner_val']['f1_T']:.3f})")
     if not _writer():
         return 0
     if args.json:
@@ -318,16 +322,23 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
+def _held_out_pages(args: argparse.Namespace, card: dict) -> tuple[dict, list[str]]:
+    """The page cache's records and those to score: ``--records``, else the card's held-out LUDB fold."""
     from .data.ludb import ludb_folds
-    from .train.keypoints import evaluate_keypoints, load_keypoint_model
 
-    model, spec, card = load_keypoint_model(args.weights)
     items = _keypoint_items(args.cache)
     records = args.records or list(ludb_folds()[card["held_fold"]])
     missing = [r for r in records if r not in items]
     if missing:
         raise ECGError(f"LUDB records not in the page cache: {', '.join(missing[:10])}")
+    return items, records
+
+
+def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
+    from .train.keypoints import evaluate_keypoints, load_keypoint_model
+
+    model, spec, card = load_keypoint_model(args.weights)
+    items, records = _held_out_pages(args, card)
     out = {"weights": Path(args.weights).name, "sha256": card["sha256"], "held_fold": card["held_fold"]}
     for label, photo in (("clean", 0.0), ("photo", args.photo)):
         res = evaluate_keypoints(model, spec, items, records, photo=photo)
@@ -339,6 +350,56 @@ def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
                   f"mean error {v['mean_abs_error_ms']:.1f} ms")
     if args.json:
         _write_json(args.json, out)
+    return 0
+
+
+def _cmd_evaluate_panels(args: argparse.Namespace) -> int:
+    from .train.panels import evaluate_panels, load_panel_model
+
+    model, spec, card = load_panel_model(args.weights)
+    items, records = _held_out_pages(args, card)
+    out = {"weights": Path(args.weights).name, "sha256": card["sha256"], "held_fold": card["held_fold"]}
+    for photo in [0.0, *args.photo]:
+        label = "clean" if photo == 0 else f"photo_{photo:g}"
+        res = evaluate_panels(model, spec, items, records, photo=photo)
+        out[label] = res
+        print(f"{label} renders ({res['n_records']} held-out LUDB records): panels found (IoU >= 0.5, same lead)")
+        for name in ("maskrcnn", "maskrcnn_layout", "classical"):
+            r = res[name]
+            extra = f"  trace-mask IoU {r['trace_mask_iou']:.3f}" if "trace_mask_iou" in r else ""
+            print(f"  {name:15s} precision {r['precision']:.3f}  recall {r['recall']:.3f}  F1 {r['f1']:.3f}  "
+                  f"mean IoU {r['mean_iou']:.3f}  pages all right {r['pages_all_correct']:.3f}{extra}")
+    if args.json:
+        _write_json(args.json, out)
+    return 0
+
+
+def _cmd_train_panels(args: argparse.Namespace) -> int:
+    from .train.loop import TrainConfig
+    from .train.panels import PanelSpec, save_panel_model, train_panels
+
+    command = _begin_training(args)
+    items = _keypoint_items(args.cache)
+    spec = PanelSpec(model_kwargs=json.loads(args.model_kwargs), img_size=tuple(args.img_size), repeats=args.repeats,
+                     train=TrainConfig(**_loop_options(args), grad_clip=5.0, weight_decay=1e-4))
+
+    def show(row: dict) -> None:
+        print(f"  epoch {row['epoch']}: train loss {row['train_loss']:.3f}, inner-val panel F1 {row['val_f1']:.3f} "
+              f"(mean IoU {row['val_mean_iou']:.3f}) ({row['seconds']:.0f} s)", flush=True)
+
+    model, report = train_panels(spec, items, held_fold=args.held_fold, run_dir=args.run_dir, workers=args.workers,
+                                 progress=show, resume=args.resume)
+    print(f"best epoch {report['best_epoch']}: inner-val panel F1 {report['inner_val']['f1']:.3f}")
+    if not _writer():
+        return 0
+    if args.json:
+        _write_json(args.json, report)
+    if args.out:
+        card = {"architecture": "panel_maskrcnn (torchvision Mask R-CNN, MobileNetV3-Large FPN, from scratch)",
+                "data": "LUDB renders, 3 x 4 + rhythm strip (clean and photographed)", "held_fold": args.held_fold,
+                "report": {k: v for k, v in report.items() if k != "history"}, "command": command}
+        card = save_panel_model(model, spec, args.out, card)
+        print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
     return 0
 
 
@@ -443,6 +504,9 @@ def _training_options(p: argparse.ArgumentParser, epochs: int, batch_size: int, 
                    help="go on from the last finished epoch in RUN_DIR (of a stopped or killed run)")
     p.add_argument("--time-limit-min", type=float, default=0.0,
                    help="stop training (each fold) after the epoch that passes this many minutes (0: none)")
+    p.add_argument("--anneal-to-time", action="store_true",
+                   help="with --time-limit-min: the cosine schedule reaches its end at the time limit if that "
+                        "comes before the last epoch (not bit-for-bit reproducible)")
     p.add_argument("--amp", default="auto", choices=["auto", "bf16", "off"],
                    help="mixed precision: bfloat16 autocast on CUDA (auto), on any device (bf16), or none")
 
@@ -520,6 +584,15 @@ def build_parser() -> argparse.ArgumentParser:
     ek.add_argument("--json", help="write the result here")
     ek.set_defaults(func=_cmd_evaluate_keypoints)
 
+    ep = ev.add_parser("panels", help="lead panels on renders of held-out LUDB records: Mask R-CNN vs the digitiser")
+    ep.add_argument("--weights", default="weights/panels_maskrcnn.pt")
+    ep.add_argument("--records", nargs="*", help="default: the held-out fold named in the model card")
+    ep.add_argument("--photo", type=float, nargs="*", default=[0.3, 0.8],
+                    help="strengths of the simulated photos (a table each, beside the clean renders)")
+    ep.add_argument("--cache", help="LUDB page cache (.npz), else ECG_DATA_DIR")
+    ep.add_argument("--json", help="write the result here")
+    ep.set_defaults(func=_cmd_evaluate_panels)
+
     eg = ev.add_parser("digitize", help="SNR of ECGs printed (3x4 + rhythm strip) and read back from the image")
     eg.add_argument("--records", nargs="*", help="LUDB records (default: all 200)")
     eg.add_argument("--dpi", type=float, default=200.0)
@@ -590,6 +663,18 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--json", help="write the training report here")
     tk.add_argument("--out", help="weights path, e.g. weights/keypoints_detr.pt")
     tk.set_defaults(func=_cmd_train_keypoints)
+
+    tl = tr.add_parser("panels", help="Mask R-CNN lead panels (box, lead, trace mask) on rendered LUDB pages")
+    tl.add_argument("--model-kwargs", default="{}", help="JSON (ecg_core.models.panels.panel_maskrcnn arguments)")
+    _training_options(tl, epochs=30, batch_size=8, lr=1e-3, patience=8)
+    tl.add_argument("--img-size", type=int, nargs=2, default=[512, 1024], metavar=("H", "W"))
+    tl.add_argument("--repeats", type=int, default=4, help="rendered variants of each record per epoch")
+    tl.add_argument("--held-fold", type=int, default=0)
+    tl.add_argument("--workers", type=int, default=0, help="rendering processes")
+    tl.add_argument("--cache", help="LUDB page cache (.npz): read if it exists, else written from ECG_DATA_DIR")
+    tl.add_argument("--json", help="write the training report here")
+    tl.add_argument("--out", help="weights path, e.g. weights/panels_maskrcnn.pt")
+    tl.set_defaults(func=_cmd_train_panels)
 
     tp = tr.add_parser("pretrain", help="self-supervised HuBERT-style encoder on unlabelled MIT-BIH DS1 + LUDB")
     tp.add_argument("--model-kwargs", default="{}", help="JSON (ecg_core.models.hubert.HubertEncoder arguments)")

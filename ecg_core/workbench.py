@@ -75,6 +75,9 @@ TASKS: dict[str, TaskInfo] = {t.name: t for t in [
     TaskInfo("keypoints", "Image keypoints, ViT-DETR (LUDB renders)", "ludb", ("",), 1, "val_f1_prt",
              "keypoints_detr.pt", dict(epochs=200, batch_size=16, lr=3e-4, patience=30),
              {"img_size": "512 1024", "repeats": 8, "dn": False}),
+    TaskInfo("panels", "Lead panels and traces, Mask R-CNN (LUDB renders)", "ludb", ("",), 1, "val_f1",
+             "panels_maskrcnn.pt", dict(epochs=30, batch_size=8, lr=1e-3, patience=8),
+             {"img_size": "512 1024", "repeats": 4}),
     TaskInfo("pretrain", "Self-supervised encoder, HuBERT-style (MIT-BIH DS1 + LUDB, unlabelled)", "mitdb", ("",), 1,
              "val_masked_acc", "hubert_ecg.pt", dict(epochs=8, batch_size=128, lr=1e-3, patience=3),
              {"db": "mitdb ludb", "clusters": 64, "segment_s": "2.0", "limit_records": ""}),
@@ -99,7 +102,7 @@ def runs_root() -> Path:
 
 def data_available(task: str, options: dict | None = None) -> str | None:
     """None when the task's data is there (its database under ECG_DATA_DIR, or for keypoints a page
-    cache named in ``options``), else a message that says what is missing."""
+    cache named in ``options``, as for lead panels), else a message that says what is missing."""
     from .io.records import data_dir, find_records
 
     info = TASKS[task]

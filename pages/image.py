@@ -46,6 +46,24 @@ def _keypoints(key: str, _image: np.ndarray) -> dict:
     return detect_page(model, spec, _image)
 
 
+PANEL_WEIGHTS = "weights/panels_maskrcnn.pt"
+
+
+@st.cache_resource(show_spinner=False)
+def _panel_model():
+    from ecg_core.train.panels import load_panel_model
+
+    return load_panel_model(PANEL_WEIGHTS)
+
+
+@st.cache_data(max_entries=4, show_spinner="Finding lead panels (Mask R-CNN)...")
+def _panels(key: str, _image: np.ndarray) -> dict:
+    from ecg_core.train.panels import detect_page_panels
+
+    model, spec, _ = _panel_model()
+    return detect_page_panels(model, spec, _image)
+
+
 @st.cache_data(max_entries=4, show_spinner="Printing the record...")
 def _print(key: str, _record) -> np.ndarray:
     from ecg_core.data.render import RenderStyle, render_record
@@ -100,6 +118,25 @@ for p in dig.panels:
     fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color="#1f77b4", width=1))
     fig.add_annotation(x=x0 + 4, y=y0 + 4, text=p.lead, showarrow=False, xanchor="left", yanchor="top",
                        font=dict(color="#1f77b4", size=11))
+pn_card = None
+if Path(PANEL_WEIGHTS).exists() and st.toggle("Lead panels and traces (Mask R-CNN)", False, key="img_pn"):
+    try:
+        _, _, pn_card = _panel_model()
+        pn = _panels(key, _image=image)
+    except (ECGError, OSError, ValueError) as exc:  # a weights file that fails its check
+        st.error(f"The panel model could not run: {exc}", icon="🚫")
+        pn_card = None
+    else:
+        from PIL import Image
+
+        overlay = np.zeros((*image.shape[:2], 4), np.uint8)
+        overlay[pn["masks"].any(axis=0)] = (255, 127, 14, 200)
+        fig.add_layout_image(source=Image.fromarray(overlay), x=0, y=0, sizex=image.shape[1], sizey=image.shape[0],
+                             xref="x", yref="y", layer="above", sizing="stretch")
+        for (x0, y0, x1, y1), lead in zip(pn["boxes"], pn["leads"]):
+            fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color="#ff7f0e", width=1, dash="dash"))
+            fig.add_annotation(x=x1 - 4, y=y0 + 4, text=lead, showarrow=False, xanchor="right", yanchor="top",
+                               font=dict(color="#ff7f0e", size=11))
 kp_card = None
 if Path(KEYPOINT_WEIGHTS).exists() and st.toggle("Beat keypoints (ViT-DETR)", True, key="img_kp"):
     try:
@@ -117,6 +154,13 @@ fig.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(visib
                   yaxis=dict(visible=False, scaleanchor="x"), legend=dict(orientation="h", y=1.02, x=0))
 st.plotly_chart(fig, key="img_panels")
 st.caption(f"{name}: lead panels found (the tilt is undone before reading; scale from the {dig.scale_from}).")
+if pn_card is not None:
+    pr = pn_card.get("held_out_panels", {}).get("clean")
+    how = (f" On held-out LUDB renders it finds {100 * pr['maskrcnn_layout']['recall']:.0f} % of panels with leads "
+           f"from the page layout ({100 * pr['maskrcnn']['recall']:.0f} % by its own lead classes, "
+           f"{100 * pr['maskrcnn']['precision']:.0f} % of which are right).") if pr else ""
+    st.caption(f"Mask R-CNN (dashed, orange; its trace masks shaded): {len(pn['leads'])} panels.{how} The trace is "
+               "read by the digitiser.")
 if kp_card is not None:
     r = kp_card["held_out_renders"]["clean"]["keypoints"]["R"]
     st.caption(f"Beat keypoints: {len(kp['leads'])} beats found across the leads. Experimental detector: on "

@@ -39,6 +39,15 @@ for path in cards:
             for which in ("clean", "photo"):
                 rows.append({"data": f"LUDB fold {kp['fold']}, {which} renders",
                              **{f"{k} F1": round(v["f1"], 3) for k, v in kp[which]["keypoints"].items()}})
+        pn = card.get("held_out_panels")
+        if pn:  # lead panels: held-out LUDB fold, Mask R-CNN beside the digitiser's classical panels
+            for which in ("clean", "photo_0.3", "photo_0.8"):
+                for method in ("maskrcnn", "maskrcnn_layout", "classical"):
+                    r = pn.get(which, {}).get(method)
+                    if r:
+                        rows.append({"data": f"LUDB fold {pn['fold']}, {which.replace('_', ' ')}", "method": method,
+                                     "panel F1": round(r["f1"], 3), "precision": round(r["precision"], 3),
+                                     "recall": round(r["recall"], 3), "mean IoU": round(r["mean_iou"], 3)})
         rep = card.get("report")
         if rep and "macro_auc" in rep:  # 12-lead diagnosis: cross-validated (LUDB) or fold-10 (PTB-XL) figures
             rows.append({"data": f"{card.get('db', '').upper()} held-out", "macro-AUC": round(rep["macro_auc"], 3),

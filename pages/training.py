@@ -91,7 +91,7 @@ def new_run_form() -> None:
                 opts[name] = col.number_input(label, 0, 100_000, default, key=key)
             else:
                 opts[name] = col.text_input(label, default, key=key)
-        if task == "keypoints":
+        if task in ("keypoints", "panels"):
             opts["cache"] = st.text_input("LUDB page cache (.npz, optional: for a machine without LUDB)", "",
                                           key="tr_cache") or None
         note = st.text_input("Note (shown in the run list)", "", key="tr_note")

@@ -32,9 +32,9 @@ from ..record import Record
 from ..signal.delineation import WAVES, LeadWaves
 from .loop import TrainConfig
 
-__all__ = ["KeypointSpec", "KeypointTask", "PageBatches", "page_cache", "load_page_cache", "hungarian_match",
-           "set_loss", "decode", "keypoint_scores", "pack_targets", "Y_COLS", "train_keypoints", "save_keypoint_model",
-           "load_keypoint_model", "evaluate_keypoints", "detect_keypoints"]
+__all__ = ["KeypointSpec", "KeypointTask", "EpochBatches", "PageBatches", "page_cache", "load_page_cache",
+           "hungarian_match", "set_loss", "decode", "keypoint_scores", "choose_decoding", "pack_targets", "Y_COLS",
+           "train_keypoints", "save_keypoint_model", "load_keypoint_model", "evaluate_keypoints", "detect_keypoints"]
 
 log = logging.getLogger(__name__)
 N_KP = len(KEYPOINTS)
@@ -53,6 +53,8 @@ class KeypointSpec:
     photo_p: float = 0.7  # share of training pages photographed
     repeats: int = 8  # rendered variants of each record per epoch
     pool: int = 0  # >0: render this many variants of each record once and train on that pool (GPU-bound)
+    score_threshold: float = 0.5  # decoding: lowest score kept (chosen on inner-validation records after training)
+    nms_iou: float = 0.5  # decoding: boxes of one lead overlapping more than this are suppressed
     dn: bool = False  # denoising queries while training (DN-DETR): noised true objects to reconstruct
     dn_box_noise: float = 0.4  # centre moved by up to this share of the half box size
     dn_label_flip: float = 0.2  # share of denoising queries given a wrong lead
@@ -190,16 +192,15 @@ def render_pool(items, spec: KeypointSpec, variants: int, seed: int = 0, workers
                        seed)
 
 
-class PageBatches:
-    """Batches ``{"image", "y"}`` of rendered pages for the shared loop (a DataLoader underneath, so pages
-    render in worker processes while the model trains)."""
+class EpochBatches:
+    """Batches of a dataset that renders its samples afresh each epoch (its ``epoch`` attribute seeds
+    them), for the shared loop: a DataLoader underneath, so pages render in worker processes while the
+    model trains; the epoch and the shuffling state are saved with a run, so a resumed run goes on alike."""
 
-    def __init__(self, items, spec: KeypointSpec, batch_size: int, augment: bool, seed: int = 0,
-                 repeats: int = 1, workers: int = 0):
-        self.ds = _PageDataset(items, spec, augment, seed, repeats)
-        self.loader = torch.utils.data.DataLoader(self.ds, batch_size=batch_size, shuffle=augment, num_workers=workers,
-                                                  collate_fn=lambda s: dict(zip(("image", "y"), pack_targets(s))),
-                                                  generator=torch.Generator().manual_seed(seed),
+    def __init__(self, ds, batch_size: int, shuffle: bool, collate, seed: int = 0, workers: int = 0):
+        self.ds = ds
+        self.loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=workers,
+                                                  collate_fn=collate, generator=torch.Generator().manual_seed(seed),
                                                   persistent_workers=False)
 
     def __len__(self) -> int:
@@ -215,6 +216,19 @@ class PageBatches:
     def __iter__(self):
         yield from self.loader
         self.ds.epoch += 1
+
+
+def _collate_pages(samples: list[dict]) -> dict[str, torch.Tensor]:
+    return dict(zip(("image", "y"), pack_targets(samples)))
+
+
+class PageBatches(EpochBatches):
+    """Batches ``{"image", "y"}`` of rendered pages with their beat objects."""
+
+    def __init__(self, items, spec: KeypointSpec, batch_size: int, augment: bool, seed: int = 0,
+                 repeats: int = 1, workers: int = 0):
+        super().__init__(_PageDataset(items, spec, augment, seed, repeats), batch_size, augment, _collate_pages,
+                         seed, workers)
 
 
 # --- matching and losses -------------------------------------------------------------------------------
@@ -475,7 +489,8 @@ class KeypointTask:
 
     def metrics(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
         truth = [{k: v.cpu().numpy() for k, v in t.items()} for t in _unpack(targets)]
-        scores = keypoint_scores(decode(logits, self.spec.n_leads), truth)
+        scores = keypoint_scores(decode(logits, self.spec.n_leads, self.spec.score_threshold, self.spec.nms_iou),
+                                 truth)
         out = {f"f1_{k}": v["f1"] for k, v in scores.items()}
         out["f1_prt"] = float(np.mean([scores[k]["f1"] for k in ("P", "R", "T")]))
         return out
@@ -485,7 +500,18 @@ def model_config(spec: KeypointSpec) -> dict:
     return {"n_leads": spec.n_leads, "n_kp": N_KP, "img_size": tuple(spec.img_size), **spec.model_kwargs}
 
 
-def spec_dict(spec: KeypointSpec) -> dict:
+def ludb_page_split(items: dict, held_fold: int) -> tuple[list[str], list[str]]:
+    """(records to fit, inner-validation records) of ``items`` outside LUDB fold ``held_fold``: every 8th
+    of them validates (chooses the epoch and the decoding), the rest train."""
+    from ..data.ludb import ludb_folds
+
+    train_names = [r for j, f in enumerate(ludb_folds()) if j != held_fold for r in f if r in items]
+    inner_val = train_names[::8]
+    return [r for r in train_names if r not in set(inner_val)], inner_val
+
+
+def spec_dict(spec) -> dict:
+    """A spec dataclass as JSON-ready values (the image size as a list)."""
     d = asdict(spec)
     d["img_size"] = list(spec.img_size)
     return d
@@ -496,16 +522,12 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
                     resume: bool = False, init: nn.Module | None = None) -> tuple[nn.Module, dict]:
     """Train one ViT-DETR on the LUDB records of ``items`` outside fold ``held_fold`` (every 8th of them
     kept aside to choose the epoch, rendered clean); returns the model and the training report."""
-    from ..data.ludb import ludb_folds
     from ..models import create_model
     from .loop import fit
 
     if torch.cuda.is_available():
         torch.set_float32_matmul_precision("high")  # TF32 matrix products on the GPU
-    folds = ludb_folds()
-    train_names = [r for j, f in enumerate(folds) if j != held_fold for r in f if r in items]
-    inner_val = train_names[::8]
-    fit_names = [r for r in train_names if r not in set(inner_val)]
+    fit_names, inner_val = ludb_page_split(items, held_fold)
     torch.manual_seed(spec.train.seed)
     model = create_model(spec.model, **model_config(spec))
     if init is not None:  # continue from an earlier run's weights (same architecture), with a new schedule
@@ -518,10 +540,44 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
     val_b = PageBatches([items[r] for r in inner_val], spec, spec.train.batch_size, augment=False, workers=workers)
     res = fit(model, KeypointTask(spec), train_b, val_b, spec.train, run_dir=run_dir, progress=progress,
               resume=resume)
+    model = model.cpu().eval()
+    choice = choose_decoding(model, spec, items, inner_val)
+    spec.score_threshold, spec.nms_iou = choice["score_threshold"], choice["nms_iou"]
     report = {"held_fold": held_fold, "fit_records": len(fit_names), "inner_val_records": inner_val,
               "best_epoch": res.best_epoch, "inner_val": {k: v for k, v in res.best_metrics.items()},
-              "seconds": round(res.seconds, 1), "history": res.history}
-    return model.cpu().eval(), report
+              "decoding": choice, "seconds": round(res.seconds, 1), "history": res.history}
+    return model, report
+
+
+THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(9))  # 0.2 ... 0.6
+NMS_IOUS = (0.3, 0.5, 0.7)
+
+
+def choose_decoding(model: nn.Module, spec: KeypointSpec, items: dict[str, tuple[Record, list[LeadWaves]]],
+                    records: list[str]) -> dict:
+    """The score threshold and NMS overlap with the best mean F1 of P, R and T on clean renders of
+    ``records`` (the inner-validation records: never the held-out fold)."""
+    raw, targets = [], []
+    model.eval()
+    with torch.inference_mode():
+        for name in records:
+            rec, waves = items[name]
+            s = render_sample(rec, waves, spec.img_size, None)
+            x = torch.from_numpy(np.array(s["image"][None])).permute(0, 3, 1, 2).float() / 255
+            raw.append(pack_predictions(model(x)))
+            targets.append({"leads": s["leads"], "kps": s["kps"], "vis": s["vis"].astype(np.float32),
+                            "mm": np.array([s["mm_x"], s["mm_y"]])})
+    table = []
+    for th in THRESHOLDS:
+        for iou in NMS_IOUS:
+            preds = [decode(r, spec.n_leads, th, iou)[0] for r in raw]
+            sc = keypoint_scores(preds, targets)
+            table.append({"score_threshold": th, "nms_iou": iou,
+                          "f1_prt": float(np.mean([sc[k]["f1"] for k in ("P", "R", "T")])),
+                          **{f"f1_{k}": v["f1"] for k, v in sc.items()}})
+    best = max(table, key=lambda r: r["f1_prt"])
+    return {"score_threshold": best["score_threshold"], "nms_iou": best["nms_iou"], "inner_val": best,
+            "records": list(records), "table": table}
 
 
 def save_keypoint_model(model: nn.Module, spec: KeypointSpec, path: str | Path, card: dict) -> dict:
@@ -546,19 +602,21 @@ def load_keypoint_model(path: str | Path, verify: bool = True) -> tuple[nn.Modul
     return model.eval(), spec, card
 
 
-def detect_keypoints(model: nn.Module, images: np.ndarray, spec: KeypointSpec, threshold: float = 0.5,
+def detect_keypoints(model: nn.Module, images: np.ndarray, spec: KeypointSpec, threshold: float | None = None,
                      batch_size: int = 8) -> list[dict]:
-    """Objects found in ``images`` ``(B, H, W, 3)`` uint8 at the model's input size (see :func:`decode`)."""
+    """Objects found in ``images`` ``(B, H, W, 3)`` uint8 at the model's input size (see :func:`decode`);
+    ``threshold`` defaults to the model's own (``spec.score_threshold``)."""
+    threshold = spec.score_threshold if threshold is None else threshold
     out = []
     model.eval()
     with torch.inference_mode():
         for i in range(0, len(images), batch_size):
             x = torch.from_numpy(np.array(images[i:i + batch_size])).permute(0, 3, 1, 2).float() / 255
-            out += decode(pack_predictions(model(x)), spec.n_leads, threshold)
+            out += decode(pack_predictions(model(x)), spec.n_leads, threshold, spec.nms_iou)
     return out
 
 
-def detect_page(model: nn.Module, spec: KeypointSpec, image: np.ndarray, threshold: float = 0.5) -> dict:
+def detect_page(model: nn.Module, spec: KeypointSpec, image: np.ndarray, threshold: float | None = None) -> dict:
     """Objects on one page image of any size (resized to the model's input, as in training): ``scores``,
     ``leads`` (indices into LUDB's lead order), ``boxes`` ``(n, 4)`` x0, y0, x1, y1 and ``kps`` ``(n, K, 2)``
     in the image's own pixels, ``vis`` ``(n, K)``."""

@@ -46,6 +46,9 @@ class TrainConfig:
     warmup_epochs: int = 1
     grad_clip: float = 0.0  # max gradient norm; 0: no clipping
     time_limit_s: float = 0.0  # stop after the epoch that passes this wall time; 0: no limit
+    # with a time limit: the cosine follows whichever is further along, steps or the clock, so a run the clock
+    # stops still ends near a zero learning rate (not bit-for-bit reproducible: the schedule reads the clock)
+    anneal_to_time: bool = False
     amp: str = "auto"  # mixed precision: "auto" (bfloat16 autocast on CUDA only), "bf16" (any device), "off"
 
 
@@ -220,15 +223,19 @@ def evaluate(model: nn.Module, task: Task, batches: TensorBatches, device: torch
 
 
 def _cosine_with_warmup(optimizer: torch.optim.Optimizer, base_lr: float, total_steps: int,
-                        warmup_steps: int) -> Callable[[int], None]:
-    """A pure schedule: each call advances one step and sets the learning rate."""
+                        warmup_steps: int, clock: Callable[[], float] | None = None) -> Callable[[int], None]:
+    """A pure schedule: each call advances one step and sets the learning rate. With ``clock`` (the share
+    of a time budget spent, 0 to 1) the cosine is as far along as the larger of the step share and it."""
     state = {"step": 0}
 
     def advance(k: int = 1) -> None:
         state["step"] += k
         s = state["step"]
+        frac = (s - warmup_steps) / max(total_steps - warmup_steps, 1)
+        if clock is not None:
+            frac = max(frac, clock())
         lr = base_lr * s / max(warmup_steps, 1) if s < warmup_steps else \
-            base_lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (s - warmup_steps) / max(total_steps - warmup_steps, 1))))
+            base_lr * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
         for g in optimizer.param_groups:
             g["lr"] = lr
 
@@ -332,7 +339,11 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         train = _Shard(train, rank, world)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = _cosine_with_warmup(opt, cfg.lr, cfg.epochs * len(train), cfg.warmup_epochs * len(train))
+    clock = None
+    if cfg.anneal_to_time and cfg.time_limit_s:
+        def clock() -> float:  # t0 is set below, before the first step
+            return (time.perf_counter() - t0) / cfg.time_limit_s
+    sched = _cosine_with_warmup(opt, cfg.lr, cfg.epochs * len(train), cfg.warmup_epochs * len(train), clock)
     best_state, best, best_epoch, history, best_metrics = None, -math.inf, -1, [], {}
     start_epoch, elapsed = 0, 0.0
     log_file = events = None

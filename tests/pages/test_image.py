@@ -23,6 +23,14 @@ def test_image_page_prints_reads_back_and_hands_over_the_record():
     marks = {t["name"]: len(t["x"]) for t in fig["data"] if t.get("type") == "scatter"}
     assert set(marks) == {"P", "Q", "R", "S", "T"} and marks["R"] >= 20  # the shipped detector's beats
     assert any("Beat keypoints:" in c.value for c in at.caption)
+    # the Mask R-CNN's panels and trace masks over the image, leads from the page layout
+    at.toggle(key="img_pn").set_value(True).run()
+    assert not at.exception and not at.error
+    cap = next(c.value for c in at.caption if c.value.startswith("Mask R-CNN"))
+    n = int(cap.split(": ")[1].split()[0])
+    assert n >= 13  # measured 19 on the synthetic demo page: its middle columns get extra boxes (13 on LUDB renders)
+    fig = __import__("json").loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(fig["layout"]["images"]) == 1 and len(fig["layout"]["shapes"]) == 13 + n  # blue and orange boxes
     table = at.dataframe[0].value
     assert list(table["lead"][:4]) == ["I", "aVR", "V1", "V4"] and len(table) == 13
     at.button(key="img_use").click().run()

@@ -77,6 +77,15 @@ def test_a_keypoint_run_trains_in_the_background_and_is_promoted(pages, tmp_path
         wb.promote(run, tmp_path / "weights")
 
 
+def test_a_panel_run_trains_through_the_launcher(pages, tmp_path):
+    run = wb.submit("panels", {"cache": str(pages), "epochs": 1, "batch_size": 1, "repeats": 1, "img_size": "96 192",
+                               "model_kwargs": json.dumps({"box_dim": 32, "mask_channels": 16})}, tmp_path / "runs")
+    job = _wait(run)
+    assert job["status"] == "done", wb.log_tail(run, 60)
+    rows = wb.run_metrics(run)
+    assert len(rows) == 1 and "val_f1" in rows[0] and (run / "panels_maskrcnn.pt").exists()
+
+
 def test_stop_keeps_finished_epochs_and_resume_goes_on(pages, tmp_path):
     root = tmp_path / "runs"
     run = wb.submit("keypoints", _kp_options(pages, epochs=200), root)
