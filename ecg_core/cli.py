@@ -380,8 +380,11 @@ def _cmd_train_panels(args: argparse.Namespace) -> int:
 
     command = _begin_training(args)
     items = _keypoint_items(args.cache)
+    opts = _loop_options(args)
+    if opts["amp"] == "auto":  # Mask R-CNN trains in float32 unless bf16 is asked for (untried under autocast)
+        opts["amp"] = "off"
     spec = PanelSpec(model_kwargs=json.loads(args.model_kwargs), img_size=tuple(args.img_size), repeats=args.repeats,
-                     train=TrainConfig(**_loop_options(args), grad_clip=5.0, weight_decay=1e-4))
+                     train=TrainConfig(**opts, grad_clip=5.0, weight_decay=1e-4))
 
     def show(row: dict) -> None:
         print(f"  epoch {row['epoch']}: train loss {row['train_loss']:.3f}, inner-val panel F1 {row['val_f1']:.3f} "
@@ -457,6 +460,10 @@ def _cmd_evaluate_delineation(args: argparse.Namespace) -> int:
     for k, v in res["fiducials"].items():
         tol = f"  (CSE SD <= {v['cse_sd_ms']}: {'yes' if v['within_cse'] else 'no'})" if "cse_sd_ms" in v else ""
         print(f"  {k:8s} {v['mean_ms']:+7.1f} +/- {v['sd_ms']:5.1f} ms{tol}")
+    print("  global fiducials (one per beat from all leads, against the same rule on the manual marks):")
+    for k, v in res["global_fiducials"].items():
+        tol = f"  (CSE SD <= {v['cse_sd_ms']}: {'yes' if v['within_cse'] else 'no'})" if "cse_sd_ms" in v else ""
+        print(f"  {k:8s} {v['mean_ms']:+7.1f} +/- {v['sd_ms']:5.1f} ms  (n {v['n']}){tol}")
     for k, v in res["intervals"].items():
         tol = (f"  (IEC |mean| <= {v['iec_mean_ms']:.0f}, SD <= {v['iec_sd_ms']:.0f}: "
                f"{'yes' if v['within_iec'] else 'no'})") if "iec_sd_ms" in v else ""
@@ -469,7 +476,7 @@ def _cmd_evaluate_delineation(args: argparse.Namespace) -> int:
         card_path = Path(args.weights or default_weights()).with_suffix(".json")
         card = json.loads(card_path.read_text())
         card["ludb_held_out" + (f"_{args.perturb}" if args.perturb else "")] = {
-            k: res[k] for k in ("waves", "fiducials", "intervals", "n_records")}
+            k: res[k] for k in ("waves", "fiducials", "global_fiducials", "intervals", "n_records")}
         _write_json(card_path, card)
     return 0
 

@@ -84,6 +84,8 @@ CSE_TOLERANCE_MS = {"p_on": 10.2, "p_off": 12.7, "qrs_on": 6.5, "qrs_off": 11.6,
 #: IEC 60601-2-25 tolerances for global intervals against the reference: (|mean| ms, SD ms)
 IEC_TOLERANCE_MS = {"pr": (10.0, 10.0), "qrs": (10.0, 10.0), "qt": (25.0, 30.0)}
 _INTERVALS = {"p": "p_ms", "pr": "pr_ms", "qrs": "qrs_ms", "qt": "qt_ms"}
+#: columns of :func:`ecg_core.signal.intervals.global_fiducials` scored as global (all-lead) fiducials
+GLOBAL_FIDUCIALS = {"p_on": 0, "p_off": 1, "qrs_on": 2, "qrs_off": 4, "t_off": 6}
 
 
 def _mean_sd(e: np.ndarray) -> dict[str, float]:
@@ -151,21 +153,24 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
                          progress: Callable[[int, int, str], None] | None = None) -> dict:
     """Delineation of LUDB scored against each lead's own manual marks, on held-out folds.
 
-    Each record is delineated by ``method``; for ``"unet"`` by the fold model that never saw it. In each
-    lead, waves whose peak lies inside the lead's marked span are matched one-to-one to the marked waves
-    by peak within ``window_ms`` (se, ppv, f1 per wave, pooled over leads and records); matched waves give
-    the onset/peak/offset errors (detected minus marked, ms; mean and SD) of :data:`FIDUCIALS`, set against
-    the CSE tolerances. Global intervals (P, PR, QRS, QT; :func:`ecg_core.signal.intervals.measure`)
-    from the delineation and from the manual marks, over the marked span, give per-record differences
-    (mean, SD) set against the IEC 60601-2-25 tolerances. ``perturb`` (:data:`PERTURBATIONS`) changes
-    every record first: played 1.5x faster, every lead inverted, noise added (baseline wander at 0 dB,
-    muscle or electrode motion at 12 dB), or printed on ECG paper and digitised back ("digitised": each
-    lead scored inside the 2.5 s it is printed for). ``members`` (record -> fold model) overrides the held-out
-    assignment, e.g. to score each fold model on its inner validation records while choosing settings.
+    Each record is delineated by ``method``; for ``"unet"`` by the fold model that never saw it. In each lead,
+    waves whose peak lies inside the lead's marked span are matched one-to-one to the marked waves by peak
+    within ``window_ms`` (se, ppv, f1 per wave, pooled over leads and records); matched waves give the
+    onset/peak/offset errors (detected minus marked, ms; mean and SD) of :data:`FIDUCIALS`, set against the CSE
+    tolerances. The same errors per beat for global fiducials (``global_fiducials``: one boundary per beat from
+    all leads, as the CSE study measured them; :func:`~ecg_core.signal.intervals.global_fiducials` on the
+    delineation and on the manual marks, beats paired by R within ``window_ms``). Global intervals (P, PR, QRS,
+    QT; :func:`ecg_core.signal.intervals.measure`) from the delineation and from the manual marks, over the
+    marked span, give per-record differences (mean, SD) set against the IEC 60601-2-25 tolerances. ``perturb``
+    (:data:`PERTURBATIONS`) changes every record first: played 1.5x faster, every lead inverted, noise added
+    (baseline wander at 0 dB, muscle or electrode motion at 12 dB), or printed on ECG paper and digitised back
+    ("digitised": each lead scored inside the 2.5 s it is printed for). ``members`` (record -> fold model)
+    overrides the held-out assignment, e.g. to score each fold model on its inner validation records while
+    choosing settings.
     """
     from .data.ludb import WAVES, annotated_span, load_ludb, ludb_folds
     from .signal.delineation import delineate
-    from .signal.intervals import measure
+    from .signal.intervals import global_fiducials, measure
 
     folds = ludb_folds()
     fold_of = {r: k for k, f in enumerate(folds) for r in f}
@@ -185,6 +190,7 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
     errors: dict[str, list] = {k: [] for k in FIDUCIALS}
     per_lead: dict[str, np.ndarray] = {}
     interval_diffs: dict[str, list[float]] = {k: [] for k in _INTERVALS}
+    global_errors: dict[str, list] = {k: [] for k in GLOBAL_FIDUCIALS}
     seconds = 0.0
     for n_done, name in enumerate(names):
         rec, ref = load_ludb(name)
@@ -203,6 +209,15 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
                 a, b = getattr(ours, attr), getattr(manual, attr)
                 if np.isfinite(a) and np.isfinite(b):
                     interval_diffs[k].append(a - b)
+            # global fiducials per beat (the CSE way: one boundary per beat from all leads), ours against the
+            # same rule applied to the manual marks, beats paired by their R within window_ms
+            g_ours, g_ref = global_fiducials(d.waves, rec.fs, span), global_fiducials(ref, rec.fs, span)
+            if len(g_ours) and len(g_ref):
+                c = compare_beats(g_ref[:, 3], g_ours[:, 3], rec.fs, window_ms=window_ms)
+                a, b = g_ours[c.matched_test_idx], g_ref[c.matched_ref_idx]
+                for fid, col in GLOBAL_FIDUCIALS.items():
+                    ok = np.isfinite(a[:, col]) & np.isfinite(b[:, col])
+                    global_errors[fid].append((a[ok, col] - b[ok, col]) * to_ms)
         for i, lead in enumerate(rec.lead_names):
             span = annotated_span(ref[i])
             if span is None:
@@ -232,16 +247,20 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
         return {"se": float(se), "ppv": float(ppv), "f1": float(2 * tp / (2 * tp + fn + fp)) if tp else 0.0,
                 "tp": int(tp), "fn": int(fn), "fp": int(fp)}
 
-    fid_out = {}
-    for fid, errs in errors.items():
-        e = np.concatenate(errs) if errs else np.zeros(0)
-        row = {**_mean_sd(e), "n": int(len(e)),
-               "median_abs_ms": float(np.median(np.abs(e))) if len(e) else float("nan"),
-               "p95_abs_ms": float(np.percentile(np.abs(e), 95)) if len(e) else float("nan")}
-        if fid in CSE_TOLERANCE_MS:
-            row["cse_sd_ms"] = CSE_TOLERANCE_MS[fid]
-            row["within_cse"] = bool(row["sd_ms"] <= CSE_TOLERANCE_MS[fid])
-        fid_out[fid] = row
+    def error_rows(errs_of: dict[str, list]) -> dict[str, dict]:
+        out = {}
+        for fid, errs in errs_of.items():
+            e = np.concatenate(errs) if errs else np.zeros(0)
+            row = {**_mean_sd(e), "n": int(len(e)),
+                   "median_abs_ms": float(np.median(np.abs(e))) if len(e) else float("nan"),
+                   "p95_abs_ms": float(np.percentile(np.abs(e), 95)) if len(e) else float("nan")}
+            if fid in CSE_TOLERANCE_MS:
+                row["cse_sd_ms"] = CSE_TOLERANCE_MS[fid]
+                row["within_cse"] = bool(row["sd_ms"] <= CSE_TOLERANCE_MS[fid])
+            out[fid] = row
+        return out
+
+    fid_out = error_rows(errors)
     intervals = {}
     for k, diffs in interval_diffs.items():
         e = np.asarray(diffs)
@@ -252,6 +271,7 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
                     "within_iec": bool(abs(row["mean_ms"]) <= tm and row["sd_ms"] <= ts)}
         intervals[k] = row
     return {"method": method, "db": "ludb", "perturb": perturb, "intervals": intervals, "n_records": len(names),
+            "global_fiducials": error_rows(global_errors),
             "window_ms": window_ms,
             "seconds_per_record": round(seconds / max(len(names), 1), 4),
             "waves": {k: prf(*counts[k]) for k in WAVES}, "fiducials": fid_out,

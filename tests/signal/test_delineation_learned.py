@@ -39,9 +39,14 @@ def test_held_out_records_of_every_fold(model, ludb):
     f1 = {k: v["f1"] for k, v in res["waves"].items()}
     assert f1["QRS"] >= 0.98 and f1["P"] >= 0.9 and f1["T"] >= 0.9, f1
     assert abs(res["fiducials"]["qrs_on"]["mean_ms"]) < 10 and res["fiducials"]["qrs_on"]["sd_ms"] < 15
+    # global fiducials (one boundary per beat from all leads, the CSE way): within the CSE SDs on these records
+    g = res["global_fiducials"]
+    assert g["qrs_on"]["n"] >= 0.9 * res["waves"]["QRS"]["tp"] / 12  # (nearly) every beat paired
+    assert all(g[k]["within_cse"] for k in ("p_on", "p_off", "qrs_on", "qrs_off", "t_off")), g
     # far better than the peer on the same records
     nk = evaluate_delineation("neurokit_dwt", records=records)
     assert all(f1[k] > nk["waves"][k]["f1"] for k in f1)
+    assert g["qrs_on"]["sd_ms"] < nk["global_fiducials"]["qrs_on"]["sd_ms"]
 
 
 def test_two_lead_mitdb_record_at_360_hz(model, mitdb):
