@@ -360,8 +360,8 @@ def _cmd_evaluate_panels(args: argparse.Namespace) -> int:
     items, records = _held_out_pages(args, card)
     out = {"weights": Path(args.weights).name, "sha256": card["sha256"], "held_fold": card["held_fold"]}
     for photo in [0.0, *args.photo]:
-        label = "clean" if photo == 0 else f"photo_{photo:g}"
-        res = evaluate_panels(model, spec, items, records, photo=photo)
+        label = ("clean" if photo == 0 else f"photo_{photo:g}") + (f"_{args.dpi:g}dpi" if args.dpi != 100 else "")
+        res = evaluate_panels(model, spec, items, records, photo=photo, dpi=args.dpi)
         out[label] = res
         print(f"{label} renders ({res['n_records']} held-out LUDB records): panels found (IoU >= 0.5, same lead)")
         for name in ("maskrcnn", "maskrcnn_layout", "classical"):
@@ -596,6 +596,8 @@ def build_parser() -> argparse.ArgumentParser:
     ep.add_argument("--records", nargs="*", help="default: the held-out fold named in the model card")
     ep.add_argument("--photo", type=float, nargs="*", default=[0.3, 0.8],
                     help="strengths of the simulated photos (a table each, beside the clean renders)")
+    ep.add_argument("--dpi", type=float, default=100.0, help="print resolution of the pages (then shrunk to the "
+                                                                "model's input size)")
     ep.add_argument("--cache", help="LUDB page cache (.npz), else ECG_DATA_DIR")
     ep.add_argument("--json", help="write the result here")
     ep.set_defaults(func=_cmd_evaluate_panels)

@@ -617,15 +617,13 @@ def detect_keypoints(model: nn.Module, images: np.ndarray, spec: KeypointSpec, t
 
 
 def detect_page(model: nn.Module, spec: KeypointSpec, image: np.ndarray, threshold: float | None = None) -> dict:
-    """Objects on one page image of any size (resized to the model's input, as in training): ``scores``,
+    """Objects on one page image of any size (shrunk to the model's input: :func:`shrink_page`): ``scores``,
     ``leads`` (indices into LUDB's lead order), ``boxes`` ``(n, 4)`` x0, y0, x1, y1 and ``kps`` ``(n, K, 2)``
     in the image's own pixels, ``vis`` ``(n, K)``."""
-    from PIL import Image
+    from ..data.render import shrink_page
 
     h, w = image.shape[:2]
-    small = np.asarray(Image.fromarray(np.ascontiguousarray(image[..., :3])).resize(spec.img_size[::-1],
-                                                                                   Image.BILINEAR))
-    obj = detect_keypoints(model, small[None], spec, threshold)[0]
+    obj = detect_keypoints(model, shrink_page(image, spec.img_size)[None], spec, threshold)[0]
     scale = np.array([w, h], dtype=np.float32)
     boxes = obj["boxes"]
     xyxy = np.concatenate([boxes[:, :2] - boxes[:, 2:] / 2, boxes[:, :2] + boxes[:, 2:] / 2], axis=1)

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..data.render import RenderStyle, photo_augment, render_record
+from ..data.render import RenderStyle, photo_augment, render_record, shrink_page
 from ..record import Record
 from ..signal.delineation import LeadWaves
 from .keypoints import spec_dict
@@ -73,7 +73,7 @@ def panel_sample(rec: Record, size: tuple[int, int] = (512, 1024), rng: np.rando
     if photo > 0:
         img, allpts = photo_augment(img, allpts, rng, photo)
     h, w = size
-    img = np.asarray(Image.fromarray(img).resize((w, h), Image.BILINEAR))
+    img = shrink_page(img, size)
     allpts = allpts * np.array([w / pw, h / ph])
     c = allpts[:4 * n].reshape(n, 4, 2)
     boxes = np.concatenate([c.min(axis=1), c.max(axis=1)], axis=1).clip(0, [w, h, w, h])
@@ -307,9 +307,7 @@ def detect_page_panels(model: nn.Module, spec: PanelSpec, image: np.ndarray) -> 
     from ..data.ludb import LUDB_LEADS
 
     h, w = image.shape[:2]
-    small = np.asarray(Image.fromarray(np.ascontiguousarray(image[..., :3])).resize(spec.img_size[::-1],
-                                                                                   Image.BILINEAR))
-    d = detect_panels(model, spec, small, "layout", LUDB_LEADS)
+    d = detect_panels(model, spec, shrink_page(image, spec.img_size), "layout", LUDB_LEADS)
     sy, sx = h / spec.img_size[0], w / spec.img_size[1]
     masks = np.stack([np.asarray(Image.fromarray(m).resize((w, h), Image.NEAREST)) for m in d["masks"]]) \
         if len(d["masks"]) else np.zeros((0, h, w), bool)
@@ -382,16 +380,16 @@ def classical_panels(image: np.ndarray, lead_names: tuple[str, ...]) -> dict:
 
 
 def evaluate_panels(model: nn.Module | None, spec: PanelSpec, items: dict[str, tuple[Record, list[LeadWaves]]],
-                    records: list[str], photo: float = 0.0, seed: int = 0) -> dict:
+                    records: list[str], photo: float = 0.0, seed: int = 0, dpi: float = 100.0) -> dict:
     """Panel precision / recall / F1 (IoU >= 0.5, same lead) of the Mask R-CNN (when given; with its own
     lead classes, and with leads from the page layout) and of the classical digitiser on the same renders
-    of ``records`` (clean, or photographed at ``photo``), plus the Mask R-CNN's trace-mask IoU on the
-    panels it found."""
+    of ``records`` printed at ``dpi`` and shrunk to the model's size (clean, or photographed at ``photo``),
+    plus the Mask R-CNN's trace-mask IoU on the panels it found."""
     preds, laid_out, classic, truth, mask_iou = [], [], [], [], []
     for i, name in enumerate(records):
         rec = items[name][0]
         rng = np.random.default_rng([seed, i]) if photo > 0 else None
-        s = panel_sample(rec, spec.img_size, rng, photo)
+        s = panel_sample(rec, spec.img_size, rng, photo, RenderStyle(dpi=dpi))
         truth.append({"boxes": s["boxes"], "labels": s["labels"]})
         classic.append(classical_panels(s["image"], rec.lead_names))
         if model is None:
@@ -408,7 +406,7 @@ def evaluate_panels(model: nn.Module | None, spec: PanelSpec, items: dict[str, t
             true = np.kron(s["masks"][k], np.ones((2, 2), np.uint8)).astype(bool)
             pm = d["masks"][j][:true.shape[0], :true.shape[1]]
             mask_iou.append((pm & true).sum() / max((pm | true).sum(), 1))
-    out = {"n_records": len(records), "photo": photo, "classical": panel_scores(classic, truth)}
+    out = {"n_records": len(records), "photo": photo, "dpi": dpi, "classical": panel_scores(classic, truth)}
     if model is not None:
         out["maskrcnn"] = panel_scores(preds, truth)
         out["maskrcnn"]["trace_mask_iou"] = float(np.mean(mask_iou)) if mask_iou else 0.0
