@@ -129,8 +129,9 @@ if Path(PANEL_WEIGHTS).exists() and st.toggle("Lead panels and traces (Mask R-CN
     else:
         from PIL import Image
 
-        overlay = np.zeros((*image.shape[:2], 4), np.uint8)
-        overlay[pn["masks"].any(axis=0)] = (255, 127, 14, 200)
+        overlay = np.zeros((*pn["masks"].shape[1:], 4), np.uint8)  # at the model's size, stretched over the image
+        if len(pn["masks"]):
+            overlay[pn["masks"].any(axis=0)] = (255, 127, 14, 200)
         fig.add_layout_image(source=Image.fromarray(overlay), x=0, y=0, sizex=image.shape[1], sizey=image.shape[0],
                              xref="x", yref="y", layer="above", sizing="stretch")
         for (x0, y0, x1, y1), lead in zip(pn["boxes"], pn["leads"]):

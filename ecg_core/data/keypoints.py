@@ -19,7 +19,7 @@ import numpy as np
 
 from ..record import Record
 from ..signal.delineation import LeadWaves
-from .render import MM_PER_S, Rendered, RenderStyle, photo_augment, render_record
+from .render import MM_PER_S, Rendered, RenderStyle, photo_augment, render_record, shrink_page
 
 __all__ = ["KEYPOINTS", "BeatObjects", "beat_objects", "render_beats", "page_sample", "marked_window"]
 
@@ -140,8 +140,6 @@ def page_sample(page: Rendered, objects: BeatObjects, size: tuple[int, int] = (5
     photographed with ``photo`` strength. Returns ``image`` (H, W, 3) uint8, ``boxes`` (n, 4) cx, cy, w, h,
     ``kps`` (n, 5, 2), ``vis`` (n, 5), ``leads`` (n,), ``mm_x`` / ``mm_y`` (one millimetre of paper in
     image units, for tolerances: 40 ms is one millimetre at 25 mm/s)."""
-    from PIL import Image
-
     h, w = size
     img = page.image
     ph, pw = img.shape[:2]
@@ -150,7 +148,7 @@ def page_sample(page: Rendered, objects: BeatObjects, size: tuple[int, int] = (5
     pts = np.concatenate([corners, objects.kps.reshape(-1, 2)]) if len(objects) else np.zeros((0, 2))
     if photo > 0:
         img, pts = photo_augment(img, pts, rng, photo)
-    img = np.asarray(Image.fromarray(img).resize((w, h), Image.BILINEAR))
+    img = shrink_page(img, size)
     pts = pts / np.array([pw, ph])
     n = len(objects)
     c = pts[:4 * n].reshape(n, 4, 2)

@@ -299,20 +299,17 @@ def by_layout(found: dict, lead_names: tuple[str, ...]) -> dict:
 
 
 def detect_page_panels(model: nn.Module, spec: PanelSpec, image: np.ndarray) -> dict:
-    """Panels on one page image of any size (resized to the model's input, as in training), leads from the
-    layout where it is the standard one: ``boxes`` (n, 4) x0, y0, x1, y1 in the image's own pixels, ``leads``
-    (names), ``scores``, ``masks`` (n, H, W) bool at the image's size."""
-    from PIL import Image
-
+    """Panels on one page image of any size (shrunk to the model's input, :func:`shrink_page`), leads from
+    the layout where it is the standard one: ``boxes`` (n, 4) x0, y0, x1, y1 in the image's own pixels,
+    ``leads`` (names), ``scores``, ``masks`` (n, h, w) bool at the model's input size (they cover the whole
+    image: a huge photo does not get huge masks)."""
     from ..data.ludb import LUDB_LEADS
 
     h, w = image.shape[:2]
     d = detect_panels(model, spec, shrink_page(image, spec.img_size), "layout", LUDB_LEADS)
     sy, sx = h / spec.img_size[0], w / spec.img_size[1]
-    masks = np.stack([np.asarray(Image.fromarray(m).resize((w, h), Image.NEAREST)) for m in d["masks"]]) \
-        if len(d["masks"]) else np.zeros((0, h, w), bool)
     return {"boxes": d["boxes"] * np.array([sx, sy, sx, sy]), "leads": [LUDB_LEADS[int(c) - 1] for c in d["labels"]],
-            "scores": d["scores"], "masks": masks.astype(bool)}
+            "scores": d["scores"], "masks": d["masks"]}
 
 
 def layout_leads(boxes: np.ndarray, scores: np.ndarray, lead_names: tuple[str, ...]):
