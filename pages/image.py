@@ -1,6 +1,7 @@
 """Image: a photo or scan of a paper ECG (or the current record printed) read back into a record."""
 
 import hashlib
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,9 @@ if "img" not in st.session_state:
     st.stop()
 
 name, image = st.session_state["img"]
-key = hashlib.sha1(image.tobytes()).hexdigest()[:16]
+# cache key of this image's results, salted per session like record_key: never served to another session
+salt = st.session_state.setdefault("_cache_salt", secrets.token_hex(8))
+key = hashlib.sha1(salt.encode() + image.tobytes()).hexdigest()[:16]
 try:
     dig = _digitise(key, _image=image)
 except ECGError as exc:

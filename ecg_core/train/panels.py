@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from ..data.render import RenderStyle, photo_augment, render_record, shrink_page
 from ..record import Record
 from ..signal.delineation import LeadWaves
-from .keypoints import spec_dict
+from .keypoints import random_style, spec_dict
 from .loop import TrainConfig
 
 __all__ = ["PanelSpec", "PanelTask", "panel_sample", "panel_scores", "train_panels", "save_panel_model",
@@ -107,12 +107,6 @@ def pack_panels(samples: list[dict]) -> dict[str, torch.Tensor]:
     return {"image": imgs, "y": y, "mask": masks}
 
 
-def random_page_style(rng: np.random.Generator) -> RenderStyle:
-    from .keypoints import random_style
-
-    return random_style(rng)
-
-
 class _PanelPages(torch.utils.data.Dataset):
     def __init__(self, items: list[tuple[Record, list[LeadWaves]]], spec: PanelSpec, augment: bool, seed: int,
                  repeats: int):
@@ -128,7 +122,7 @@ class _PanelPages(torch.utils.data.Dataset):
             return panel_sample(rec, self.spec.img_size)
         rng = np.random.default_rng([self.seed, self.epoch, i])
         photo = float(rng.uniform(0.3, 1.0)) if rng.uniform() < self.spec.photo_p else 0.0
-        return panel_sample(rec, self.spec.img_size, rng, photo, random_page_style(rng))
+        return panel_sample(rec, self.spec.img_size, rng, photo, random_style(rng))
 
 
 def _panel_batches(items, spec: PanelSpec, batch_size: int, augment: bool, seed: int = 0, repeats: int = 1,
