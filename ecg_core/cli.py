@@ -380,11 +380,8 @@ def _cmd_train_panels(args: argparse.Namespace) -> int:
 
     command = _begin_training(args)
     items = _keypoint_items(args.cache)
-    opts = _loop_options(args)
-    if opts["amp"] == "auto":  # Mask R-CNN trains in float32 unless bf16 is asked for (untried under autocast)
-        opts["amp"] = "off"
     spec = PanelSpec(model_kwargs=json.loads(args.model_kwargs), img_size=tuple(args.img_size), repeats=args.repeats,
-                     train=TrainConfig(**opts, grad_clip=5.0, weight_decay=1e-4))
+                     train=TrainConfig(**_loop_options(args), grad_clip=5.0, weight_decay=1e-4))
 
     def show(row: dict) -> None:
         print(f"  epoch {row['epoch']}: train loss {row['train_loss']:.3f}, inner-val panel F1 {row['val_f1']:.3f} "
@@ -498,7 +495,8 @@ def _cmd_bench_quantize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _training_options(p: argparse.ArgumentParser, epochs: int, batch_size: int, lr: float, patience: int) -> None:
+def _training_options(p: argparse.ArgumentParser, epochs: int, batch_size: int, lr: float, patience: int,
+                      amp: str = "auto") -> None:
     """The options every ``train`` command shares (defaults per task)."""
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--batch-size", type=int, default=batch_size)
@@ -514,7 +512,7 @@ def _training_options(p: argparse.ArgumentParser, epochs: int, batch_size: int, 
     p.add_argument("--anneal-to-time", action="store_true",
                    help="with --time-limit-min: the cosine schedule reaches its end at the time limit if that "
                         "comes before the last epoch (not bit-for-bit reproducible)")
-    p.add_argument("--amp", default="auto", choices=["auto", "bf16", "off"],
+    p.add_argument("--amp", default=amp, choices=["auto", "bf16", "off"],
                    help="mixed precision: bfloat16 autocast on CUDA (auto), on any device (bf16), or none")
 
 
@@ -675,7 +673,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tl = tr.add_parser("panels", help="Mask R-CNN lead panels (box, lead, trace mask) on rendered LUDB pages")
     tl.add_argument("--model-kwargs", default="{}", help="JSON (ecg_core.models.panels.panel_maskrcnn arguments)")
-    _training_options(tl, epochs=30, batch_size=8, lr=1e-3, patience=8)
+    # Mask R-CNN trains in float32 unless bf16 is asked for (untried under autocast)
+    _training_options(tl, epochs=30, batch_size=8, lr=1e-3, patience=8, amp="off")
     tl.add_argument("--img-size", type=int, nargs=2, default=[512, 1024], metavar=("H", "W"))
     tl.add_argument("--repeats", type=int, default=4, help="rendered variants of each record per epoch")
     tl.add_argument("--held-fold", type=int, default=0)

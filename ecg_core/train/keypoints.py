@@ -31,10 +31,12 @@ from ..data.render import RenderStyle
 from ..record import Record
 from ..signal.delineation import WAVES, LeadWaves
 from .loop import TrainConfig
+from .metrics import detection_prf, greedy_pairs
 
 __all__ = ["KeypointSpec", "KeypointTask", "EpochBatches", "PageBatches", "page_cache", "load_page_cache",
            "hungarian_match", "set_loss", "decode", "keypoint_scores", "choose_decoding", "pack_targets", "Y_COLS",
-           "train_keypoints", "save_keypoint_model", "load_keypoint_model", "evaluate_keypoints", "detect_keypoints"]
+           "train_keypoints", "save_keypoint_model", "load_keypoint_model", "evaluate_keypoints", "detect_keypoints",
+           "predict_pages", "sample_truth"]
 
 log = logging.getLogger(__name__)
 N_KP = len(KEYPOINTS)
@@ -446,25 +448,18 @@ def keypoint_scores(preds: list[dict], targets: list[dict], tol_ms: float = 40.0
                 a = p["kps"][(p["leads"] == lead) & p["vis"][:, j], j]
                 tsel = (t["leads"] == lead) & (t["vis"][:, j] > 0)
                 b = t["kps"][tsel, j]
-                used_a, used_b = set(), set()
+                pairs = []
                 if len(a) and len(b):
                     dx = np.abs(a[:, None, 0] - b[None, :, 0])
                     dy = np.abs(a[:, None, 1] - b[None, :, 1])
-                    ok = (dx <= tol_x) & (dy <= 15 * mm_y)
-                    for i, k in sorted(zip(*np.nonzero(ok)), key=lambda ik: dx[ik]):
-                        if i in used_a or k in used_b:
-                            continue
-                        used_a.add(i)
-                        used_b.add(k)
-                        tally[kname]["err"].append(dx[i, k] / mm_x * 40.0)
-                tally[kname]["tp"] += len(used_a)
-                tally[kname]["fp"] += len(a) - len(used_a)
-                tally[kname]["fn"] += len(b) - len(used_b)
+                    pairs = greedy_pairs((dx <= tol_x) & (dy <= 15 * mm_y), dx)
+                    tally[kname]["err"] += [dx[i, k] / mm_x * 40.0 for i, k in pairs]
+                tally[kname]["tp"] += len(pairs)
+                tally[kname]["fp"] += len(a) - len(pairs)
+                tally[kname]["fn"] += len(b) - len(pairs)
     out = {}
     for k, v in tally.items():
-        prec = v["tp"] / max(v["tp"] + v["fp"], 1)
-        rec = v["tp"] / max(v["tp"] + v["fn"], 1)
-        out[k] = {"precision": prec, "recall": rec, "f1": 2 * prec * rec / max(prec + rec, 1e-12),
+        out[k] = {**detection_prf(v["tp"], v["fp"], v["fn"]),
                   "mean_abs_error_ms": float(np.mean(v["err"])) if v["err"] else float("nan"),
                   "tp": v["tp"], "fp": v["fp"], "fn": v["fn"]}
     return out
@@ -557,20 +552,13 @@ def choose_decoding(model: nn.Module, spec: KeypointSpec, items: dict[str, tuple
                     records: list[str]) -> dict:
     """The score threshold and NMS overlap with the best mean F1 of P, R and T on clean renders of
     ``records`` (the inner-validation records: never the held-out fold)."""
-    raw, targets = [], []
-    model.eval()
-    with torch.inference_mode():
-        for name in records:
-            rec, waves = items[name]
-            s = render_sample(rec, waves, spec.img_size, None)
-            x = torch.from_numpy(np.array(s["image"][None])).permute(0, 3, 1, 2).float() / 255
-            raw.append(pack_predictions(model(x)))
-            targets.append({"leads": s["leads"], "kps": s["kps"], "vis": s["vis"].astype(np.float32),
-                            "mm": np.array([s["mm_x"], s["mm_y"]])})
+    samples = [render_sample(*items[name], spec.img_size, None) for name in records]
+    raw = predict_pages(model, np.stack([s["image"] for s in samples]))
+    targets = [sample_truth(s) for s in samples]
     table = []
     for th in THRESHOLDS:
         for iou in NMS_IOUS:
-            preds = [decode(r, spec.n_leads, th, iou)[0] for r in raw]
+            preds = decode(raw, spec.n_leads, th, iou)
             sc = keypoint_scores(preds, targets)
             table.append({"score_threshold": th, "nms_iou": iou,
                           "f1_prt": float(np.mean([sc[k]["f1"] for k in ("P", "R", "T")])),
@@ -602,18 +590,30 @@ def load_keypoint_model(path: str | Path, verify: bool = True) -> tuple[nn.Modul
     return model.eval(), spec, card
 
 
-def detect_keypoints(model: nn.Module, images: np.ndarray, spec: KeypointSpec, threshold: float | None = None,
-                     batch_size: int = 8) -> list[dict]:
-    """Objects found in ``images`` ``(B, H, W, 3)`` uint8 at the model's input size (see :func:`decode`);
-    ``threshold`` defaults to the model's own (``spec.score_threshold``)."""
-    threshold = spec.score_threshold if threshold is None else threshold
+def predict_pages(model: nn.Module, images: np.ndarray, batch_size: int = 8) -> torch.Tensor:
+    """Packed predictions (:func:`pack_predictions`) for ``images`` ``(B, H, W, 3)`` uint8 at the model's
+    input size, before decoding."""
     out = []
     model.eval()
     with torch.inference_mode():
         for i in range(0, len(images), batch_size):
             x = torch.from_numpy(np.array(images[i:i + batch_size])).permute(0, 3, 1, 2).float() / 255
-            out += decode(pack_predictions(model(x)), spec.n_leads, threshold, spec.nms_iou)
-    return out
+            out.append(pack_predictions(model(x)))
+    return torch.cat(out)
+
+
+def detect_keypoints(model: nn.Module, images: np.ndarray, spec: KeypointSpec, threshold: float | None = None,
+                     batch_size: int = 8) -> list[dict]:
+    """Objects found in ``images`` ``(B, H, W, 3)`` uint8 at the model's input size (see :func:`decode`);
+    ``threshold`` defaults to the model's own (``spec.score_threshold``)."""
+    threshold = spec.score_threshold if threshold is None else threshold
+    return decode(predict_pages(model, images, batch_size), spec.n_leads, threshold, spec.nms_iou)
+
+
+def sample_truth(s: dict) -> dict:
+    """The true objects of a rendered sample (:func:`render_sample`) as :func:`keypoint_scores` takes them."""
+    return {"leads": s["leads"], "kps": s["kps"], "vis": s["vis"].astype(np.float32),
+            "mm": np.array([s["mm_x"], s["mm_y"]])}
 
 
 def detect_page(model: nn.Module, spec: KeypointSpec, image: np.ndarray, threshold: float | None = None) -> dict:
@@ -640,7 +640,6 @@ def evaluate_keypoints(model: nn.Module, spec: KeypointSpec, items: dict[str, tu
         rng = np.random.default_rng([seed, i]) if photo > 0 else None
         s = render_sample(rec, waves, spec.img_size, rng, photo)
         preds += detect_keypoints(model, s["image"][None], spec)
-        targets.append({"leads": s["leads"], "kps": s["kps"], "vis": s["vis"].astype(np.float32),
-                        "mm": np.array([s["mm_x"], s["mm_y"]])})
+        targets.append(sample_truth(s))
     scores = keypoint_scores(preds, targets, tol_ms)
     return {"keypoints": scores, "n_records": len(records), "photo": photo, "tolerance_ms": tol_ms}

@@ -1,10 +1,11 @@
-"""Classification metrics: confusion matrix, per-class Se / +P / F1, accuracy, macro-F1."""
+"""Classification metrics: confusion matrix, per-class Se / +P / F1, accuracy, macro-F1; for detections,
+one-to-one greedy pairing and precision / recall / F1 from counts."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["confusion", "class_report"]
+__all__ = ["confusion", "class_report", "greedy_pairs", "detection_prf"]
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -35,3 +36,21 @@ def class_report(cm: np.ndarray, classes: tuple[str, ...], macro_over: tuple[str
     out["macro_f1_nsvf"] = float(np.mean([out[c]["f1"] for c in macro_over]))
     out["confusion"] = cm.tolist()
     return out
+
+
+def greedy_pairs(ok: np.ndarray, order: np.ndarray) -> list[tuple[int, int]]:
+    """One-to-one pairs ``(i, j)`` among the True entries of ``ok`` (predictions x truths), taken in
+    increasing ``order`` (e.g. distance, or minus IoU); each row and each column is used at most once."""
+    used_i, used_j, pairs = set(), set(), []
+    for i, j in sorted(zip(*np.nonzero(ok)), key=lambda ij: order[ij]):
+        if i not in used_i and j not in used_j:
+            used_i.add(i)
+            used_j.add(j)
+            pairs.append((int(i), int(j)))
+    return pairs
+
+
+def detection_prf(tp: int, fp: int, fn: int) -> dict:
+    """Precision, recall and F1 of detections from their counts (0 where undefined)."""
+    prec, rec = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    return {"precision": prec, "recall": rec, "f1": 2 * prec * rec / max(prec + rec, 1e-12)}

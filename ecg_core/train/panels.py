@@ -25,6 +25,7 @@ from ..record import Record
 from ..signal.delineation import LeadWaves
 from .keypoints import random_style, spec_dict
 from .loop import TrainConfig
+from .metrics import detection_prf, greedy_pairs
 
 __all__ = ["PanelSpec", "PanelTask", "panel_sample", "panel_scores", "train_panels", "save_panel_model",
            "load_panel_model", "detect_panels", "detect_page_panels", "layout_leads", "by_layout",
@@ -95,7 +96,7 @@ def panel_sample(rec: Record, size: tuple[int, int] = (512, 1024), rng: np.rando
 def pack_panels(samples: list[dict]) -> dict[str, torch.Tensor]:
     """A batch: ``image`` (B, 3, H, W) uint8, ``y`` (B, MAX_PANELS, ROW), ``mask`` (B, MAX_PANELS, H/2, W/2)."""
     imgs = torch.from_numpy(np.stack([s["image"] for s in samples])).permute(0, 3, 1, 2).contiguous()
-    h2, w2 = samples[0]["masks"].shape[1:] if len(samples[0]["masks"]) else (imgs.shape[2] // 2, imgs.shape[3] // 2)
+    h2, w2 = samples[0]["masks"].shape[1:]
     y = torch.zeros(len(samples), MAX_PANELS, ROW)
     masks = torch.zeros(len(samples), MAX_PANELS, h2, w2, dtype=torch.uint8)
     for i, s in enumerate(samples):
@@ -135,14 +136,11 @@ def _panel_batches(items, spec: PanelSpec, batch_size: int, augment: bool, seed:
 
 
 def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of boxes ``a`` (n, 4) and ``b`` (m, 4), x0, y0, x1, y1."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area = lambda x: np.prod(np.clip(x[:, 2:] - x[:, :2], 0, None), axis=1)  # noqa: E731
-    return inter / np.maximum(area(a)[:, None] + area(b)[None, :] - inter, 1e-9)
+    """IoU of boxes ``a`` (n, 4) and ``b`` (m, 4), x0, y0, x1, y1 (torchvision's, on numpy arrays)."""
+    from torchvision.ops import box_iou
+
+    return box_iou(torch.as_tensor(a, dtype=torch.float64).reshape(-1, 4),
+                   torch.as_tensor(b, dtype=torch.float64).reshape(-1, 4)).numpy()
 
 
 def panel_scores(preds: list[dict], targets: list[dict], iou: float = 0.5) -> dict:
@@ -154,21 +152,14 @@ def panel_scores(preds: list[dict], targets: list[dict], iou: float = 0.5) -> di
     for p, t in zip(preds, targets):
         m = _box_iou(p["boxes"], t["boxes"])
         m[p["labels"][:, None] != t["labels"][None, :]] = 0
-        used_p, used_t = set(), set()
-        for i, k in sorted(zip(*np.nonzero(m >= iou)), key=lambda ik: -m[ik]):
-            if i in used_p or k in used_t:
-                continue
-            used_p.add(i)
-            used_t.add(k)
-            ious.append(m[i, k])
-        tp += len(used_p)
-        fp += len(p["boxes"]) - len(used_p)
-        fn += len(t["boxes"]) - len(used_t)
-        perfect += len(used_p) == len(p["boxes"]) == len(t["boxes"])
-    prec, rec = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    return {"precision": prec, "recall": rec, "f1": 2 * prec * rec / max(prec + rec, 1e-12),
-            "mean_iou": float(np.mean(ious)) if ious else 0.0, "pages_all_correct": perfect / max(len(preds), 1),
-            "tp": tp, "fp": fp, "fn": fn, "pages": len(preds)}
+        pairs = greedy_pairs(m >= iou, -m)
+        ious += [m[i, k] for i, k in pairs]
+        tp += len(pairs)
+        fp += len(p["boxes"]) - len(pairs)
+        fn += len(t["boxes"]) - len(pairs)
+        perfect += len(pairs) == len(p["boxes"]) == len(t["boxes"])
+    return {**detection_prf(tp, fp, fn), "mean_iou": float(np.mean(ious)) if ious else 0.0,
+            "pages_all_correct": perfect / max(len(preds), 1), "tp": tp, "fp": fp, "fn": fn, "pages": len(preds)}
 
 
 def _unpack(y: torch.Tensor) -> list[dict]:
@@ -312,12 +303,12 @@ def layout_leads(boxes: np.ndarray, scores: np.ndarray, lead_names: tuple[str, .
     apart); rows of 4, 4, 4 and 1 panels are the 3 x 4 leads by row and column
     (:data:`~ecg_core.data.render.STANDARD_3X4`) and the lead II rhythm strip. Returns ``(kept indices,
     labels)``, or None for any other arrangement."""
+    from torchvision.ops import nms
+
     from ..data.render import STANDARD_3X4
 
-    keep: list[int] = []
-    for i in np.argsort(-scores):
-        if all(_box_iou(boxes[i:i + 1], boxes[j:j + 1])[0, 0] < 0.5 for j in keep):
-            keep.append(int(i))
+    keep = nms(torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4),
+               torch.as_tensor(scores, dtype=torch.float32), 0.5).tolist()  # class-agnostic: one box per place
     if len(keep) != 13 or any(n not in lead_names for row in STANDARD_3X4 for n in row):
         return None
     b = boxes[keep]
