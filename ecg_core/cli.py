@@ -339,9 +339,21 @@ def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
 
     model, spec, card = load_keypoint_model(args.weights)
     items, records = _held_out_pages(args, card)
-    out = {"weights": Path(args.weights).name, "sha256": card["sha256"], "held_fold": card["held_fold"]}
+    out = {"weights": Path(args.weights).name, "sha256": card["sha256"], "held_fold": card["held_fold"],
+           "method": args.method}
+    delineators = None
+    if args.method != "detr":  # each record delineated by the delineation fold model that never saw it
+        from .data.ludb import ludb_folds
+        from .signal.delineation import _learned_model
+
+        members = _learned_model(None)[0].members
+        fold_of = {r: k for k, f in enumerate(ludb_folds()) for r in f}
+        delineators = {r: members[fold_of[r]] for r in records}
+        if args.method == "digitised":
+            model = None
+            out.pop("weights"), out.pop("sha256")
     for label, photo in (("clean", 0.0), ("photo", args.photo)):
-        res = evaluate_keypoints(model, spec, items, records, photo=photo)
+        res = evaluate_keypoints(model, spec, items, records, photo=photo, delineators=delineators)
         out[label] = res
         how = f", photo strength {photo}" if photo else ""
         print(f"{label} renders ({res['n_records']} held-out LUDB records{how}):")
@@ -585,6 +597,9 @@ def build_parser() -> argparse.ArgumentParser:
     ek.add_argument("--weights", default="weights/keypoints_detr.pt")
     ek.add_argument("--records", nargs="*", help="default: the held-out fold named in the model card")
     ek.add_argument("--photo", type=float, default=0.8, help="strength of the simulated photo (second table)")
+    ek.add_argument("--method", choices=("detr", "digitised", "hybrid"), default="detr",
+                    help="the ViT-DETR alone; digitise, then delineate (learned delineator, fold models); or "
+                         "the ViT-DETR's keypoints placed on the delineated trace (hybrid)")
     ek.add_argument("--cache", help="LUDB page cache (.npz), else ECG_DATA_DIR")
     ek.add_argument("--json", help="write the result here")
     ek.set_defaults(func=_cmd_evaluate_keypoints)

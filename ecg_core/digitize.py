@@ -45,6 +45,17 @@ class DigitizedPanel:
     signal: np.ndarray
     fs: float
     box: tuple[int, int, int, int]
+    zero_px: float = float("nan")  # image row of the signal's 0 mV (in the page as read: its tilt undone)
+    px_per_mv: float = float("nan")  # pixels per mV along y
+
+    def to_pixels(self, t: np.ndarray) -> np.ndarray:
+        """``(n, 2)`` pixel (x, y) of the trace at page times ``t`` (s) inside the panel, in the straightened
+        page the panel was read from (the box spans ``t0`` .. ``t1`` linearly)."""
+        t = np.asarray(t, np.float64)
+        x0, _, x1, _ = self.box
+        x = x0 + (t - self.t0) / max(self.t1 - self.t0, 1e-9) * (x1 - x0)
+        v = np.interp(t, self.t0 + np.arange(len(self.signal)) / self.fs, self.signal)
+        return np.stack([x, self.zero_px - v * self.px_per_mv], axis=1)
 
 
 @dataclass
@@ -417,16 +428,17 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
                 sel = (t >= c * col) & (t < (c + 1) * col)
                 gx = np.arange(x0, x1 + 1)
                 bx0, bx1 = (int(np.interp(e * MM_PER_S, mm(gx), gx)) for e in (c * col, (c + 1) * col))
-                panels.append(_panel(lead, r, c * col, (c + 1) * col, t[sel], v[sel], fs, (bx0, band[0], bx1, band[1])))
+                panels.append(_panel(lead, r, c * col, (c + 1) * col, t[sel], v[sel], fs, (bx0, band[0], bx1, band[1]),
+                                     base, row_ppm_y * MM_PER_MV))
         else:
             lead = "II" if layout == "3x4" else f"lead {r + 1}"
-            panels.append(_panel(lead, r, 0.0, dur, t, v, fs, (x0, band[0], x1, band[1])))
+            panels.append(_panel(lead, r, 0.0, dur, t, v, fs, (x0, band[0], x1, band[1]), base, row_ppm_y * MM_PER_MV))
     if not panels:
         raise ECGError("no ECG trace found in the image")
     return Digitized(panels, ppm, ppm_y, layout, scale_from, angle)
 
 
-def _panel(lead, row, t0, t1, t, v, fs, box) -> DigitizedPanel:
+def _panel(lead, row, t0, t1, t, v, fs, box, base, px_per_mv) -> DigitizedPanel:
     n = max(int(round((t1 - t0) * fs)), 1)
     grid = t0 + np.arange(n) / fs
     if len(t) >= 2:
@@ -434,8 +446,9 @@ def _panel(lead, row, t0, t1, t, v, fs, box) -> DigitizedPanel:
         sig = np.interp(grid, t[order], v[order])
     else:
         sig = np.zeros(n)
-    sig = sig - np.median(sig)
-    return DigitizedPanel(lead, row, float(t0), float(t1), sig.astype(np.float32), fs, box)
+    mid = float(np.median(sig))
+    return DigitizedPanel(lead, row, float(t0), float(t1), (sig - mid).astype(np.float32), fs, box,
+                          float(base) - mid * float(px_per_mv), float(px_per_mv))
 
 
 def _scale_from_pulse(mask: np.ndarray) -> float | None:

@@ -40,11 +40,11 @@ def _keypoint_model():
 
 
 @st.cache_data(max_entries=4, show_spinner="Finding beats and their P, Q, R, S, T points...")
-def _keypoints(key: str, _image: np.ndarray) -> dict:
-    from ecg_core.train.keypoints import detect_page
+def _keypoints(key: str, hybrid: bool, _image: np.ndarray, _read) -> dict:
+    from ecg_core.train.keypoints import detect_page, hybrid_page
 
     model, spec, _ = _keypoint_model()
-    return detect_page(model, spec, _image)
+    return hybrid_page(model, spec, _image, read=_read) if hybrid else detect_page(model, spec, _image)
 
 
 PANEL_WEIGHTS = "weights/panels_maskrcnn.pt"
@@ -142,10 +142,15 @@ if Path(PANEL_WEIGHTS).exists() and st.toggle("Lead panels and traces (Mask R-CN
             fig.add_annotation(x=x1 - 4, y=y0 + 4, text=lead, showarrow=False, xanchor="right", yanchor="top",
                                font=dict(color="#ff7f0e", size=11))
 kp_card = None
+HYBRID = "ViT-DETR on the delineated trace"
 if Path(KEYPOINT_WEIGHTS).exists() and st.toggle("Beat keypoints (ViT-DETR)", True, key="img_kp"):
+    kp_how = st.radio("Keypoints from", (HYBRID, "ViT-DETR alone"), horizontal=True, key="img_kp_how",
+                      help="Hybrid: each detected P, Q, R, S, T point moves onto the point the learned delineator "
+                           "marks on the digitised trace (within 120 ms); where the two agree on most R peaks, the "
+                           "delineator's other beats are added too.")
     try:
         _, _, kp_card = _keypoint_model()
-        kp = _keypoints(key, _image=image)
+        kp = _keypoints(key, kp_how == HYBRID, _image=image, _read=dig)
     except (ECGError, OSError, ValueError) as exc:  # a weights file that fails its check
         st.error(f"The keypoint detector could not run: {exc}", icon="🚫")
         kp_card = None
@@ -166,10 +171,13 @@ if pn_card is not None:
     st.caption(f"Mask R-CNN (dashed, orange; its trace masks shaded): {len(pn['leads'])} panels.{how} The trace is "
                "read by the digitiser.")
 if kp_card is not None:
-    r = kp_card["held_out_renders"]["clean"]["keypoints"]["R"]
-    st.caption(f"Beat keypoints: {len(kp['leads'])} beats found across the leads. Experimental detector: on "
-               f"held-out LUDB renders it finds {100 * r['recall']:.0f} % of R peaks ({100 * r['precision']:.0f} % "
-               f"of its R marks are right, F1 {r['f1']:.2f}); the traced signal below does not depend on it.")
+    hybrid = kp_how == HYBRID
+    held = kp_card.get("held_out_hybrid" if hybrid else "held_out_renders", kp_card["held_out_renders"])
+    r = held["clean"]["keypoints"]["R"]
+    agree = f" (the two agreed on {100 * kp['agreement']:.0f} % of R peaks)" if hybrid else ""
+    st.caption(f"Beat keypoints: {len(kp['leads'])} beats found across the leads{agree}. Experimental: on held-out "
+               f"LUDB renders this finds {100 * r['recall']:.0f} % of R peaks within 40 ms ({100 * r['precision']:.0f} "
+               f"% of its R marks are right, F1 {r['f1']:.2f}); the traced signal below does not depend on it.")
 
 record = dig.to_record(f"{name} (digitised)")
 st.subheader("Read back")

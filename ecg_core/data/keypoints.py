@@ -135,11 +135,13 @@ def render_beats(record: Record, waves: list[LeadWaves], style: RenderStyle | No
 
 
 def page_sample(page: Rendered, objects: BeatObjects, size: tuple[int, int] = (512, 1024),
-                rng: np.random.Generator | None = None, photo: float = 0.0) -> dict[str, np.ndarray]:
+                rng: np.random.Generator | None = None, photo: float = 0.0,
+                keep_page: bool = False) -> dict[str, np.ndarray]:
     """The page resized to ``size`` (H, W) with its targets in [0, 1] image coordinates, optionally
     photographed with ``photo`` strength. Returns ``image`` (H, W, 3) uint8, ``boxes`` (n, 4) cx, cy, w, h,
     ``kps`` (n, 5, 2), ``vis`` (n, 5), ``leads`` (n,), ``mm_x`` / ``mm_y`` (one millimetre of paper in
-    image units, for tolerances: 40 ms is one millimetre at 25 mm/s)."""
+    image units, for tolerances: 40 ms is one millimetre at 25 mm/s); with ``keep_page`` also ``page``, the
+    (photographed) page before resizing."""
     h, w = size
     img = page.image
     ph, pw = img.shape[:2]
@@ -148,6 +150,7 @@ def page_sample(page: Rendered, objects: BeatObjects, size: tuple[int, int] = (5
     pts = np.concatenate([corners, objects.kps.reshape(-1, 2)]) if len(objects) else np.zeros((0, 2))
     if photo > 0:
         img, pts = photo_augment(img, pts, rng, photo)
+    page_img = img
     img = shrink_page(img, size)
     pts = pts / np.array([pw, ph])
     n = len(objects)
@@ -156,6 +159,9 @@ def page_sample(page: Rendered, objects: BeatObjects, size: tuple[int, int] = (5
     boxes = np.concatenate([(lo + hi) / 2, hi - lo], axis=1)
     kps = pts[4 * n:].reshape(n, 5, 2)
     vis = objects.vis & (kps >= 0).all(axis=2) & (kps <= 1).all(axis=2)
-    return {"image": img, "boxes": boxes.astype(np.float32), "kps": kps.astype(np.float32), "vis": vis,
-            "leads": objects.leads.copy(), "mm_x": np.float32(page.px_per_mm / pw),
-            "mm_y": np.float32(page.px_per_mm / ph)}
+    out = {"image": img, "boxes": boxes.astype(np.float32), "kps": kps.astype(np.float32), "vis": vis,
+           "leads": objects.leads.copy(), "mm_x": np.float32(page.px_per_mm / pw),
+           "mm_y": np.float32(page.px_per_mm / ph)}
+    if keep_page:
+        out["page"] = page_img
+    return out

@@ -36,7 +36,7 @@ from .metrics import detection_prf, greedy_pairs
 __all__ = ["KeypointSpec", "KeypointTask", "EpochBatches", "PageBatches", "page_cache", "load_page_cache",
            "hungarian_match", "set_loss", "decode", "keypoint_scores", "choose_decoding", "pack_targets", "Y_COLS",
            "train_keypoints", "save_keypoint_model", "load_keypoint_model", "evaluate_keypoints", "detect_keypoints",
-           "predict_pages", "sample_truth"]
+           "digitised_objects", "fuse_keypoints", "hybrid_page", "predict_pages", "sample_truth"]
 
 log = logging.getLogger(__name__)
 N_KP = len(KEYPOINTS)
@@ -117,9 +117,11 @@ def random_style(rng: np.random.Generator) -> RenderStyle:
 
 
 def render_sample(rec: Record, waves: list[LeadWaves], size: tuple[int, int], rng: np.random.Generator | None,
-                  photo: float = 0.0, style: RenderStyle | None = None) -> dict[str, np.ndarray]:
-    """The marked window of a record rendered, photographed with strength ``photo``, at the model's size."""
-    return page_sample(*render_beats(rec, waves, style), size, rng, photo)
+                  photo: float = 0.0, style: RenderStyle | None = None,
+                  keep_page: bool = False) -> dict[str, np.ndarray]:
+    """The marked window of a record rendered, photographed with strength ``photo``, at the model's size
+    (``keep_page``: the photographed page at print resolution too, as ``page``)."""
+    return page_sample(*render_beats(rec, waves, style), size, rng, photo, keep_page)
 
 
 def pack_targets(samples: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -518,6 +520,7 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
     """Train one ViT-DETR on the LUDB records of ``items`` outside fold ``held_fold`` (every 8th of them
     kept aside to choose the epoch, rendered clean); returns the model and the training report."""
     from ..models import create_model
+    from .checkpoints import half_state
     from .loop import fit
 
     if torch.cuda.is_available():
@@ -536,6 +539,9 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
     res = fit(model, KeypointTask(spec), train_b, val_b, spec.train, run_dir=run_dir, progress=progress,
               resume=resume)
     model = model.cpu().eval()
+    # the weights as they will be stored (fp16), so the decoding is chosen for the file that ships
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v
+                           for k, v in half_state(model.state_dict()).items()})
     choice = choose_decoding(model, spec, items, inner_val)
     spec.score_threshold, spec.nms_iou = choice["score_threshold"], choice["nms_iou"]
     report = {"held_fold": held_fold, "fit_records": len(fit_names), "inner_val_records": inner_val,
@@ -630,16 +636,130 @@ def detect_page(model: nn.Module, spec: KeypointSpec, image: np.ndarray, thresho
     return {**obj, "boxes": xyxy * np.tile(scale, 2), "kps": obj["kps"] * scale}
 
 
-def evaluate_keypoints(model: nn.Module, spec: KeypointSpec, items: dict[str, tuple[Record, list[LeadWaves]]],
-                       records: list[str], photo: float = 0.0, seed: int = 0, tol_ms: float = 40.0) -> dict:
+def digitised_objects(image: np.ndarray, delineator: nn.Module | None = None, read=None) -> dict:
+    """The beat objects of a page found the other way: read by the digitiser (:func:`ecg_core.digitize.digitize`),
+    delineated by the learned delineator (``delineator``: one of its fold models, or the shipped one), each
+    lead's beats grouped as the training objects are (P peak before the QRS, T peak after it) and drawn back
+    onto the panels where that lead is printed. Same keys as :func:`detect_page` (pixels of ``image``; the
+    page's tilt undone), ``scores`` all 1, and ``px_per_mm`` of the reading; no objects when the digitiser
+    cannot read the page. ``read``: the page's :class:`~ecg_core.digitize.Digitized` when already at hand."""
+    from ..data.keypoints import _beat_times
+    from ..data.ludb import LUDB_LEADS
+    from ..digitize import digitize
+    from ..errors import ECGError
+    from ..signal.delineation import delineate
+    from .panels import _unrotate
+
+    empty = {"scores": np.zeros(0, np.float32), "leads": np.zeros(0, np.int64), "boxes": np.zeros((0, 4)),
+             "kps": np.zeros((0, N_KP, 2)), "vis": np.zeros((0, N_KP), bool)}
+    try:
+        read = read if read is not None else digitize(image)
+        rec = read.to_record()
+        d = delineate(rec, "unet", model=delineator)
+    except ECGError:
+        return {**empty, "px_per_mm": float("nan")}
+    empty["px_per_mm"] = read.px_per_mm
+    h, w = image.shape[:2]
+    leads, kps, vis = [], [], []
+    for p in read.panels:
+        if p.lead not in rec.lead_names or p.lead not in LUDB_LEADS:
+            continue
+        bt = _beat_times(d.waves[rec.lead_names.index(p.lead)], rec.fs)
+        for row in bt[(bt[:, 2] >= p.t0) & (bt[:, 2] < p.t1)]:
+            v = np.isfinite(row[:5]) & (row[:5] >= p.t0) & (row[:5] < p.t1)
+            xy = p.to_pixels(np.nan_to_num(row[:5], nan=p.t0))
+            leads.append(LUDB_LEADS.index(p.lead))
+            kps.append(_unrotate(xy, read.rotation_deg, w, h) if read.rotation_deg else xy)
+            vis.append(v)
+    if not leads:
+        return empty
+    kps_a = np.asarray(kps, np.float64)
+    vis_a = np.asarray(vis, bool)
+    pts = np.where(vis_a[..., None], kps_a, np.nan)
+    boxes = np.concatenate([np.nanmin(pts, axis=1), np.nanmax(pts, axis=1)], axis=1)
+    return {"scores": np.ones(len(leads), np.float32), "leads": np.asarray(leads, np.int64), "boxes": boxes,
+            "kps": kps_a, "vis": vis_a, "px_per_mm": read.px_per_mm}
+
+
+#: hybrid keypoints (chosen on the inner-validation renders of fold 0's model, clean and photographed): a
+#: detected keypoint moves to the delineated one of its type and lead within SNAP_MS; where the reading agrees
+#: with the detector on at least AGREE of its R peaks (within 40 ms), the reading's other beats are added too
+SNAP_MS, AGREE = 120.0, 0.7
+
+
+def _pairs(a: dict, b: dict, j: int, tol_px: float, tol_y_px: float) -> list[tuple[int, int]]:
+    """One-to-one pairs (object of ``a``, object of ``b``) of visible type-``j`` keypoints of one lead within
+    ``tol_px`` along x and ``tol_y_px`` along y, closest first."""
+    out = []
+    for lead in np.intersect1d(a["leads"], b["leads"]):
+        ia = np.flatnonzero((a["leads"] == lead) & a["vis"][:, j])
+        ib = np.flatnonzero((b["leads"] == lead) & b["vis"][:, j])
+        if len(ia) and len(ib):
+            dx = np.abs(a["kps"][ia, j, 0][:, None] - b["kps"][ib, j, 0][None])
+            dy = np.abs(a["kps"][ia, j, 1][:, None] - b["kps"][ib, j, 1][None])
+            out += [(ia[p], ib[q]) for p, q in greedy_pairs((dx <= tol_px) & (dy <= tol_y_px), dx)]
+    return out
+
+
+def fuse_keypoints(detected: dict, read: dict, px_per_mm: float, snap_ms: float = SNAP_MS,
+                   agree: float = AGREE) -> dict:
+    """Hybrid objects: the detector's (``detected``, :func:`detect_page`) with each keypoint moved onto the
+    digitised-and-delineated keypoint (``read``, :func:`digitised_objects`) of its type and lead within
+    ``snap_ms``, plus the reading's unpaired beats when it agrees with the detector on at least ``agree`` of the
+    detector's R peaks (``agreement`` in the result). Both in the same pixels; ``px_per_mm`` their scale."""
+    if not len(read["leads"]) or not np.isfinite(px_per_mm):
+        return {**detected, "agreement": 0.0}
+    tol_y = 15 * px_per_mm  # half a panel row
+    n_r = int(detected["vis"][:, 2].sum())
+    agreement = len(_pairs(detected, read, 2, px_per_mm, tol_y)) / max(n_r, 1)  # R within 40 ms (1 mm)
+    kps = detected["kps"].copy()
+    used = np.zeros(len(read["leads"]), bool)
+    for j in range(N_KP):
+        for ia, ib in _pairs(detected, read, j, snap_ms / 40.0 * px_per_mm, tol_y):
+            kps[ia, j] = read["kps"][ib, j]
+            used[ib] = True
+    out = {k: detected[k] for k in ("scores", "leads", "boxes", "vis")}
+    out["kps"] = kps
+    if agreement >= agree and (~used).any():
+        new = ~used
+        out = {k: np.concatenate([out[k], read[k][new]]) for k in ("scores", "leads", "boxes", "kps", "vis")}
+    return {**out, "agreement": float(agreement)}
+
+
+def hybrid_page(model: nn.Module, spec: KeypointSpec, image: np.ndarray, delineator: nn.Module | None = None,
+                read=None) -> dict:
+    """Keypoints of one page from both readings (:func:`fuse_keypoints`): the detector's objects placed on the
+    delineated trace where the digitiser reads the page; the detector's alone where it cannot. ``read``: the
+    page's :class:`~ecg_core.digitize.Digitized` when already at hand."""
+    found = digitised_objects(image, delineator, read)
+    return fuse_keypoints(detect_page(model, spec, image), found, found["px_per_mm"])
+
+
+def evaluate_keypoints(model: nn.Module | None, spec: KeypointSpec | None,
+                       items: dict[str, tuple[Record, list[LeadWaves]]], records: list[str], photo: float = 0.0,
+                       seed: int = 0, tol_ms: float = 40.0, delineators: dict[str, nn.Module] | None = None) -> dict:
     """Keypoint precision / recall / F1 within ``tol_ms`` and mean error (ms) on renders of ``records``,
-    clean (``photo`` 0) or photographed at that strength (the same seeded photo of each record every time)."""
+    clean (``photo`` 0) or photographed at that strength (the same seeded photo of each record every time).
+
+    With ``delineators`` (record -> the delineation fold model that never saw it) the keypoints come from
+    "digitise, then delineate" (:func:`digitised_objects`) on the same renders at print resolution, or, when
+    ``model`` is given too, from both (:func:`hybrid_page`)."""
+    size = spec.img_size if spec is not None else KeypointSpec().img_size
     preds, targets = [], []
     for i, name in enumerate(records):
         rec, waves = items[name]
         rng = np.random.default_rng([seed, i]) if photo > 0 else None
-        s = render_sample(rec, waves, spec.img_size, rng, photo)
-        preds += detect_keypoints(model, s["image"][None], spec)
+        if delineators is None:
+            s = render_sample(rec, waves, size, rng, photo)
+            preds += detect_keypoints(model, s["image"][None], spec)
+        else:
+            s = render_sample(rec, waves, size, rng, photo, keep_page=True)
+            if model is None:
+                obj = digitised_objects(s["page"], delineators[name])
+            else:
+                obj = hybrid_page(model, spec, s["page"], delineators[name])
+            ph, pw = s["page"].shape[:2]
+            preds.append({**obj, "kps": obj["kps"] / np.array([pw, ph])})
         targets.append(sample_truth(s))
     scores = keypoint_scores(preds, targets, tol_ms)
     return {"keypoints": scores, "n_records": len(records), "photo": photo, "tolerance_ms": tol_ms}

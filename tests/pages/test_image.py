@@ -22,7 +22,13 @@ def test_image_page_prints_reads_back_and_hands_over_the_record():
     fig = __import__("json").loads(at.get("plotly_chart")[0].proto.spec)
     marks = {t["name"]: len(t["x"]) for t in fig["data"] if t.get("type") == "scatter"}
     assert set(marks) == {"P", "Q", "R", "S", "T"} and marks["R"] >= 20  # the shipped detector's beats
-    assert any("Beat keypoints:" in c.value for c in at.caption)
+    # by default the detector's points sit on the delineated trace: the caption says how well the two agreed
+    cap = next(c.value for c in at.caption if c.value.startswith("Beat keypoints:"))
+    assert "agreed on" in cap and "F1 0.89" in cap, cap
+    at.radio(key="img_kp_how").set_value("ViT-DETR alone").run()
+    assert not at.exception and not at.error
+    cap = next(c.value for c in at.caption if c.value.startswith("Beat keypoints:"))
+    assert "agreed" not in cap and "F1 0.83" in cap, cap
     # the Mask R-CNN's panels and trace masks over the image, leads from the page layout
     at.toggle(key="img_pn").set_value(True).run()
     assert not at.exception and not at.error
