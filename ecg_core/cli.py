@@ -434,7 +434,10 @@ def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     from .train.beats import evaluate_beat_model, load_beat_model
 
     model, spec, card = load_beat_model(args.weights)
-    res = evaluate_beat_model(model, spec, args.split, records=args.records, ann_dir=args.ann_dir)
+    if args.s_rule and spec.mode != "diagnostic":
+        raise ECGError(f"--s-rule needs a diagnostic model ({Path(args.weights).name} is {spec.mode}): the rule "
+                       "looks at later beats")
+    res = evaluate_beat_model(model, spec, args.split, records=args.records, ann_dir=args.ann_dir, s_rule=args.s_rule)
     res["weights"] = Path(args.weights).name
     res["sha256"] = card["sha256"]
     print(f"{Path(args.weights).name} on {args.split} ({res['n_records']} records, detected beats, gross):")
@@ -447,8 +450,11 @@ def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     if args.update_card and args.records is None:
         card_path = Path(args.weights).with_suffix(".json")
         card = json.loads(card_path.read_text())
-        card[args.split.lower()] = {k: res[k] for k in ("N", "S", "V", "F", "Q", "accuracy", "macro_f1_nsvf")}
-        card[args.split.lower()]["ec57_macro_f1_nsvf"] = res["ec57"]["macro_f1_nsvf"]
+        key = args.split.lower() + ("_s_rule" if args.s_rule else "")
+        card[key] = {k: res[k] for k in ("N", "S", "V", "F", "Q", "accuracy", "macro_f1_nsvf")}
+        card[key]["ec57_macro_f1_nsvf"] = res["ec57"]["macro_f1_nsvf"]
+        if args.s_rule:
+            card[key]["s_rule"] = res["s_rule"]
         _write_json(card_path, card)
     return 0
 
@@ -581,6 +587,8 @@ def build_parser() -> argparse.ArgumentParser:
     eb.add_argument("--json", help="write the result here")
     eb.add_argument("--ann-dir", help="write one WFDB annotation (.cls) per record here, for PhysioNet's bxb")
     eb.add_argument("--update-card", action="store_true", help="store the split's figures in the model card")
+    eb.add_argument("--s-rule", action="store_true",
+                    help="beats the model calls N become S where the premature-beat rule fires (diagnostic models)")
     eb.set_defaults(func=_cmd_evaluate_beats)
 
     ed = ev.add_parser("delineation", help="P/QRS/T delineation on LUDB held-out folds (per wave F1, errors in ms)")

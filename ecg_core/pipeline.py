@@ -121,17 +121,21 @@ class BeatClasses:
     confidence: np.ndarray
     mode: str
     classes: tuple[str, ...]
+    by_rule: np.ndarray | None = None  # beats the model called N that the premature-beat rule made S
 
 
 MIN_BEATS_FOR_CLASSES = 3
 
 
-def classify_beats(record: Record, r_idx: np.ndarray, model, spec) -> BeatClasses:
+def classify_beats(record: Record, r_idx: np.ndarray, model, spec, s_rule: bool | None = None) -> BeatClasses:
     """Classify the beats at ``r_idx`` with a beat model loaded by
     :func:`ecg_core.train.beats.load_beat_model`.
 
     The rhythm lead goes first (MLII/II); a model trained on two leads takes the next usable lead as
-    its second. Raises RecordValueError when there are too few beats for RR context.
+    its second. ``s_rule`` (default: in diagnostic mode, as the shipped diagnostic figures were measured):
+    beats the model calls N become S where :func:`ecg_core.train.beats.premature_s_rule` fires; their
+    confidence is NaN (a rule, not a probability). Raises RecordValueError when there are too few beats for
+    RR context.
     """
     from .data.beats import AAMI_CLASSES, beat_features
     from .errors import RecordValueError
@@ -150,4 +154,12 @@ def classify_beats(record: Record, r_idx: np.ndarray, model, spec) -> BeatClasse
     feats = beat_features(record, r_idx, spec.mode, tuple(order[: len(spec.leads)]))
     probs = predict_beats(model, beat_tensors(feats, spec, with_labels=False))
     top = probs.argmax(1)
-    return BeatClasses([AAMI_CLASSES[k] for k in top], probs, probs.max(1), spec.mode, AAMI_CLASSES)
+    conf = probs.max(1)
+    by_rule = None
+    if s_rule if s_rule is not None else spec.mode == "diagnostic":
+        from .train.beats import premature_s_rule
+
+        by_rule = premature_s_rule(feats) & (top == 0)
+        top = np.where(by_rule, 1, top)
+        conf = np.where(by_rule, np.nan, conf)
+    return BeatClasses([AAMI_CLASSES[k] for k in top], probs, conf, spec.mode, AAMI_CLASSES, by_rule)

@@ -115,16 +115,23 @@ else:
         table = res.beats[["beat", "time_s", "rr_s"]].copy()
         table["class"] = bc.labels
         table["confidence"] = bc.confidence.round(3)
+        if bc.by_rule is not None:
+            table["source"] = np.where(bc.by_rule, "premature-beat rule", "model")
         for i, c in enumerate(bc.classes):
             table[f"p({c})"] = bc.probs[:, i].round(3)
         if "label" in res.beats and res.beats["label"].ne("").any():
             table["reference"] = res.beats["label"]
         st.dataframe(table, hide_index=True, height=300, key="dx_beats")
         cv = card.get("cv_ds1", {}).get("cv_pooled", {})
-        ds2 = card.get("ds2", {})
-        st.caption(f"Model `{card['file']}` ({card['architecture']}, {mode}); DS1 cross-validated macro-F1 "
-                   f"{cv.get('macro_f1_nsvf', float('nan')):.3f}" +
-                   (f", MIT-BIH DS2 macro-F1 {ds2['macro_f1_nsvf']:.3f}." if ds2 else "."))
+        ds2 = card.get("ds2_s_rule", {}) if bc.by_rule is not None else card.get("ds2", {})
+        rule = (f" {int(bc.by_rule.sum())} beat(s) the model called N are S by the premature-beat rule (at least "
+                "15 % early, the record's usual QRS, a regular rhythm around them; no probability)."
+                if bc.by_rule is not None else "")
+        st.caption(f"Model `{card['file']}` ({card['architecture']}, {mode}"
+                   f"{' + premature-beat rule' if bc.by_rule is not None else ''}); DS1 cross-validated macro-F1 "
+                   f"{cv.get('macro_f1_nsvf', float('nan')):.3f} (model alone)" +
+                   (f", MIT-BIH DS2 macro-F1 {ds2['macro_f1_nsvf']:.3f}, S F1 {ds2['S']['f1']:.2f}." if ds2 else ".")
+                   + rule)
 
 # the measurements of the PQRST page (learned delineator, first 10 s), then the report of the whole read
 measurements = None

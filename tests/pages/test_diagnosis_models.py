@@ -37,9 +37,24 @@ def test_diagnosis_on_a_bigeminy_record(mitdb):
     summary = at.dataframe[0].value.set_index("origin")
     assert summary.loc["V", "bigeminy episodes"] >= 1
     beats = at.dataframe[1].value
-    assert {"class", "confidence", "p(N)", "p(V)"} <= set(beats.columns)
-    assert beats["confidence"].between(0, 1).all()
+    assert {"class", "confidence", "p(N)", "p(V)", "source"} <= set(beats.columns)
+    model = beats["source"] == "model"
+    assert beats.loc[model, "confidence"].between(0, 1).all() and beats.loc[~model, "confidence"].isna().all()
     assert any("not a medical device" in w.value for w in at.warning)
+
+
+@needs_weights
+def test_diagnosis_finds_apcs_with_the_premature_beat_rule(mitdb):
+    """Record 220 (DS1: APCs in sinus rhythm): the diagnostic model with the rule, as its DS2 figures."""
+    at = _open("pages/diagnosis.py", "220", mitdb)
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["S beats"]) >= 55  # 94 APCs in the reference
+    beats = at.dataframe[1].value
+    assert (beats["source"] == "premature-beat rule").sum() >= 1  # the model (trained on 220) finds the rest
+    assert (beats.loc[beats["source"] == "premature-beat rule", "class"] == "S").all()
+    cap = " ".join(c.value for c in at.caption)
+    assert "+ premature-beat rule" in cap and "S F1 0.59" in cap
 
 
 @needs_weights

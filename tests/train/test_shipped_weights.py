@@ -33,3 +33,19 @@ def test_reproduces_card_figures_on_ds2(path, mitdb, monkeypatch):
     assert res["macro_f1_nsvf"] == pytest.approx(card["ds2"]["macro_f1_nsvf"], abs=1e-6)
     for c in ("N", "S", "V", "F"):
         assert res[c]["f1"] == pytest.approx(card["ds2"][c]["f1"], abs=1e-6)
+    if "ds2_s_rule" in card:  # the model with the premature-beat rule, as the Diagnosis page runs it
+        ruled = evaluate_beat_model(model, spec, "DS2", s_rule=True)
+        for c in ("N", "S", "V", "F"):
+            assert ruled[c]["f1"] == pytest.approx(card["ds2_s_rule"][c]["f1"], abs=1e-6)
+        assert ruled["s_rule"] == card["ds2_s_rule"]["s_rule"]
+        assert ruled["S"]["f1"] > res["S"]["f1"] + 0.3  # measured 0.59 against 0.17
+
+
+def test_the_premature_rule_is_refused_for_a_causal_model(capsys):
+    from ecg_core.cli import main
+
+    path = ROOT / "weights" / "beat_realtime.pt"
+    if not path.exists():
+        pytest.skip("no shipped real-time model")
+    assert main(["evaluate", "beats", "--weights", str(path), "--records", "100", "--s-rule"]) == 2
+    assert "needs a diagnostic model" in capsys.readouterr().err
