@@ -1,11 +1,12 @@
 """How the premature-beat rule's thresholds were chosen, on DS1 only (DS2 is not read here).
 
-A grid over the four thresholds of ``ecg_core.train.beats.S_RULE`` scored by the rule's own S F1 over all
+A grid over the four thresholds of ``ecg_core.train.beats.S_RULE`` (``--mode realtime``: ``S_RULE_REALTIME``,
+on causal features, with the real-time model) scored by the rule's own S F1 over all
 DS1 beats (in-sample), the same choice made leave-one-record-out (choose on 21 records, apply to the 22nd),
 and the shipped diagnostic model's fold members on their own held-out DS1 patients, alone and with the rule
 (N beats the rule calls premature become S). F1 here is over beats matched to a reference beat.
 
-    ECG_DATA_DIR=/path/to/data python bench/beat_s_rule.py [--json bench/results/beat_s_rule_ds1.json]
+    ECG_DATA_DIR=/path/to/data python bench/beat_s_rule.py [--mode realtime] [--json PATH]
 """
 
 from __future__ import annotations
@@ -36,14 +37,25 @@ def f1(pred: np.ndarray, y: np.ndarray, c: int, sel: np.ndarray | None = None) -
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", default=str(ROOT / "weights" / "beat_diagnostic.pt"))
-    ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "beat_s_rule_ds1.json"))
+    ap.add_argument("--mode", default="diagnostic", choices=["diagnostic", "realtime"])
+    ap.add_argument("--weights", help="default: weights/beat_MODE.pt")
+    ap.add_argument("--json", help="default: bench/results/beat_s_rule_ds1[_realtime].json")
     args = ap.parse_args()
+    weights = args.weights or str(ROOT / "weights" / f"beat_{args.mode}.pt")
+    out_json = args.json or str(ROOT / "bench" / "results" /
+                                f"beat_s_rule_ds1{'_realtime' if args.mode == 'realtime' else ''}.json")
 
     from ecg_core.data.beats import DS1, mitdb_beats
-    from ecg_core.train.beats import S_RULE, beat_tensors, load_beat_model, predict_beats, premature_s_rule
+    from ecg_core.train.beats import (
+        S_RULE,
+        S_RULE_REALTIME,
+        beat_tensors,
+        load_beat_model,
+        predict_beats,
+        premature_s_rule,
+    )
 
-    beats = mitdb_beats(DS1, "diagnostic")
+    beats = mitdb_beats(DS1, args.mode)
     y = beats.y
     combos = [dict(zip(GRID, v)) for v in itertools.product(*GRID.values())]
     fired = [premature_s_rule(beats, c).astype(int) for c in combos]  # 1 = S, 0 = not
@@ -56,14 +68,16 @@ def main() -> None:
         k = int(np.argmax([f1(m, y, 1, ~out) for m in fired]))
         chosen.append(json.dumps(combos[k], sort_keys=True))
         loro[out] = fired[k][out]
-    model, spec, card = load_beat_model(args.weights)
+    model, spec, card = load_beat_model(weights)
+    assert spec.mode == args.mode, f"{weights} is a {spec.mode} model"
     cv = np.full(len(y), -1)
     for k, fold in enumerate(card["cv_ds1"]["folds"]):  # each member on the patients it was stopped on
         m = np.isin(beats.record, fold["val_records"])
         cv[m] = predict_beats(model.members[k], beat_tensors(beats.subset(m), spec, with_labels=False)).argmax(1)
     ruled = np.where(premature_s_rule(beats).astype(bool) & (cv == 0), 1, cv)
     res = {
-        "shipped": S_RULE,
+        "mode": args.mode,
+        "shipped": S_RULE if args.mode == "diagnostic" else S_RULE_REALTIME,
         "grid": GRID,
         "best_in_sample": {**combos[best], "s_f1": in_sample[best]},
         "loro_s_f1": f1(loro, y, 1),
@@ -78,7 +92,7 @@ def main() -> None:
     print(f"fold models on their held-out patients: S F1 {res['model_cv']['S']:.3f}, macro "
           f"{res['model_cv']['macro_nsvf']:.3f}; with the rule: S F1 {res['model_cv_with_rule']['S']:.3f}, "
           f"macro {res['model_cv_with_rule']['macro_nsvf']:.3f}")
-    Path(args.json).write_text(json.dumps(res, indent=2))
+    Path(out_json).write_text(json.dumps(res, indent=2))
 
 
 if __name__ == "__main__":

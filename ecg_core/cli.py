@@ -434,9 +434,6 @@ def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     from .train.beats import evaluate_beat_model, load_beat_model
 
     model, spec, card = load_beat_model(args.weights)
-    if args.s_rule and spec.mode != "diagnostic":
-        raise ECGError(f"--s-rule needs a diagnostic model ({Path(args.weights).name} is {spec.mode}): the rule "
-                       "looks at later beats")
     res = evaluate_beat_model(model, spec, args.split, records=args.records, ann_dir=args.ann_dir, s_rule=args.s_rule)
     res["weights"] = Path(args.weights).name
     res["sha256"] = card["sha256"]
@@ -588,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
     eb.add_argument("--ann-dir", help="write one WFDB annotation (.cls) per record here, for PhysioNet's bxb")
     eb.add_argument("--update-card", action="store_true", help="store the split's figures in the model card")
     eb.add_argument("--s-rule", action="store_true",
-                    help="beats the model calls N become S where the premature-beat rule fires (diagnostic models)")
+                    help="beats the model calls N become S where the premature-beat rule fires")
     eb.set_defaults(func=_cmd_evaluate_beats)
 
     ed = ev.add_parser("delineation", help="P/QRS/T delineation on LUDB held-out folds (per wave F1, errors in ms)")

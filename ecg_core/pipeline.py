@@ -127,13 +127,13 @@ class BeatClasses:
 MIN_BEATS_FOR_CLASSES = 3
 
 
-def classify_beats(record: Record, r_idx: np.ndarray, model, spec, s_rule: bool | None = None) -> BeatClasses:
+def classify_beats(record: Record, r_idx: np.ndarray, model, spec, s_rule: bool = True) -> BeatClasses:
     """Classify the beats at ``r_idx`` with a beat model loaded by
     :func:`ecg_core.train.beats.load_beat_model`.
 
     The rhythm lead goes first (MLII/II); a model trained on two leads takes the next usable lead as
-    its second. ``s_rule`` (default: in diagnostic mode, as the shipped diagnostic figures were measured):
-    beats the model calls N become S where :func:`ecg_core.train.beats.premature_s_rule` fires; their
+    its second. ``s_rule`` (default on, as the shipped models' DS2 figures with it were measured): beats the
+    model calls N become S where :func:`ecg_core.train.beats.premature_s_rule` fires (in the model's mode); their
     confidence is NaN (a rule, not a probability). Raises RecordValueError when there are too few beats for
     RR context.
     """
@@ -156,7 +156,7 @@ def classify_beats(record: Record, r_idx: np.ndarray, model, spec, s_rule: bool 
     top = probs.argmax(1)
     conf = probs.max(1)
     by_rule = None
-    if s_rule if s_rule is not None else spec.mode == "diagnostic":
+    if s_rule:
         from .train.beats import premature_s_rule
 
         by_rule = premature_s_rule(feats) & (top == 0)

@@ -36,7 +36,7 @@ from .losses import build_loss
 from .metrics import class_report, confusion
 
 __all__ = ["BeatSpec", "BeatTask", "train_beat_model", "evaluate_beat_model", "beat_report", "save_beat_model",
-           "load_beat_model", "beat_tensors", "premature_s_rule", "S_RULE"]
+           "load_beat_model", "beat_tensors", "premature_s_rule", "S_RULE", "S_RULE_REALTIME"]
 
 log = logging.getLogger(__name__)
 SPLITS = {"DS1": DS1, "DS2": DS2}
@@ -199,7 +199,8 @@ def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", re
             sel = beats.record == name
             sym = tuple(AAMI_CLASSES[k] for k in pred[sel])
             write_annotation(Annotation(beats.r_idx[sel], sym, "cls"), Path(ann_dir) / name, 360.0)
-    return {**out, "split": split, "mode": spec.mode, "s_rule": S_RULE if s_rule else None}
+    rule = S_RULE if spec.mode == "diagnostic" else S_RULE_REALTIME
+    return {**out, "split": split, "mode": spec.mode, "s_rule": rule if s_rule else None}
 
 
 #: the premature supraventricular beat rule (:func:`premature_s_rule`): a beat at least 15 % early against
@@ -208,6 +209,9 @@ def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", re
 #: The four thresholds were chosen on DS1 alone (all its records; 20 of 22 leave-one-record-out choices
 #: agree), before DS2 was read with it.
 S_RULE = {"pre_local": 0.85, "pre_avg": 0.75, "qrs_corr": 0.9, "irregularity": 0.15}
+#: the same rule on causal features (past beats only: local and 5-minute means, running template, RR
+#: irregularity over the last 2k + 1 beats); thresholds chosen on DS1 the same way
+S_RULE_REALTIME = {"pre_local": 0.85, "pre_avg": 0.75, "qrs_corr": 0.8, "irregularity": 0.1}
 
 
 def qrs_template_corr(beats: BeatSet | BeatFeatures, half_ms: float = 100.0) -> np.ndarray:
@@ -223,8 +227,10 @@ def qrs_template_corr(beats: BeatSet | BeatFeatures, half_ms: float = 100.0) -> 
 
 
 def rr_irregularity(beats: BeatSet | BeatFeatures, k: int = 8) -> np.ndarray:
-    """Per beat, the median absolute change of successive RR intervals over the ``k`` beats either side,
-    over their mean RR (within each record): near 0 in a regular rhythm, large in atrial fibrillation."""
+    """Per beat, the median absolute change of successive RR intervals over the ``k`` beats either side
+    (real-time features: the ``2 k`` beats before and the beat itself), over their mean RR (within each
+    record): near 0 in a regular rhythm, large in atrial fibrillation."""
+    causal = beats.mode == "realtime"
     pre = beats.rr[:, rr_feature_names(beats.mode).index("pre_rr_s")]
     record = getattr(beats, "record", None)  # BeatFeatures: one record
     record = np.zeros(len(pre), np.int64) if record is None else record
@@ -234,19 +240,18 @@ def rr_irregularity(beats: BeatSet | BeatFeatures, k: int = 8) -> np.ndarray:
         idx = idx[np.argsort(beats.r_idx[idx], kind="stable")]
         r = pre[idx]
         d = np.abs(np.diff(r, prepend=r[0]))
-        pad = np.full(k, np.nan)  # windows shrink at the record's ends
-        win_d = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, d, pad]), 2 * k + 1)
-        win_r = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, r, pad]), 2 * k + 1)
+        before, after = (np.full(2 * k, np.nan), np.zeros(0)) if causal else (np.full(k, np.nan), np.full(k, np.nan))
+        # windows shrink at the record's ends
+        win_d = np.lib.stride_tricks.sliding_window_view(np.concatenate([before, d, after]), 2 * k + 1)
+        win_r = np.lib.stride_tricks.sliding_window_view(np.concatenate([before, r, after]), 2 * k + 1)
         out[idx] = np.nanmedian(win_d, axis=1) / np.maximum(np.nanmean(win_r, axis=1), 1e-6)
     return out
 
 
 def premature_s_rule(beats: BeatSet | BeatFeatures, params: dict[str, float] | None = None) -> np.ndarray:
-    """Beats the :data:`S_RULE` calls premature supraventricular (diagnostic features: it looks at later
-    beats too)."""
-    if beats.mode != "diagnostic":
-        raise ValueError("the premature-beat rule needs diagnostic features (it looks at later beats)")
-    p = {**S_RULE, **(params or {})}
+    """Beats the rule calls premature supraventricular: :data:`S_RULE` on diagnostic features (it looks at
+    later beats too), :data:`S_RULE_REALTIME` on real-time ones (past beats only)."""
+    p = {**(S_RULE if beats.mode == "diagnostic" else S_RULE_REALTIME), **(params or {})}
     names = rr_feature_names(beats.mode)
     rr = beats.rr
     early = (rr[:, names.index("pre_local")] < p["pre_local"]) | (rr[:, names.index("pre_avg")] < p["pre_avg"])

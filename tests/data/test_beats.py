@@ -101,6 +101,14 @@ def test_realtime_mode_is_causal(mitdb):
     b = beat_features(rec.replace(signal=changed), r[: k + 1], "realtime", (0, 1))
     for name in ("x", "template", "rr"):
         assert np.array_equal(getattr(a, name)[: k + 1], getattr(b, name)[: k + 1]), name
+    # the real-time premature-beat rule reads past beats only; a looser rule (fires on about a third of the
+    # beats here) so that the comparison has something to compare
+    from ecg_core.train.beats import premature_s_rule, rr_irregularity
+
+    loose = {"pre_local": 1.0, "pre_avg": 1.0, "qrs_corr": 0.0, "irregularity": 10.0}
+    ra, rb = premature_s_rule(a, loose)[: k + 1], premature_s_rule(b, loose)[: k + 1]
+    assert 0 < ra.sum() < k and np.array_equal(ra, rb)
+    assert np.array_equal(rr_irregularity(a)[: k + 1], rr_irregularity(b)[: k + 1])
     # the diagnostic mode does look ahead: the same change alters it (so this test can fail)
     c = beat_features(rec, r, "diagnostic")
     d = beat_features(rec.replace(signal=changed), r, "diagnostic")
@@ -166,8 +174,14 @@ def test_premature_rule_features_by_hand():
     rr[6, names.index("pre_local")] = 1.2
     rule = premature_s_rule(beats)
     assert rule[5] and not rule[6] and rule.sum() == 1
-    with pytest.raises(ValueError, match="diagnostic"):
-        premature_s_rule(SimpleNamespace(**{**vars(beats), "mode": "realtime"}))
+    # causal: the irregularity window of a real-time beat holds the beats before it, not after
+    names_rt = rr_feature_names("realtime")
+    rr_rt = np.ones((n, len(names_rt)))
+    rr_rt[:, names_rt.index("pre_rr_s")] = rr[:, names.index("pre_rr_s")]
+    rt = SimpleNamespace(rr=rr_rt, x=x, template=tmpl, r_idx=beats.r_idx, mode="realtime", record=None)
+    irr_rt = rr_irregularity(rt)
+    assert np.allclose(irr_rt[:20], 0.0) and irr_rt[36] > 0.2  # no change behind beat 19; 36 has 16 behind
+    assert irr[24] > 0.2 and irr_rt[24] == 0.0  # beat 24: most changes ahead of it, few behind
 
 
 def test_premature_rule_finds_the_apcs_of_a_ds1_record_and_spares_atrial_fibrillation(mitdb, monkeypatch):

@@ -62,7 +62,8 @@ def test_diagnosis_toggle_realtime_and_demo():
     at = _open("pages/diagnosis.py")
     at.radio(key="dx_mode").set_value("realtime").run()
     assert not at.exception
-    assert "realtime" in " ".join(c.value for c in at.caption)
+    cap = " ".join(c.value for c in at.caption)
+    assert "realtime + premature-beat rule" in cap and "S F1 0.57" in cap  # the causal rule's DS2 figures
     assert sum(int(m.value) for m in at.metric) == 12  # the demo's 12 beats, each in one class
 
 

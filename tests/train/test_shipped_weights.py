@@ -40,12 +40,3 @@ def test_reproduces_card_figures_on_ds2(path, mitdb, monkeypatch):
         assert ruled["s_rule"] == card["ds2_s_rule"]["s_rule"]
         assert ruled["S"]["f1"] > res["S"]["f1"] + 0.3  # measured 0.59 against 0.17
 
-
-def test_the_premature_rule_is_refused_for_a_causal_model(capsys):
-    from ecg_core.cli import main
-
-    path = ROOT / "weights" / "beat_realtime.pt"
-    if not path.exists():
-        pytest.skip("no shipped real-time model")
-    assert main(["evaluate", "beats", "--weights", str(path), "--records", "100", "--s-rule"]) == 2
-    assert "needs a diagnostic model" in capsys.readouterr().err
