@@ -20,10 +20,10 @@ for path in cards:
     with st.expander(f"{card.get('file', path.stem)} · {card.get('architecture', '')} · {card.get('mode', '')}",
                      expanded=False):
         rows = []
-        for split in ("ds2",):
+        for split, label in (("ds2", "DS2"), ("ds2_s_rule", "DS2, with the premature-beat rule")):
             if split in card:
-                rows.append({"data": split.upper(), **{f"{c} F1": round(card[split][c]["f1"], 3)
-                                                       for c in ("N", "S", "V", "F")},
+                rows.append({"data": label, **{f"{c} F1": round(card[split][c]["f1"], 3)
+                                               for c in ("N", "S", "V", "F")},
                              "macro-F1": round(card[split]["macro_f1_nsvf"], 3)})
         cv = card.get("cv_ds1", {}).get("cv_pooled")
         if cv:
@@ -34,11 +34,13 @@ for path in cards:
             rows.append({"data": "LUDB held-out", **{f"{k} F1": round(v["f1"], 3) for k, v in held["waves"].items()},
                          **{f"{k} (ms)": f"{v['mean_ms']:+.1f} ± {v['sd_ms']:.1f}" for k, v in held["fiducials"].items()
                             if k in ("qrs_on", "qrs_off", "t_off")}})
-        kp = card.get("held_out_renders")
-        if kp:  # image keypoints: held-out LUDB fold rendered clean and photographed
-            for which in ("clean", "photo"):
-                rows.append({"data": f"LUDB fold {kp['fold']}, {which} renders",
-                             **{f"{k} F1": round(v["f1"], 3) for k, v in kp[which]["keypoints"].items()}})
+        for key, method in (("held_out_renders", "ViT-DETR"), ("held_out_digitised", "digitise, then delineate"),
+                            ("held_out_hybrid", "hybrid")):
+            kp = card.get(key)
+            if kp:  # image keypoints: held-out LUDB fold rendered clean and photographed
+                for which in ("clean", "photo"):
+                    rows.append({"data": f"LUDB fold {kp['fold']}, {which} renders", "method": method,
+                                 **{f"{k} F1": round(v["f1"], 3) for k, v in kp[which]["keypoints"].items()}})
         pn = card.get("held_out_panels")
         if pn:  # lead panels: held-out LUDB fold, Mask R-CNN beside the digitiser's classical panels
             for which in ("clean", "photo_0.3", "photo_0.8"):

@@ -72,6 +72,11 @@ def test_models_page_lists_cards_or_says_none():
     assert not at.exception
     if (ROOT / "weights" / "beat_diagnostic.json").exists():
         assert any("beat_diagnostic.pt" in e.label for e in at.expander)
+        data = [r for df in at.dataframe for r in df.value.to_dict("records")]
+        ruled = [r for r in data if r.get("data") == "DS2, with the premature-beat rule"]
+        assert len(ruled) == 2 and all(r["S F1"] > 0.55 and r["macro-F1"] > 0.6 for r in ruled)
+        if (ROOT / "weights" / "keypoints_detr.json").exists():
+            assert {r.get("method") for r in data} >= {"ViT-DETR", "digitise, then delineate", "hybrid"}
     else:
         assert any("No trained weights" in i.value for i in at.info)
 
