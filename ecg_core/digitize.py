@@ -31,7 +31,8 @@ from .data.render import MM_PER_MV, MM_PER_S, STANDARD_3X4
 from .errors import ECGError
 from .record import Record
 
-__all__ = ["Digitized", "DigitizedPanel", "digitize", "grid_scale", "skew_angle", "trace_mask", "snr_db"]
+__all__ = ["Digitized", "DigitizedPanel", "digitize", "grid_scale", "skew_angle", "trace_mask", "snr_db",
+           "unrotate_points"]
 
 
 @dataclass
@@ -436,6 +437,15 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
     if not panels:
         raise ECGError("no ECG trace found in the image")
     return Digitized(panels, ppm, ppm_y, layout, scale_from, angle)
+
+
+def unrotate_points(points: np.ndarray, angle_deg: float, w: int, h: int) -> np.ndarray:
+    """Pixels ``(n, 2)`` of a ``w`` x ``h`` image turned by PIL's ``rotate(angle_deg)`` (about its centre, as
+    :func:`digitize` straightens a tilted page) back to the original image's pixels."""
+    a = np.deg2rad(angle_deg)
+    c, s = np.cos(a), np.sin(a)
+    d = np.asarray(points, np.float64) - np.array([w / 2, h / 2])
+    return np.stack([c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], axis=1) + np.array([w / 2, h / 2])
 
 
 def _panel(lead, row, t0, t1, t, v, fs, box, base, px_per_mv) -> DigitizedPanel:

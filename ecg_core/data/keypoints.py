@@ -21,7 +21,7 @@ from ..record import Record
 from ..signal.delineation import LeadWaves
 from .render import MM_PER_S, Rendered, RenderStyle, photo_augment, render_record, shrink_page
 
-__all__ = ["KEYPOINTS", "BeatObjects", "beat_objects", "render_beats", "page_sample", "marked_window"]
+__all__ = ["KEYPOINTS", "BeatObjects", "beat_objects", "beat_times", "render_beats", "page_sample", "marked_window"]
 
 KEYPOINTS = ("P", "Q", "R", "S", "T")
 _P_BEFORE_S = 0.40  # a P peak belongs to the QRS whose onset follows within this
@@ -58,7 +58,7 @@ def marked_window(waves: list[LeadWaves], fs: float) -> tuple[float, float] | No
     return (a / fs, (b + 1) / fs) if b > a else None
 
 
-def _beat_times(w: LeadWaves, fs: float) -> np.ndarray:
+def beat_times(w: LeadWaves, fs: float) -> np.ndarray:
     """``(n_qrs, 7)`` seconds per QRS: P peak, QRS onset, R, QRS offset, T peak, beat start, beat end."""
     q = w["QRS"]
     out = np.full((len(q), 7), np.nan)
@@ -92,7 +92,7 @@ def beat_objects(record: Record, waves: list[LeadWaves], page: Rendered) -> Beat
     ppm = page.px_per_mm
     boxes, leads, kps, vis, panels, times = [], [], [], [], [], []
     for k, p in enumerate(page.panels):
-        bt = _beat_times(waves[p.lead_index], fs)
+        bt = beat_times(waves[p.lead_index], fs)
         sig = record.signal[p.lead_index]
         for row in bt:
             if not (p.t0 <= row[2] < p.t1):

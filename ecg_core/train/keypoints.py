@@ -643,12 +643,11 @@ def digitised_objects(image: np.ndarray, delineator: nn.Module | None = None, re
     onto the panels where that lead is printed. Same keys as :func:`detect_page` (pixels of ``image``; the
     page's tilt undone), ``scores`` all 1, and ``px_per_mm`` of the reading; no objects when the digitiser
     cannot read the page. ``read``: the page's :class:`~ecg_core.digitize.Digitized` when already at hand."""
-    from ..data.keypoints import _beat_times
+    from ..data.keypoints import beat_times
     from ..data.ludb import LUDB_LEADS
-    from ..digitize import digitize
+    from ..digitize import digitize, unrotate_points
     from ..errors import ECGError
     from ..signal.delineation import delineate
-    from .panels import _unrotate
 
     empty = {"scores": np.zeros(0, np.float32), "leads": np.zeros(0, np.int64), "boxes": np.zeros((0, 4)),
              "kps": np.zeros((0, N_KP, 2)), "vis": np.zeros((0, N_KP), bool)}
@@ -664,12 +663,12 @@ def digitised_objects(image: np.ndarray, delineator: nn.Module | None = None, re
     for p in read.panels:
         if p.lead not in rec.lead_names or p.lead not in LUDB_LEADS:
             continue
-        bt = _beat_times(d.waves[rec.lead_names.index(p.lead)], rec.fs)
+        bt = beat_times(d.waves[rec.lead_names.index(p.lead)], rec.fs)
         for row in bt[(bt[:, 2] >= p.t0) & (bt[:, 2] < p.t1)]:
             v = np.isfinite(row[:5]) & (row[:5] >= p.t0) & (row[:5] < p.t1)
             xy = p.to_pixels(np.nan_to_num(row[:5], nan=p.t0))
             leads.append(LUDB_LEADS.index(p.lead))
-            kps.append(_unrotate(xy, read.rotation_deg, w, h) if read.rotation_deg else xy)
+            kps.append(unrotate_points(xy, read.rotation_deg, w, h) if read.rotation_deg else xy)
             vis.append(v)
     if not leads:
         return empty

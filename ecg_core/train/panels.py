@@ -331,18 +331,10 @@ def layout_leads(boxes: np.ndarray, scores: np.ndarray, lead_names: tuple[str, .
     return np.asarray(keep), labels
 
 
-def _unrotate(points: np.ndarray, angle_deg: float, w: int, h: int) -> np.ndarray:
-    """Pixels of an image turned by PIL's ``rotate(angle_deg)`` (about its centre) back to the original's."""
-    a = np.deg2rad(angle_deg)
-    c, s = np.cos(a), np.sin(a)
-    d = points - np.array([w / 2, h / 2])
-    return np.stack([c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], axis=1) + np.array([w / 2, h / 2])
-
-
 def classical_panels(image: np.ndarray, lead_names: tuple[str, ...]) -> dict:
     """The digitiser's panels of ``image`` as boxes (its tilt undone) and labels (1 + index in
     ``lead_names``); none when it cannot read the page."""
-    from ..digitize import digitize
+    from ..digitize import digitize, unrotate_points
     from ..errors import ECGError
 
     try:
@@ -355,7 +347,7 @@ def classical_panels(image: np.ndarray, lead_names: tuple[str, ...]) -> dict:
         if p.lead not in lead_names:
             continue
         x0, y0, x1, y1 = p.box
-        c = _unrotate(np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64), d.rotation_deg, w, h)
+        c = unrotate_points(np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64), d.rotation_deg, w, h)
         boxes.append([*c.min(axis=0), *c.max(axis=0)])
         labels.append(lead_names.index(p.lead) + 1)
     return {"boxes": np.asarray(boxes, np.float64).reshape(-1, 4), "labels": np.asarray(labels, np.int64)}

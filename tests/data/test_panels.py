@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ecg_core.train.panels import _unrotate, classical_panels, panel_sample, panel_scores
+from ecg_core.digitize import unrotate_points
+from ecg_core.train.panels import classical_panels, panel_sample, panel_scores
 
 
 def test_panel_targets_follow_the_printed_trace_of_a_ludb_record(ludb):
@@ -63,7 +64,7 @@ def test_unrotate_undoes_pil_rotation():
     img[20, 150] = 255
     r = np.asarray(Image.fromarray(img).rotate(10, resample=Image.BILINEAR))
     y, x = np.unravel_index(np.argmax(r), r.shape)
-    assert np.allclose(_unrotate(np.array([[x, y]], float), 10, 200, 100), [[150, 20]], atol=1.0)
+    assert np.allclose(unrotate_points(np.array([[x, y]], float), 10, 200, 100), [[150, 20]], atol=1.0)
 
 
 def test_classical_panels_of_clean_renders_are_exact(ludb):
