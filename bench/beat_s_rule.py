@@ -81,6 +81,8 @@ def main() -> None:
         "grid": GRID,
         "best_in_sample": {**combos[best], "s_f1": in_sample[best]},
         "loro_s_f1": f1(loro, y, 1),
+        "loro_s_se": float(((loro == 1) & (y == 1)).sum() / max((y == 1).sum(), 1)),
+        "loro_s_ppv": float(((loro == 1) & (y == 1)).sum() / max((loro == 1).sum(), 1)),
         "loro_choices": Counter(chosen).most_common(),
         "model_cv": {c: f1(cv, y, i) for i, c in enumerate("NSVF")},
         "model_cv_with_rule": {c: f1(ruled, y, i) for i, c in enumerate("NSVF")},

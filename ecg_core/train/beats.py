@@ -204,7 +204,7 @@ def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", re
 
 
 #: the premature supraventricular beat rule (:func:`premature_s_rule`): a beat at least 15 % early against
-#: the last beats (or 25 % against the 5-minute average, which a run of them cannot drag down), with the QRS
+#: the beats around it (or 25 % against the 5-minute average, which a run of them cannot drag down), with the QRS
 #: of the record's usual beat, in a regular rhythm (atrial fibrillation is irregular and its beats are N).
 #: The four thresholds were chosen on DS1 alone (all its records; 20 of 22 leave-one-record-out choices
 #: agree), before DS2 was read with it.
