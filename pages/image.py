@@ -174,7 +174,10 @@ if kp_card is not None:
     hybrid = kp_how == HYBRID
     held = kp_card.get("held_out_hybrid" if hybrid else "held_out_renders", kp_card["held_out_renders"])
     r = held["clean"]["keypoints"]["R"]
-    agree = f" (the two agreed on {100 * kp['agreement']:.0f} % of R peaks)" if hybrid else ""
+    agree = ""
+    if hybrid:
+        agree = (f" (the two agreed on {100 * kp['agreement']:.0f} % of R peaks)" if np.isfinite(kp["agreement"]) else
+                 " (the digitised trace gave no 12-lead beats to place them on: the detector's points as found)")
     st.caption(f"Beat keypoints: {len(kp['leads'])} beats found across the leads{agree}. Experimental: on held-out "
                f"LUDB renders this finds {100 * r['recall']:.0f} % of R peaks within 40 ms ({100 * r['precision']:.0f} "
                f"% of its R marks are right, F1 {r['f1']:.2f}); the traced signal below does not depend on it.")

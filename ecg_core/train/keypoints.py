@@ -705,9 +705,10 @@ def fuse_keypoints(detected: dict, read: dict, px_per_mm: float, snap_ms: float 
     """Hybrid objects: the detector's (``detected``, :func:`detect_page`) with each keypoint moved onto the
     digitised-and-delineated keypoint (``read``, :func:`digitised_objects`) of its type and lead within
     ``snap_ms``, plus the reading's unpaired beats when it agrees with the detector on at least ``agree`` of the
-    detector's R peaks (``agreement`` in the result). Both in the same pixels; ``px_per_mm`` their scale."""
+    detector's R peaks (``agreement`` in the result; NaN when the reading has no beats to offer). Both in the
+    same pixels; ``px_per_mm`` their scale."""
     if not len(read["leads"]) or not np.isfinite(px_per_mm):
-        return {**detected, "agreement": 0.0}
+        return {**detected, "agreement": float("nan")}
     tol_y = 15 * px_per_mm  # half a panel row
     n_r = int(detected["vis"][:, 2].sum())
     agreement = len(_pairs(detected, read, 2, px_per_mm, tol_y)) / max(n_r, 1)  # R within 40 ms (1 mm)
