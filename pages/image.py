@@ -40,11 +40,17 @@ def _keypoint_model():
 
 
 @st.cache_data(max_entries=4, show_spinner="Finding beats and their P, Q, R, S, T points...")
-def _keypoints(key: str, hybrid: bool, _image: np.ndarray, _read) -> dict:
-    from ecg_core.train.keypoints import detect_page, hybrid_page
+def _keypoints(key: str, how: str, _image: np.ndarray, _read) -> dict:
+    from ecg_core.train.keypoints import detect_page, digitised_objects, hybrid_page
 
+    if how == TRACE:
+        return digitised_objects(_image, read=_read)
     model, spec, _ = _keypoint_model()
-    return hybrid_page(model, spec, _image, read=_read) if hybrid else detect_page(model, spec, _image)
+    return hybrid_page(model, spec, _image, read=_read) if how == HYBRID else detect_page(model, spec, _image)
+
+
+HYBRID, DETR, TRACE = "ViT-DETR on the delineated trace", "ViT-DETR alone", "delineated trace alone"
+HELD_OUT = {HYBRID: "held_out_hybrid", DETR: "held_out_renders", TRACE: "held_out_digitised"}
 
 
 PANEL_WEIGHTS = "weights/panels_maskrcnn.pt"
@@ -142,15 +148,15 @@ if Path(PANEL_WEIGHTS).exists() and st.toggle("Lead panels and traces (Mask R-CN
             fig.add_annotation(x=x1 - 4, y=y0 + 4, text=lead, showarrow=False, xanchor="right", yanchor="top",
                                font=dict(color="#ff7f0e", size=11))
 kp_card = None
-HYBRID = "ViT-DETR on the delineated trace"
 if Path(KEYPOINT_WEIGHTS).exists() and st.toggle("Beat keypoints (ViT-DETR)", True, key="img_kp"):
-    kp_how = st.radio("Keypoints from", (HYBRID, "ViT-DETR alone"), horizontal=True, key="img_kp_how",
+    kp_how = st.radio("Keypoints from", (HYBRID, DETR, TRACE), horizontal=True, key="img_kp_how",
                       help="Hybrid: each detected P, Q, R, S, T point moves onto the point the learned delineator "
                            "marks on the digitised trace (within 120 ms); where the two agree on most R peaks, the "
-                           "delineator's other beats are added too.")
+                           "delineator's other beats are added too. The delineated trace alone is the most exact "
+                           "on clean prints and the least on photographs.")
     try:
         _, _, kp_card = _keypoint_model()
-        kp = _keypoints(key, kp_how == HYBRID, _image=image, _read=dig)
+        kp = _keypoints(key, kp_how, _image=image, _read=dig)
     except (ECGError, OSError, ValueError) as exc:  # a weights file that fails its check
         st.error(f"The keypoint detector could not run: {exc}", icon="🚫")
         kp_card = None
@@ -172,7 +178,7 @@ if pn_card is not None:
                "read by the digitiser.")
 if kp_card is not None:
     hybrid = kp_how == HYBRID
-    held = kp_card.get("held_out_hybrid" if hybrid else "held_out_renders", kp_card["held_out_renders"])
+    held = kp_card.get(HELD_OUT[kp_how], kp_card["held_out_renders"])
     r = held["clean"]["keypoints"]["R"]
     agree = ""
     if hybrid:

@@ -29,6 +29,12 @@ def test_image_page_prints_reads_back_and_hands_over_the_record():
     assert not at.exception and not at.error
     cap = next(c.value for c in at.caption if c.value.startswith("Beat keypoints:"))
     assert "agreed" not in cap and "F1 0.83" in cap, cap
+    at.radio(key="img_kp_how").set_value("delineated trace alone").run()
+    assert not at.exception and not at.error
+    cap = next(c.value for c in at.caption if c.value.startswith("Beat keypoints:"))
+    assert "F1 0.93" in cap, cap  # digitise, then delineate: held-out fold 0, clean renders
+    fig = __import__("json").loads(at.get("plotly_chart")[0].proto.spec)
+    assert {t["name"]: len(t["x"]) for t in fig["data"] if t.get("type") == "scatter"}["R"] >= 20
     # the Mask R-CNN's panels and trace masks over the image, leads from the page layout
     at.toggle(key="img_pn").set_value(True).run()
     assert not at.exception and not at.error
