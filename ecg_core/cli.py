@@ -343,12 +343,9 @@ def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
            "method": args.method}
     delineators = None
     if args.method != "detr":  # each record delineated by the delineation fold model that never saw it
-        from .data.ludb import ludb_folds
-        from .signal.delineation import _learned_model
+        from .signal.delineation import held_out_delineators
 
-        members = _learned_model(None)[0].members
-        fold_of = {r: k for k, f in enumerate(ludb_folds()) for r in f}
-        delineators = {r: members[fold_of[r]] for r in records}
+        delineators = held_out_delineators(records)
         if args.method == "digitised":
             model = None
             out.pop("weights"), out.pop("sha256")

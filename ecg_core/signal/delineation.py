@@ -209,6 +209,16 @@ def _learned_model(weights: str | Path | None):
     return _MODEL_CACHE[path]
 
 
+def held_out_delineators(records, weights: str | Path | None = None) -> dict:
+    """Each LUDB record of ``records`` -> the learned delineator's fold model that never saw it (the
+    ensemble's member trained without that record's fold): for scoring anything built on delineation."""
+    from ..data.ludb import ludb_folds
+
+    members = _learned_model(weights)[0].members
+    fold_of = {r: k for k, f in enumerate(ludb_folds()) for r in f}
+    return {r: members[fold_of[r]] for r in records}
+
+
 def _delineate_unet(record: Record, weights: str | Path | None, model=None) -> Delineation:
     from ..train.delineation import model_input, predict_probs
 

@@ -437,6 +437,20 @@ def decode(pred: torch.Tensor, n_leads: int = 12, threshold: float = 0.5, nms_io
     return out
 
 
+def _pairs(a: dict, b: dict, j: int, tol_px: float, tol_y_px: float) -> list[tuple[int, int]]:
+    """One-to-one pairs (object of ``a``, object of ``b``) of visible type-``j`` keypoints of the same lead
+    within ``tol_px`` along x and ``tol_y_px`` along y, closest in x first (scoring and fusion alike)."""
+    out = []
+    for lead in np.intersect1d(a["leads"], b["leads"]):
+        ia = np.flatnonzero((a["leads"] == lead) & (a["vis"][:, j] > 0))
+        ib = np.flatnonzero((b["leads"] == lead) & (b["vis"][:, j] > 0))
+        if len(ia) and len(ib):
+            dx = np.abs(a["kps"][ia, j, 0][:, None] - b["kps"][ib, j, 0][None])
+            dy = np.abs(a["kps"][ia, j, 1][:, None] - b["kps"][ib, j, 1][None])
+            out += [(ia[p], ib[q]) for p, q in greedy_pairs((dx <= tol_px) & (dy <= tol_y_px), dx)]
+    return out
+
+
 def keypoint_scores(preds: list[dict], targets: list[dict], tol_ms: float = 40.0) -> dict:
     """Per keypoint type: tp, fp, fn, precision, recall, F1 and mean absolute error (ms). A predicted
     keypoint matches a true one of the same type and lead within ``tol_ms`` along the time axis (one mm of
@@ -444,21 +458,12 @@ def keypoint_scores(preds: list[dict], targets: list[dict], tol_ms: float = 40.0
     tally = {k: {"tp": 0, "fp": 0, "fn": 0, "err": []} for k in KEYPOINTS}
     for p, t in zip(preds, targets):
         mm_x, mm_y = float(t["mm"][0]), float(t["mm"][1])
-        tol_x = tol_ms / 40.0 * mm_x
         for j, kname in enumerate(KEYPOINTS):
-            for lead in np.union1d(p["leads"], t["leads"]):
-                a = p["kps"][(p["leads"] == lead) & p["vis"][:, j], j]
-                tsel = (t["leads"] == lead) & (t["vis"][:, j] > 0)
-                b = t["kps"][tsel, j]
-                pairs = []
-                if len(a) and len(b):
-                    dx = np.abs(a[:, None, 0] - b[None, :, 0])
-                    dy = np.abs(a[:, None, 1] - b[None, :, 1])
-                    pairs = greedy_pairs((dx <= tol_x) & (dy <= 15 * mm_y), dx)
-                    tally[kname]["err"] += [dx[i, k] / mm_x * 40.0 for i, k in pairs]
-                tally[kname]["tp"] += len(pairs)
-                tally[kname]["fp"] += len(a) - len(pairs)
-                tally[kname]["fn"] += len(b) - len(pairs)
+            pairs = _pairs(p, t, j, tol_ms / 40.0 * mm_x, 15 * mm_y)
+            tally[kname]["err"] += [abs(p["kps"][i, j, 0] - t["kps"][k, j, 0]) / mm_x * 40.0 for i, k in pairs]
+            tally[kname]["tp"] += len(pairs)
+            tally[kname]["fp"] += int((p["vis"][:, j] > 0).sum()) - len(pairs)
+            tally[kname]["fn"] += int((t["vis"][:, j] > 0).sum()) - len(pairs)
     out = {}
     for k, v in tally.items():
         out[k] = {**detection_prf(v["tp"], v["fp"], v["fn"]),
@@ -512,6 +517,11 @@ def spec_dict(spec) -> dict:
     d = asdict(spec)
     d["img_size"] = list(spec.img_size)
     return d
+
+
+def spec_from_dict(cls, d: dict):
+    """The spec dataclass ``cls`` back from :func:`spec_dict`'s values (as a checkpoint stores them)."""
+    return cls(**{**d, "img_size": tuple(d["img_size"]), "train": TrainConfig(**d["train"])})
 
 
 def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[LeadWaves]]], held_fold: int = 0,
@@ -587,10 +597,7 @@ def load_keypoint_model(path: str | Path, verify: bool = True) -> tuple[nn.Modul
     from .checkpoints import load_checkpoint
 
     payload, card = load_checkpoint(path, verify)
-    sd = dict(payload["spec"])
-    sd["img_size"] = tuple(sd["img_size"])
-    sd["train"] = TrainConfig(**sd["train"])
-    spec = KeypointSpec(**sd)
+    spec = spec_from_dict(KeypointSpec, payload["spec"])
     model = create_model(spec.model, **model_config(spec))
     model.load_state_dict({k: v.float() for k, v in payload["state_dict"].items()})
     return model.eval(), spec, card
@@ -684,20 +691,6 @@ def digitised_objects(image: np.ndarray, delineator: nn.Module | None = None, re
 #: detected keypoint moves to the delineated one of its type and lead within SNAP_MS; where the reading agrees
 #: with the detector on at least AGREE of its R peaks (within 40 ms), the reading's other beats are added too
 SNAP_MS, AGREE = 120.0, 0.7
-
-
-def _pairs(a: dict, b: dict, j: int, tol_px: float, tol_y_px: float) -> list[tuple[int, int]]:
-    """One-to-one pairs (object of ``a``, object of ``b``) of visible type-``j`` keypoints of one lead within
-    ``tol_px`` along x and ``tol_y_px`` along y, closest first."""
-    out = []
-    for lead in np.intersect1d(a["leads"], b["leads"]):
-        ia = np.flatnonzero((a["leads"] == lead) & a["vis"][:, j])
-        ib = np.flatnonzero((b["leads"] == lead) & b["vis"][:, j])
-        if len(ia) and len(ib):
-            dx = np.abs(a["kps"][ia, j, 0][:, None] - b["kps"][ib, j, 0][None])
-            dy = np.abs(a["kps"][ia, j, 1][:, None] - b["kps"][ib, j, 1][None])
-            out += [(ia[p], ib[q]) for p, q in greedy_pairs((dx <= tol_px) & (dy <= tol_y_px), dx)]
-    return out
 
 
 def fuse_keypoints(detected: dict, read: dict, px_per_mm: float, snap_ms: float = SNAP_MS,

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from ..data.render import RenderStyle, photo_augment, render_record, shrink_page
 from ..record import Record
 from ..signal.delineation import LeadWaves
-from .keypoints import random_style, spec_dict
+from .keypoints import random_style, spec_dict, spec_from_dict
 from .loop import TrainConfig
 from .metrics import detection_prf, greedy_pairs
 
@@ -249,10 +249,7 @@ def load_panel_model(path: str | Path, verify: bool = True) -> tuple[nn.Module, 
     from .checkpoints import load_checkpoint
 
     payload, card = load_checkpoint(path, verify)
-    sd = dict(payload["spec"])
-    sd["img_size"] = tuple(sd["img_size"])
-    sd["train"] = TrainConfig(**sd["train"])
-    spec = PanelSpec(**sd)
+    spec = spec_from_dict(PanelSpec, payload["spec"])
     model = create_model(spec.model, **model_config(spec))
     model.load_state_dict(payload["state_dict"])  # load_checkpoint gave fp32 back (int8 weights dequantised)
     return model.eval(), spec, card

@@ -269,18 +269,17 @@ def test_digitised_and_hybrid_keypoints_on_held_out_renders(ludb):
     shipped ViT-DETR's points placed on the delineated trace) on clean renders of four held-out records: both
     place R within 40 ms better than the detector alone, and the delineated points lie closer."""
     from ecg_core.data.ludb import load_ludb, ludb_folds
-    from ecg_core.signal.delineation import _learned_model
+    from ecg_core.signal.delineation import held_out_delineators
     from ecg_core.train.keypoints import evaluate_keypoints, load_keypoint_model
     from tests.conftest import ROOT
 
     model, spec, card = load_keypoint_model(ROOT / "weights" / "keypoints_detr.pt")
-    fold = card["held_fold"]
-    held = list(ludb_folds()[fold][:4])
+    held = list(ludb_folds()[card["held_fold"]][:4])
     items = {n: load_ludb(n) for n in held}
-    member = _learned_model(None)[0].members[fold]
+    delineators = held_out_delineators(held)
     alone = evaluate_keypoints(model, spec, items, held)["keypoints"]
-    read = evaluate_keypoints(None, None, items, held, delineators={n: member for n in held})["keypoints"]
-    both = evaluate_keypoints(model, spec, items, held, delineators={n: member for n in held})["keypoints"]
+    read = evaluate_keypoints(None, None, items, held, delineators=delineators)["keypoints"]
+    both = evaluate_keypoints(model, spec, items, held, delineators=delineators)["keypoints"]
     # measured R F1 0.84 alone, 0.91 read, 0.92 both; R error 13.3, 3.8, 5.0 ms; P/T read 0.86/0.87
     assert read["R"]["f1"] > 0.88 and both["R"]["f1"] > alone["R"]["f1"] + 0.05, (alone["R"], read["R"], both["R"])
     assert read["R"]["mean_abs_error_ms"] < 6 and both["R"]["mean_abs_error_ms"] < alone["R"]["mean_abs_error_ms"] / 2
