@@ -25,6 +25,17 @@ def _wait(run, statuses=wb.FINAL, timeout=240.0, until=None):
     raise AssertionError(f"run {run.name} still {job['status']} after {timeout} s:\n{wb.log_tail(run)}")
 
 
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as f:  # a finished child not yet reaped is a zombie: gone for this purpose
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+
+
 @pytest.fixture(scope="module")
 def pages(ludb, tmp_path_factory):
     """A page cache of five LUDB records: two of the held-out fold 0, three to train on."""
@@ -119,6 +130,11 @@ def test_runs_queue_one_at_a_time(pages, tmp_path, monkeypatch):
     _wait(first, timeout=30)
     job = _wait(second)  # the first run's supervisor starts the next one when it ends
     assert job["status"] == "done", wb.log_tail(second)
+    # the second run's supervisor schedules the queue after recording "done": let it finish first, or it
+    # may start the third run submitted below
+    t0 = time.time()
+    while _alive(job["pid"]) and time.time() - t0 < 30:
+        time.sleep(0.1)
     third = wb.submit("keypoints", _kp_options(pages, epochs=1), root, start=False)
     assert wb.stop(third)["status"] == "cancelled"
 
