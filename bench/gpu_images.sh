@@ -3,7 +3,9 @@
 # the keypoint ViT-DETR goes on from the shipped weights on a pre-rendered page pool (GPU-bound), and the
 # panel Mask R-CNN trains from scratch beside it on pages rendered on the fly. Both anneal to their time
 # limits. PANELS=0 trains the keypoints alone; SEED picks the page pool's variants (a continued run on fresh
-# pages). Outputs (weights, cards, logs) in OUT_DIR (default runs/gpu); held-out fold 0 is not read here:
+# pages); KP_KWARGS adds model options to the continued model (e.g. '{"refine": true}': a keypoint refiner,
+# new and untrained, on top of the shipped detector); KP_BATCH and KP_LR its batch and learning rate.
+# Outputs (weights, cards, logs) in OUT_DIR (default runs/gpu); held-out fold 0 is not read here:
 #   python -m ecg_core evaluate keypoints --weights runs/gpu/keypoints_detr.pt --cache .devcache/ludb_pages.npz ...
 #   python -m ecg_core evaluate panels --weights runs/gpu/panels_maskrcnn.pt --cache .devcache/ludb_pages.npz ...
 set -o pipefail
@@ -23,8 +25,8 @@ python -m ecg_core -v train panels --cache "$cache" --workers "${PANEL_WORKERS:-
   --run-dir runs/gpu_panels_run --out "$out/panels_maskrcnn.pt" > "$out/panels_log.txt" 2>&1 &
 pan=$!
 fi
-python -m ecg_core -v train keypoints --init weights/keypoints_detr.pt --cache "$cache" --workers "${KP_WORKERS:-10}" \
-  --pool "${KP_POOL:-32}" --epochs 100 --lr 2e-4 --seed "${SEED:-0}" --batch-size "${KP_BATCH:-16}" --time-limit-min "${KP_MIN:-5.5}" \
+python -m ecg_core -v train keypoints --init "${KP_INIT:-weights/keypoints_detr.pt}" --cache "$cache" --workers "${KP_WORKERS:-10}" \
+  --model-kwargs "${KP_KWARGS:-{\}}" --pool "${KP_POOL:-32}" --epochs 100 --lr "${KP_LR:-2e-4}" --seed "${SEED:-0}" --batch-size "${KP_BATCH:-16}" --time-limit-min "${KP_MIN:-5.5}" \
   --anneal-to-time --run-dir runs/gpu_kp_run --out "$out/keypoints_detr.pt" 2>&1 | tee "$out/kp_log.txt"
 kp=$?
 if [ -n "${pan:-}" ]; then

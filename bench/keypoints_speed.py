@@ -3,7 +3,7 @@ digitiser on the same page (the peer measured in the same run).
 
 A 10 s 12-lead LUDB record is printed 3 x 4 + rhythm strip at the detector's input size (512 x 1024); the
 shipped ViT-DETR finds every (lead, beat) object with its P, Q, R, S, T points. The issue's target: one
-page to keypoints within 1 s. The hybrid (the Image page's default: the page at print resolution, 100 dpi,
+page to keypoints within 1 s. The hybrid (on the Image page's switch: the page at print resolution, 100 dpi,
 digitised, delineated by the shipped learned delineator, and the detector's points placed on it) is timed
 too.
 

@@ -282,7 +282,7 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
     command = _begin_training(args)
     items = _keypoint_items(args.cache)
     spec = KeypointSpec(model_kwargs=json.loads(args.model_kwargs), img_size=tuple(args.img_size),
-                        repeats=args.repeats, pool=args.pool, dn=args.dn,
+                        repeats=args.repeats, pool=args.pool, dn=args.dn, train_only=args.train_only,
                         train=TrainConfig(**_loop_options(args), grad_clip=0.1, warmup_epochs=1))
 
     def show(row: dict) -> None:
@@ -296,7 +296,7 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
         init, init_spec, init_card = load_keypoint_model(args.init)
         if init_card.get("held_fold") != args.held_fold:
             raise ECGError(f"{args.init} held out fold {init_card.get('held_fold')}, not {args.held_fold}")
-        spec.model_kwargs = init_spec.model_kwargs
+        spec.model_kwargs = {**init_spec.model_kwargs, **spec.model_kwargs}  # e.g. {"refine": true} added
     model, report = train_keypoints(spec, items, held_fold=args.held_fold, run_dir=args.run_dir, workers=args.workers,
                                     progress=show, resume=args.resume, init=init)
     print(f"best epoch {report['best_epoch']}: inner-val F1 P/R/T {report['inner_val']['f1_P']:.3f}/"
@@ -680,6 +680,8 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--pool", type=int, default=0,
                     help="render this many variants of each record once and train on them (keeps a GPU busy)")
     tk.add_argument("--dn", action="store_true", help="denoising queries while training (DN-DETR)")
+    tk.add_argument("--train-only", default="", metavar="MODULE",
+                    help="train this submodule alone (e.g. refine: the keypoint refiner), the rest frozen")
     tk.add_argument("--held-fold", type=int, default=0)
     tk.add_argument("--workers", type=int, default=0, help="rendering processes")
     tk.add_argument("--init", help="continue from this keypoint model (same architecture and held-out fold)")

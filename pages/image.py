@@ -149,11 +149,12 @@ if Path(PANEL_WEIGHTS).exists() and st.toggle("Lead panels and traces (Mask R-CN
                                font=dict(color="#ff7f0e", size=11))
 kp_card = None
 if Path(KEYPOINT_WEIGHTS).exists() and st.toggle("Beat keypoints (ViT-DETR)", True, key="img_kp"):
-    kp_how = st.radio("Keypoints from", (HYBRID, DETR, TRACE), horizontal=True, key="img_kp_how",
-                      help="Hybrid: each detected P, Q, R, S, T point moves onto the point the learned delineator "
-                           "marks on the digitised trace (within 120 ms); where the two agree on most R peaks, the "
-                           "delineator's other beats are added too. The delineated trace alone is the most exact "
-                           "on clean prints and the least on photographs.")
+    kp_how = st.radio("Keypoints from", (DETR, HYBRID, TRACE), horizontal=True, key="img_kp_how",
+                      help="ViT-DETR alone: the detector and its keypoint refiner read the image (the best on "
+                           "photographs). Hybrid: each detected P, Q, R, S, T point moves onto the point the learned "
+                           "delineator marks on the digitised trace (within 120 ms); where the two agree on most R "
+                           "peaks, the delineator's other beats are added too. The delineated trace alone is the "
+                           "most exact on clean prints and the least on photographs.")
     try:
         _, _, kp_card = _keypoint_model()
         kp = _keypoints(key, kp_how, _image=image, _read=dig)
@@ -184,9 +185,11 @@ if kp_card is not None:
     if hybrid:
         agree = (f" (the two agreed on {100 * kp['agreement']:.0f} % of R peaks)" if np.isfinite(kp["agreement"]) else
                  " (the digitised trace gave no 12-lead beats to place them on: the detector's points as found)")
-    st.caption(f"Beat keypoints: {len(kp['leads'])} beats found across the leads{agree}. Experimental: on held-out "
-               f"LUDB renders this finds {100 * r['recall']:.0f} % of R peaks within 40 ms ({100 * r['precision']:.0f} "
-               f"% of its R marks are right, F1 {r['f1']:.2f}); the traced signal below does not depend on it.")
+    ph = held.get("photo", {}).get("keypoints", {}).get("R")
+    photo = f"; on photographed renders R F1 {ph['f1']:.2f}" if ph else ""
+    st.caption(f"Beat keypoints: {len(kp['leads'])} beats found across the leads{agree}. On held-out LUDB renders "
+               f"this finds {100 * r['recall']:.0f} % of R peaks within 40 ms ({100 * r['precision']:.0f} % of its R "
+               f"marks are right, F1 {r['f1']:.2f}{photo}); the traced signal below does not depend on it.")
 
 record = dig.to_record(f"{name} (digitised)")
 st.subheader("Read back")

@@ -9,8 +9,10 @@ decoder layer is supervised (auxiliary losses). With ``two_stage=True`` (Deforma
 scheme with DINO's mixed query selection) every encoder token also predicts an object centred in its
 cell (a dense head, trained without matching: the token under each true box centre is its positive), and
 the queries start from the ``num_queries`` best-scoring tokens' boxes instead of learned points, so
-they begin where beats are rather than having to find them. Set prediction, Hungarian matching and losses are in
-:mod:`ecg_core.train.keypoints`.
+they begin where beats are rather than having to find them. With ``refine=True`` a second stage reads each
+object's keypoint times again from the pixels of its own beat (:class:`KeypointRefiner`, Mask R-CNN's keypoint
+head in one dimension): the decoder finds beats well but places points from 16-pixel tokens. Set prediction,
+Hungarian matching and losses are in :mod:`ecg_core.train.keypoints`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import torch.nn as nn
 
 from .registry import register_model
 
-__all__ = ["ViTDETR", "inverse_sigmoid"]
+__all__ = ["ViTDETR", "KeypointRefiner", "inverse_sigmoid"]
 
 
 def inverse_sigmoid(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -71,6 +73,61 @@ class _DecoderLayer(nn.Module):
         return q + self.ff(self.n3(q))
 
 
+class KeypointRefiner(nn.Module):
+    """Keypoint times of each object read from its beat's pixels. The object's box, widened by ``expand``
+    (and at least ``min_h`` of the page high), is cut from the input image (``roi_align``) at ``rows`` x
+    ``bins``; strided convolutions fold the rows away, leaving one feature column per time bin; dilated
+    1-D convolutions see the beat around each bin, told which beat is meant by the query's content (added
+    to every bin) and by each keypoint's first guess (a Gaussian bump, ``sigma`` of the crop wide); per
+    keypoint a distribution over the bins, whose mean is the new time (integral regression, Sun et al.
+    2018). The output layer starts at zero, so the distribution is the bump and an untrained refiner
+    returns the first guess; guesses outside the crop are kept as they are. Only x (time) is refined: the
+    height of a keypoint on the trace is read to half a panel row."""
+
+    def __init__(self, dim: int, n_kp: int, rows: int = 24, bins: int = 128, width: int = 48, expand: float = 1.5,
+                 min_h: float = 0.06, sigma: float = 0.08):
+        super().__init__()
+        self.rows, self.bins, self.expand, self.min_h, self.sigma = rows, bins, expand, min_h, sigma
+        chans = (3, 16, 32, width)
+        layers: list[nn.Module] = []
+        for a, b in zip(chans[:-1], chans[1:]):
+            layers += [nn.Conv2d(a, b, 3, stride=(2, 1), padding=1), nn.BatchNorm2d(b), nn.ReLU(inplace=True)]
+        self.conv2d = nn.Sequential(*layers)
+        self.film = nn.Linear(dim, width)
+        layers = []
+        for i, dil in enumerate((1, 2, 4, 8)):
+            layers += [nn.Conv1d(width + n_kp if i == 0 else width, width, 5, padding=2 * dil, dilation=dil),
+                       nn.BatchNorm1d(width), nn.ReLU(inplace=True)]
+        self.conv1d = nn.Sequential(*layers)
+        self.out = nn.Conv1d(width, n_kp, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+        self.register_buffer("grid", (torch.arange(bins) + 0.5) / bins, persistent=False)
+
+    def forward(self, images: torch.Tensor, boxes: torch.Tensor, kx: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """``images`` (B, 3, H, W); ``boxes`` (B, Q, 4) cx, cy, w, h and ``kx`` (B, Q, K) keypoint x, all in
+        [0, 1] of the image; ``h`` (B, Q, dim) the queries' content. Returns the refined ``kx``."""
+        from torchvision.ops import roi_align
+
+        b, q, k = kx.shape
+        hh, ww = images.shape[-2:]
+        cx, cy, bw, bh = boxes.float().unbind(-1)
+        half_w = bw.clamp_min(0.01) * self.expand / 2
+        half_h = bh.clamp_min(self.min_h) * self.expand / 2
+        idx = torch.arange(b, device=boxes.device, dtype=torch.float32).view(b, 1).expand(b, q)
+        rois = torch.stack([idx, (cx - half_w) * ww, (cy - half_h) * hh, (cx + half_w) * ww, (cy + half_h) * hh], -1)
+        crops = roi_align(images.float(), rois.reshape(-1, 5), (self.rows, self.bins), 1.0, 2, aligned=True)
+        f = self.conv2d(crops.to(images.dtype)).amax(dim=2) + self.film(h).reshape(b * q, -1, 1)
+        left, span = (cx - half_w).unsqueeze(-1), (2 * half_w).unsqueeze(-1)
+        u = (kx.float() - left) / span  # first guesses in crop units
+        prior = -0.5 * ((self.grid.view(1, 1, 1, -1) - u.unsqueeze(-1)) / self.sigma) ** 2  # (B, Q, K, bins)
+        f = torch.cat([f, prior.exp().reshape(b * q, k, self.bins).to(f.dtype)], dim=1)
+        logits = self.out(self.conv1d(f)).float().view(b, q, k, self.bins) + prior
+        new = left + (logits.softmax(-1) * self.grid).sum(-1) * span
+        inside = (u > 0.02) & (u < 0.98)
+        return torch.where(inside, new, kx.float()).to(kx.dtype)
+
+
 class ViTDETR(nn.Module):
     """Inputs ``(B, 3, H, W)`` images in [0, 1]. Output (a dict), per decoder layer in ``"aux"`` and for
     the last at the top level: ``logits`` ``(B, Q, n_leads)`` (sigmoid scores; all low = no object),
@@ -80,7 +137,7 @@ class ViTDETR(nn.Module):
     def __init__(self, n_leads: int = 12, n_kp: int = 5, img_size: tuple[int, int] = (512, 1024),
                  patch_size: int = 16, dim: int = 192, depth: int = 6, heads: int = 3, dec_layers: int = 4,
                  num_queries: int = 128, cnn_stem: bool = True, query_grid: tuple[int, int] = (8, 16),
-                 two_stage: bool = False):
+                 two_stage: bool = False, refine: bool = False):
         super().__init__()
         import timm
 
@@ -121,6 +178,7 @@ class ViTDETR(nn.Module):
             nn.init.zeros_(head[-1].weight)
             nn.init.zeros_(head[-1].bias)
         self.box_head[-1].bias.data[2:] = inverse_sigmoid(torch.tensor([0.08, 0.12]))
+        self.refine = KeypointRefiner(dim, n_kp) if refine else None
         if two_stage:  # dense proposals: one per encoder token, relative to the token's centre
             self.enc_norm = nn.LayerNorm(dim)
             self.enc_cls = nn.Linear(dim, n_leads)
@@ -176,6 +234,10 @@ class ViTDETR(nn.Module):
             kps = (ref.unsqueeze(2) + kp).sigmoid()
             outs.append({"logits": self.cls_head(h), "boxes": boxes, "kps": kps, "vis": self.vis_head(h)})
             ref = centre.detach()  # the next layer refines from this layer's centre
+        if self.refine is not None:  # the last layer's points read again from the pixels; its first guess
+            last = outs[-1]  # stays supervised (among the auxiliary outputs)
+            kx = self.refine(images, last["boxes"].detach(), last["kps"][..., 0].detach(), h)
+            outs.append({**last, "kps": torch.stack([kx, last["kps"][..., 1]], dim=-1)})
         extra = {"enc": enc} if enc is not None else {}
         if dn is None:
             return {**outs[-1], "aux": outs[:-1], **extra}

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from ..data.keypoints import KEYPOINTS, page_sample, render_beats
 from ..data.render import RenderStyle
+from ..errors import ECGError
 from ..record import Record
 from ..signal.delineation import WAVES, LeadWaves
 from .loop import TrainConfig
@@ -58,6 +59,7 @@ class KeypointSpec:
     score_threshold: float = 0.5  # decoding: lowest score kept (chosen on inner-validation records after training)
     nms_iou: float = 0.5  # decoding: boxes of one lead overlapping more than this are suppressed
     dn: bool = False  # denoising queries while training (DN-DETR): noised true objects to reconstruct
+    train_only: str = ""  # e.g. "refine": train that submodule alone, the rest frozen (normalisation statistics too)
     dn_box_noise: float = 0.4  # centre moved by up to this share of the half box size
     dn_label_flip: float = 0.2  # share of denoising queries given a wrong lead
     cost: dict = field(default_factory=lambda: {"cls": 2.0, "l1": 5.0, "giou": 2.0, "kp": 5.0})
@@ -484,6 +486,10 @@ class KeypointTask:
         img = batch["image"]
         if img.dtype == torch.uint8:  # pooled pages travel as bytes
             img = img.float() / 255.0
+        if model.training and self.spec.train_only:  # frozen parts keep their batch-norm statistics
+            for name, m in model.named_modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm) and not name.startswith(self.spec.train_only):
+                    m.eval()
         dn = make_dn(batch["y"], self.spec) if self.spec.dn and model.training else None
         out = model(img, dn) if dn is not None else model(img)
         loss, _ = set_loss(out, batch["y"], self.spec)
@@ -538,8 +544,17 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
     fit_names, inner_val = ludb_page_split(items, held_fold)
     torch.manual_seed(spec.train.seed)
     model = create_model(spec.model, **model_config(spec))
-    if init is not None:  # continue from an earlier run's weights (same architecture), with a new schedule
-        model.load_state_dict(init.state_dict())
+    if init is not None:  # continue from an earlier run's weights with a new schedule: the same architecture,
+        # or the same with a keypoint refiner added (which then starts untrained, returning the first guesses)
+        missing, unexpected = model.load_state_dict(init.state_dict(), strict=False)
+        new = [k for k in missing if not k.startswith("refine.")]
+        if new or unexpected:
+            raise ECGError(f"--init weights do not fit the model: missing {new[:5]}, unexpected {unexpected[:5]}")
+    if spec.train_only:
+        for name, prm in model.named_parameters():
+            prm.requires_grad_(name.startswith(spec.train_only + "."))
+        if not any(prm.requires_grad for prm in model.parameters()):
+            raise ECGError(f"the model has no submodule {spec.train_only!r} to train")
     if spec.pool:
         train_b = render_pool([items[r] for r in fit_names], spec, spec.pool, spec.train.seed, workers)
     else:

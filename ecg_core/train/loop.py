@@ -338,7 +338,8 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
 
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         train = _Shard(train, rank, world)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    trained = [p for p in model.parameters() if p.requires_grad]  # frozen parts (e.g. --train-only) left out
+    opt = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
     clock = None
     if cfg.anneal_to_time and cfg.time_limit_s:
         def clock() -> float:  # t0 is set below, before the first step

@@ -22,13 +22,13 @@ def test_image_page_prints_reads_back_and_hands_over_the_record():
     fig = __import__("json").loads(at.get("plotly_chart")[0].proto.spec)
     marks = {t["name"]: len(t["x"]) for t in fig["data"] if t.get("type") == "scatter"}
     assert set(marks) == {"P", "Q", "R", "S", "T"} and marks["R"] >= 20  # the shipped detector's beats
-    # by default the detector's points sit on the delineated trace: the caption says how well the two agreed
+    # by default the detector's own points, with its held-out figures (fold 0: clean, then photographed)
     cap = next(c.value for c in at.caption if c.value.startswith("Beat keypoints:"))
-    assert "agreed on" in cap and "F1 0.89" in cap, cap
-    at.radio(key="img_kp_how").set_value("ViT-DETR alone").run()
+    assert "agreed" not in cap and "F1 0.92" in cap and "photographed renders R F1 0.90" in cap, cap
+    at.radio(key="img_kp_how").set_value("ViT-DETR on the delineated trace").run()
     assert not at.exception and not at.error
     cap = next(c.value for c in at.caption if c.value.startswith("Beat keypoints:"))
-    assert "agreed" not in cap and "F1 0.83" in cap, cap
+    assert "agreed on" in cap and "F1 0.92" in cap and "R F1 0.86" in cap, cap  # the hybrid: how well they agreed
     at.radio(key="img_kp_how").set_value("delineated trace alone").run()
     assert not at.exception and not at.error
     cap = next(c.value for c in at.caption if c.value.startswith("Beat keypoints:"))
