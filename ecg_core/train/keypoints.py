@@ -488,7 +488,7 @@ class KeypointTask:
             img = img.float() / 255.0
         if model.training and self.spec.train_only:  # frozen parts keep their batch-norm statistics
             for name, m in model.named_modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm) and not name.startswith(self.spec.train_only):
+                if isinstance(m, nn.modules.batchnorm._BatchNorm) and not name.startswith(self.spec.train_only + "."):
                     m.eval()
         dn = make_dn(batch["y"], self.spec) if self.spec.dn and model.training else None
         out = model(img, dn) if dn is not None else model(img)
