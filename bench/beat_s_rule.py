@@ -51,6 +51,7 @@ def main() -> None:
     from ecg_core.train.beats import (
         S_RULE,
         S_RULE_REALTIME,
+        apply_s_rule,
         beat_tensors,
         load_beat_model,
         predict_beats,
@@ -76,7 +77,7 @@ def main() -> None:
     for k, fold in enumerate(card["cv_ds1"]["folds"]):  # each member on the patients it was stopped on
         m = np.isin(beats.record, fold["val_records"])
         cv[m] = predict_beats(model.members[k], beat_tensors(beats.subset(m), spec, with_labels=False)).argmax(1)
-    ruled = np.where(premature_s_rule(beats).astype(bool) & (cv == 0), 1, cv)
+    ruled = apply_s_rule(beats, cv)[0]
     res = {
         "mode": args.mode,
         "shipped": S_RULE if args.mode == "diagnostic" else S_RULE_REALTIME,

@@ -157,9 +157,8 @@ def classify_beats(record: Record, r_idx: np.ndarray, model, spec, s_rule: bool 
     conf = probs.max(1)
     by_rule = None
     if s_rule:
-        from .train.beats import premature_s_rule
+        from .train.beats import apply_s_rule
 
-        by_rule = premature_s_rule(feats) & (top == 0)
-        top = np.where(by_rule, 1, top)
+        top, by_rule = apply_s_rule(feats, top)
         conf = np.where(by_rule, np.nan, conf)
     return BeatClasses([AAMI_CLASSES[k] for k in top], probs, conf, spec.mode, AAMI_CLASSES, by_rule)

@@ -36,7 +36,7 @@ from .losses import build_loss
 from .metrics import class_report, confusion
 
 __all__ = ["BeatSpec", "BeatTask", "train_beat_model", "evaluate_beat_model", "beat_report", "save_beat_model",
-           "load_beat_model", "beat_tensors", "premature_s_rule", "S_RULE", "S_RULE_REALTIME"]
+           "load_beat_model", "beat_tensors", "premature_s_rule", "apply_s_rule", "S_RULE", "S_RULE_REALTIME"]
 
 log = logging.getLogger(__name__)
 SPLITS = {"DS1": DS1, "DS2": DS2}
@@ -191,7 +191,7 @@ def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", re
     beats = mitdb_beats(names, spec.mode, spec.leads)
     pred = predict_beats(model, beat_tensors(beats, spec, with_labels=False)).argmax(1)
     if s_rule:
-        pred = np.where(premature_s_rule(beats) & (pred == 0), 1, pred)
+        pred = apply_s_rule(beats, pred)[0]
     out = beat_report(beats, pred, names)
     if ann_dir is not None:
         Path(ann_dir).mkdir(parents=True, exist_ok=True)
@@ -256,6 +256,13 @@ def premature_s_rule(beats: BeatSet | BeatFeatures, params: dict[str, float] | N
     rr = beats.rr
     early = (rr[:, names.index("pre_local")] < p["pre_local"]) | (rr[:, names.index("pre_avg")] < p["pre_avg"])
     return early & (qrs_template_corr(beats) > p["qrs_corr"]) & (rr_irregularity(beats) < p["irregularity"])
+
+
+def apply_s_rule(beats: BeatSet | BeatFeatures, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pred`` (indices into ``AAMI_CLASSES``) with the beats called N on which :func:`premature_s_rule`
+    fires made S, and those beats (bool)."""
+    by_rule = premature_s_rule(beats) & (pred == AAMI_CLASSES.index("N"))
+    return np.where(by_rule, AAMI_CLASSES.index("S"), pred), by_rule
 
 
 def beat_report(beats: BeatSet, pred: np.ndarray, names: list[str]) -> dict:

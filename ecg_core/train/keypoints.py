@@ -486,10 +486,6 @@ class KeypointTask:
         img = batch["image"]
         if img.dtype == torch.uint8:  # pooled pages travel as bytes
             img = img.float() / 255.0
-        if model.training and self.spec.train_only:  # frozen parts keep their batch-norm statistics
-            for name, m in model.named_modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm) and not name.startswith(self.spec.train_only + "."):
-                    m.eval()
         dn = make_dn(batch["y"], self.spec) if self.spec.dn and model.training else None
         out = model(img, dn) if dn is not None else model(img)
         loss, _ = set_loss(out, batch["y"], self.spec)
@@ -550,7 +546,7 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
         new = [k for k in missing if not k.startswith("refine.")]
         if new or unexpected:
             raise ECGError(f"--init weights do not fit the model: missing {new[:5]}, unexpected {unexpected[:5]}")
-    if spec.train_only:
+    if spec.train_only:  # the rest frozen; the shared loop keeps frozen batch-norm layers' statistics too
         for name, prm in model.named_parameters():
             prm.requires_grad_(name.startswith(spec.train_only + "."))
         if not any(prm.requires_grad for prm in model.parameters()):

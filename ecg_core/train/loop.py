@@ -170,12 +170,23 @@ def autocast(device: torch.device, amp: str = "auto"):
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=on)
 
 
+def _train_mode(model: nn.Module) -> None:
+    """Training mode, except batch-norm layers whose own weights are all frozen (``requires_grad`` off, as
+    ``fit`` leaves them out of the optimizer): they keep the running statistics they were trained with."""
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            own = list(m.parameters(recurse=False))
+            if own and not any(p.requires_grad for p in own):
+                m.eval()
+
+
 def train_one_epoch(model: nn.Module, task: Task, batches: TensorBatches, optimizer: torch.optim.Optimizer,
                     scheduler: Callable[[int], None] | None, device: torch.device, grad_clip: float = 0.0,
                     on_batch: Callable[[int, int], None] | None = None, amp: str = "off") -> float:
     """One pass over ``batches``; returns the mean training loss (over all ranks when distributed).
     ``on_batch(i, n)`` is called after batch ``i`` of ``n``; ``amp`` as in :class:`TrainConfig`."""
-    model.train()
+    _train_mode(model)
     total, n = 0.0, 0
     n_batches = len(batches)
     for i, batch in enumerate(batches):
