@@ -151,10 +151,25 @@ def _cmd_train_beats(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_delineation(args: argparse.Namespace) -> int:
-    from .train.delineation import DelineationSpec, load_delineation_model, save_delineation_model, train_delineation
+    from .train.delineation import (
+        DelineationSpec,
+        assemble_folds,
+        load_delineation_model,
+        save_delineation_model,
+        train_delineation,
+    )
     from .train.loop import TrainConfig
 
     command = _begin_training(args)
+    if args.assemble:  # folds trained apart (--folds k --run-dir D each), put together into one checkpoint
+        members, spec, reports = assemble_folds(args.assemble)
+        card = {"architecture": spec.model, "task": "P/QRS/T/background per sample and lead, 12 leads at 500 Hz",
+                "data": "LUDB (200 records), fixed patient-wise 5-fold split (ecg_core/data/ludb_folds.json)",
+                "selection": "fold k's model: trained on the other folds, early-stopped on every 8th of their records",
+                "folds": reports, "command": command}
+        card = save_delineation_model(members, spec, args.out, card)
+        print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
+        return 0
     spec = DelineationSpec(model=args.model, model_kwargs=json.loads(args.model_kwargs),
                            train=TrainConfig(**_loop_options(args)),
                            crop=args.crop, augment=not args.no_augment, invert=args.invert_leads,
@@ -170,7 +185,7 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
         init_model, _, init_card = load_delineation_model(args.init)
         init = list(init_model.members)
     members, reports = train_delineation(spec, run_dir=args.run_dir, folds=args.folds, progress=show, init=init,
-                                         resume=args.resume)
+                                         resume=args.resume, command=command)
     if any(m is None for m in members):
         print("not every fold was trained: nothing saved (train all five to get a checkpoint)")
         return 0
@@ -655,6 +670,9 @@ def build_parser() -> argparse.ArgumentParser:
     _augment_ops_option(td, "instead of the default set")
     td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture)")
     td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; a quick run, nothing saved)")
+    td.add_argument("--assemble", nargs="+", metavar="RUN_DIR",
+                    help="train nothing: put the fold models kept in RUN_DIR/fold0..4 (each trained with --folds k "
+                         "--run-dir RUN_DIR, e.g. in parallel) into one checkpoint at --out")
     td.add_argument("--out", default="weights/delineation_unet.pt")
     td.set_defaults(func=_cmd_train_delineation)
 

@@ -9,6 +9,7 @@ averages all five.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from .checkpoints import atomic_save, half_state, int8_state, load_checkpoint, s
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["DelineationSpec", "DelineationTask", "train_delineation", "save_delineation_model",
-           "load_delineation_model", "model_input", "predict_probs", "ludb_arrays", "CropBatches"]
+           "load_delineation_model", "assemble_folds", "model_input", "predict_probs", "ludb_arrays", "CropBatches"]
 
 log = logging.getLogger(__name__)
 FS = 500.0
@@ -193,10 +194,12 @@ def _build(spec: DelineationSpec) -> nn.Module:
 
 def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, folds: list[int] | None = None,
                       progress=None, init: list[nn.Module] | None = None,
-                      resume: bool = False) -> tuple[list[nn.Module | None], list[dict]]:
+                      resume: bool = False, command: str | None = None) -> tuple[list[nn.Module | None], list[dict]]:
     """Train the model of each LUDB fold (on the other folds; early-stopped on an inner validation set).
     ``init`` (fold models of an earlier run) continues training from them instead of from scratch.
-    Returns the five models (None for folds not trained) and a report per fold."""
+    Returns the five models (None for folds not trained) and a report per fold. With ``run_dir`` each
+    finished fold's model and report (with the spec and ``command``) are kept in ``run_dir/fold{k}``, so folds
+    trained by separate processes can be put together by :func:`assemble_folds`."""
     all_folds = ludb_folds()
     members: list[nn.Module | None] = [None] * len(all_folds)
     reports = []
@@ -221,11 +224,49 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         log.info("fold %d: best epoch %d, inner-val macro-F1 %.4f", k, res.best_epoch,
                  res.best_metrics["macro_f1_waves"])
         members[k] = model.cpu().eval()
+        report = {"fold": k, "held_out": list(held), "inner_val": inner_val, "best_epoch": res.best_epoch,
+                  "inner_val_macro_f1": res.best_metrics["macro_f1_waves"], "seconds": round(res.seconds, 1)}
         if run_dir:  # each finished fold is kept, so a later failure loses nothing
-            atomic_save(half_state(model.state_dict()), Path(run_dir) / f"fold{k}" / "model.pt")
-        reports.append({"fold": k, "held_out": list(held), "inner_val": inner_val, "best_epoch": res.best_epoch,
-                        "inner_val_macro_f1": res.best_metrics["macro_f1_waves"], "seconds": round(res.seconds, 1)})
+            fold_dir = Path(run_dir) / f"fold{k}"
+            atomic_save(half_state(model.state_dict()), fold_dir / "model.pt")
+            (fold_dir / "report.json").write_text(json.dumps({**report, "spec": asdict(spec), "command": command},
+                                                             indent=1))
+        reports.append(report)
     return members, reports
+
+
+def assemble_folds(run_dirs: list[str | Path]) -> tuple[list[nn.Module], DelineationSpec, list[dict]]:
+    """The five fold models kept by :func:`train_delineation` in ``run_dir/fold{k}`` (e.g. each fold trained
+    by its own process with ``--folds k``), their common spec and their reports (each with the command that
+    trained it). Every fold 0-4 must be found exactly once, all with the same spec."""
+    found: dict[int, Path] = {}
+    for d in run_dirs:
+        for rep in sorted(Path(d).glob("fold*/report.json")):
+            k = json.loads(rep.read_text())["fold"]
+            if k in found:
+                raise ValueError(f"fold {k} found twice: {found[k]} and {rep.parent}")
+            found[k] = rep.parent
+    missing = [k for k in range(len(ludb_folds())) if k not in found]
+    if missing:
+        raise ValueError(f"no trained model for fold(s) {missing} in {', '.join(map(str, run_dirs))}")
+    reports = [json.loads((found[k] / "report.json").read_text()) for k in sorted(found)]
+    spec_d = reports[0]["spec"]
+    if any(r["spec"] != spec_d for r in reports):
+        raise ValueError("the folds were trained with different specs; assemble folds of one configuration")
+    spec = _spec_from_dict(spec_d)
+    members = []
+    for k in sorted(found):
+        model = _build(spec)
+        state = torch.load(found[k] / "model.pt", weights_only=True)
+        model.load_state_dict({n: t.float() if t.is_floating_point() else t for n, t in state.items()})
+        members.append(model.eval())
+    return members, spec, [{n: v for n, v in r.items() if n != "spec"} for r in reports]
+
+
+def _spec_from_dict(sd: dict) -> DelineationSpec:
+    return DelineationSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], train=TrainConfig(**sd["train"]),
+                           crop=sd["crop"], augment=sd["augment"], invert=sd.get("invert", False),
+                           augment_ops=tuple(sd.get("augment_ops", ())))
 
 
 def save_delineation_model(members: list[nn.Module], spec: DelineationSpec, path: str | Path, card: dict) -> dict:
@@ -242,9 +283,7 @@ def load_delineation_model(path: str | Path, verify: bool = True) -> tuple[MeanE
     """The five fold models as a :class:`MeanEnsemble` (``members[k]`` never saw fold k), the spec and the
     card; ``weights_only=True`` and the sha256 checked against the card."""
     payload, card = load_checkpoint(path, verify)
-    sd = payload["spec"]
-    spec = DelineationSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], train=TrainConfig(**sd["train"]),
-                           crop=sd["crop"], augment=sd["augment"], invert=sd.get("invert", False))
+    spec = _spec_from_dict(payload["spec"])
     model = MeanEnsemble([_build(spec) for _ in range(payload["n_members"])])
     model.load_state_dict(payload["state_dict"])
     return model.eval(), spec, card
