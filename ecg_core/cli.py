@@ -358,9 +358,10 @@ def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
            "method": args.method}
     delineators = None
     if args.method != "detr":  # each record delineated by the delineation fold model that never saw it
-        from .signal.delineation import held_out_delineators
+        from .signal.delineation import _learned_model, default_weights, held_out_delineators
 
         delineators = held_out_delineators(records)
+        out["delineator"] = {"weights": default_weights().name, "sha256": _learned_model(None)[2]["sha256"]}
         if args.method == "digitised":
             model = None
             out.pop("weights"), out.pop("sha256")
