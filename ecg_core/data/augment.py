@@ -172,11 +172,15 @@ def time_warp(x: np.ndarray, fs: float, rng: np.random.Generator, strength: floa
 
 
 def lead_dropout(x: np.ndarray, fs: float, rng: np.random.Generator, p: float = 0.3, marks=None, labels=None):
-    """Zero each lead with probability ``p`` (one lead always kept); dropped leads lose their labels."""
+    """Zero each lead with probability ``p`` (one lead always kept); dropped leads lose their labels (label
+    rows past the leads, e.g. a global row of all leads together, keep theirs)."""
     keep = rng.random(x.shape[0]) >= p
     keep[rng.integers(x.shape[0])] = True
     y = np.where(keep[:, None], x, 0.0).astype(np.float32)
-    new_labels = None if labels is None else np.where(keep[:, None], labels, -1)
+    new_labels = None
+    if labels is not None:
+        rows = np.r_[keep, np.ones(len(labels) - len(keep), dtype=bool)]
+        new_labels = np.where(rows[:, None], labels, -1)
     return y, marks, new_labels
 
 

@@ -38,20 +38,23 @@ class _Up(nn.Module):
 
 
 class UNet1d(nn.Module):
-    """Input ``batch["x"]``: ``(B, in_leads, T)``; output logits ``(B, num_classes, in_leads, T)`` (class
-    axis second, so softmax/cross-entropy over dim 1 work as for classification). Any ``T`` works."""
+    """Input ``batch["x"]``: ``(B, in_leads, T)``; output logits ``(B, num_classes, rows, T)`` (class
+    axis second, so softmax/cross-entropy over dim 1 work as for classification). Any ``T`` works.
+    ``rows`` is ``in_leads``, plus one with ``global_row``: the waves of all leads together (one onset
+    and offset per beat, as the CSE study measured global boundaries), learned from labels made that way."""
 
     def __init__(self, in_leads: int = 12, num_classes: int = 4, width: int = 16, depth: int = 4, k: int = 9,
-                 dropout: float = 0.1):
+                 dropout: float = 0.1, global_row: bool = False):
         super().__init__()
         self.in_leads, self.num_classes = in_leads, num_classes
+        self.rows = in_leads + int(global_row)
         self.full = ConvBNAct(in_leads, width, k)  # full-rate path
         chans = [width * 2 ** min(i, 3) for i in range(depth + 1)]
         self.downs = nn.ModuleList([_Down(in_leads if i == 0 else chans[i - 1], chans[i], k) for i in range(depth + 1)])
         self.drop = nn.Dropout(dropout)
         self.ups = nn.ModuleList([_Up(chans[i + 1], chans[i], chans[i], k) for i in reversed(range(depth))])
         self.final = _Up(chans[0], width, width, k)
-        self.head = nn.Conv1d(width, in_leads * num_classes, 1)
+        self.head = nn.Conv1d(width, self.rows * num_classes, 1)
 
     def forward(self, batch: dict[str, torch.Tensor] | torch.Tensor) -> torch.Tensor:
         x = batch["x"] if isinstance(batch, dict) else batch
@@ -64,9 +67,9 @@ class UNet1d(nn.Module):
         for up in self.ups:
             h = up(h, skips.pop())
         h = self.final(h, full)
-        out = self.head(h)  # (B, leads * classes, T)
+        out = self.head(h)  # (B, rows * classes, T)
         b, _, t = out.shape
-        return out.view(b, self.in_leads, self.num_classes, t).transpose(1, 2)
+        return out.view(b, self.rows, self.num_classes, t).transpose(1, 2)
 
 
 @register_model

@@ -66,7 +66,9 @@ class Delineation:
     """Waves of every lead of a record. ``waves[i]`` belongs to ``lead_names[i]``; indices are samples at
     ``fs`` (an onset or offset of -1 is unknown: only the NeuroKit2 adapter leaves some). ``signal`` is
     the band-passed record the peaks were read on; ``probs`` (learned method only) the
-    ``(4, n_leads, n_samples)`` class probabilities (background, P, QRS, T) at ``fs``."""
+    ``(4, n_leads, n_samples)`` class probabilities (background, P, QRS, T) at ``fs``. ``global_waves``
+    (a learned model with a global row only): the waves of all leads together, one per beat, whose
+    boundaries the global fiducials and the measurements then use."""
 
     fs: float
     lead_names: tuple[str, ...]
@@ -75,6 +77,7 @@ class Delineation:
     signal: np.ndarray
     probs: np.ndarray | None = None
     warnings: tuple[str, ...] = ()
+    global_waves: LeadWaves | None = None
 
     def lead(self, name: str) -> LeadWaves:
         return self.waves[self.lead_names.index(name)]
@@ -91,7 +94,8 @@ class Delineation:
         """Global intervals, QTc, axes and median beats (:func:`ecg_core.signal.intervals.measure`)."""
         from .intervals import measure
 
-        return measure(self.signal, self.fs, self.lead_names, self.waves, sex=sex, formula=formula)
+        return measure(self.signal, self.fs, self.lead_names, self.waves, sex=sex, formula=formula,
+                       global_waves=self.global_waves)
 
 
 def _runs(mask: np.ndarray) -> np.ndarray:
@@ -235,26 +239,37 @@ def _delineate_unet(record: Record, weights: str | Path | None, model=None) -> D
         else:
             passes.append([i])
     probs = np.zeros((4, record.n_leads, record.n_samples), dtype=np.float32)
+    global_p = None
     for group in passes:
         sub = record if len(group) == record.n_leads else record.replace(
             signal=record.signal[group], lead_names=tuple(record.lead_names[j] for j in group), units=())
         x, fs_in = model_input(sub)
-        p = predict_probs(model, x)[:, [slots[j] for j in group]]  # (4, leads of the pass, n) at 500 Hz
+        full = predict_probs(model, x)  # (4, rows, n) at 500 Hz: the 12 lead slots, then a global row if any
+        p = full[:, [slots[j] for j in group]]
         if fs_in != record.fs:
             from scipy.interpolate import interp1d
 
-            t_model = np.arange(p.shape[-1]) / fs_in
+            t_model = np.arange(full.shape[-1]) / fs_in
             t_rec = np.arange(record.n_samples) / record.fs
-            p = interp1d(t_model, p, axis=-1, bounds_error=False, fill_value=(p[..., 0], p[..., -1]),
-                         assume_sorted=True)(t_rec)
+            full = interp1d(t_model, full, axis=-1, bounds_error=False, fill_value=(full[..., 0], full[..., -1]),
+                            assume_sorted=True)(t_rec)
+            p = full[:, [slots[j] for j in group]]
         probs[:, group] = p
+        if full.shape[1] > x.shape[0] and len(passes) == 1:  # all leads went through together
+            global_p = full[:, x.shape[0]]
     sig = _display_signal(record)
     labels = probs.argmax(axis=0)
     flat = _flat_leads(record)
     empty = np.zeros((0, 3), dtype=np.int64)
     waves = tuple(LeadWaves(empty, empty, empty) if i in flat else waves_from_labels(labels[i], sig[i], record.fs)
                   for i in range(record.n_leads))
-    return Delineation(record.fs, record.lead_names, waves, "unet", sig, probs, _flat_warnings(record, flat))
+    global_waves = None
+    if global_p is not None and len(flat) < record.n_leads:
+        live = [i for i in range(record.n_leads) if i not in flat]
+        magnitude = np.sqrt((sig[live] ** 2).sum(axis=0))  # peaks of the global waves: the spatial magnitude
+        global_waves = waves_from_labels(global_p.argmax(axis=0), magnitude, record.fs)
+    return Delineation(record.fs, record.lead_names, waves, "unet", sig, probs, _flat_warnings(record, flat),
+                       global_waves)
 
 
 def _flat_leads(record: Record) -> set[int]:

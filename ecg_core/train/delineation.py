@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data import augment as aug
-from ..data.ludb import LUDB_LEADS, WAVES, label_mask, load_ludb, ludb_folds
+from ..data.ludb import LUDB_LEADS, WAVES, global_label_mask, label_mask, load_ludb, ludb_folds
 from ..models import create_model
 from ..models.ensemble import MeanEnsemble
 from ..record import Record
@@ -92,16 +92,19 @@ def predict_probs(model: nn.Module, x: np.ndarray, chunk: int = 20_000, overlap:
     return probs / weight
 
 
-def ludb_arrays(names: list[str] | tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+def ludb_arrays(names: list[str] | tuple[str, ...], global_row: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Model inputs ``(n, 12, 5000)`` and labels ``(n, 12, 5000)`` (-1 outside each lead's marked span) of
-    LUDB records ``names``."""
+    LUDB records ``names``; with ``global_row`` a 13th label row, the waves of all leads together
+    (:func:`~ecg_core.data.ludb.global_label_mask`)."""
     xs, ys = [], []
     for name in names:
         rec, waves = load_ludb(name)
         x, _ = model_input(rec)
-        y = np.full(x.shape, -1, dtype=np.int64)
+        y = np.full((x.shape[0] + int(global_row), x.shape[1]), -1, dtype=np.int64)
         for i, lead in enumerate(rec.lead_names):
             y[LUDB_LEADS.index(lead)] = label_mask(waves[i], rec.n_samples)
+        if global_row:
+            y[-1] = global_label_mask(waves, rec.n_samples, rec.fs)
         xs.append(x)
         ys.append(y)
     return np.stack(xs), np.stack(ys)
@@ -151,7 +154,8 @@ class CropBatches:
                 keep = rng.random(x.shape[0]) < rng.uniform(0.1, 0.9)
                 keep[rng.integers(x.shape[0])] = True
                 x = np.where(keep[:, None], x, 0.0).astype(np.float32)
-                y = np.where(keep[:, None], y, -1)
+                # a dropped lead loses its labels; a global row (all leads together) keeps them
+                y = np.where(np.r_[keep, np.ones(len(y) - len(keep), bool)][:, None], y, -1)
         return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y)
 
     def __iter__(self):
@@ -192,6 +196,21 @@ def _build(spec: DelineationSpec) -> nn.Module:
     return create_model(spec.model, **{"in_leads": len(LUDB_LEADS), "num_classes": N_CLASSES, **spec.model_kwargs})
 
 
+def _grown_state(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
+    """``state`` of an earlier model for ``model``, which may add a global row to the head: the new row's
+    output channels start as the mean of the leads' (the global wave starts as the leads' average)."""
+    own = model.state_dict()
+    out = dict(state)
+    for name in ("head.weight", "head.bias"):
+        old, new = state.get(name), own.get(name)
+        if old is not None and new is not None and old.shape != new.shape:
+            c = model.num_classes
+            rows = old.reshape(-1, c, *old.shape[1:])
+            extra = rows.mean(dim=0, keepdim=True).expand(new.shape[0] // c - rows.shape[0], *rows.shape[1:])
+            out[name] = torch.cat([rows, extra]).reshape(new.shape)
+    return out
+
+
 def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, folds: list[int] | None = None,
                       progress=None, init: list[nn.Module] | None = None,
                       resume: bool = False, command: str | None = None) -> tuple[list[nn.Module | None], list[dict]]:
@@ -209,12 +228,13 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         train_names = [r for j, f in enumerate(all_folds) if j != k for r in f]
         inner_val = train_names[::8]
         fit_names = [r for r in train_names if r not in set(inner_val)]
-        xt, yt = ludb_arrays(fit_names)
-        xv, yv = ludb_arrays(inner_val)
+        global_row = bool(spec.model_kwargs.get("global_row", False))
+        xt, yt = ludb_arrays(fit_names, global_row)
+        xv, yv = ludb_arrays(inner_val, global_row)
         torch.manual_seed(spec.train.seed + k)
         model = _build(spec)
         if init is not None:
-            model.load_state_dict(init[k].state_dict())
+            model.load_state_dict(_grown_state(init[k].state_dict(), model))
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
         train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed, invert=spec.invert,
                               ops=tuple(spec.augment_ops))
