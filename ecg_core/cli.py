@@ -669,8 +669,10 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--no-augment", action="store_true")
     td.add_argument("--invert-leads", action="store_true", help="also train on upside-down leads")
     _augment_ops_option(td, "instead of the default set")
-    td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture)")
-    td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; a quick run, nothing saved)")
+    td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture; the "
+                                   "head may grow a global row: --model-kwargs '{\"global_row\": true}')")
+    td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; no checkpoint written; with "
+                                                          "--run-dir each fold is kept there for --assemble)")
     td.add_argument("--assemble", nargs="+", metavar="RUN_DIR",
                     help="train nothing: put the fold models kept in RUN_DIR/fold0..4 (each trained with --folds k "
                          "--run-dir RUN_DIR, e.g. in parallel) into one checkpoint at --out")
