@@ -163,11 +163,7 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
     command = _begin_training(args)
     if args.assemble:  # folds trained apart (--folds k --run-dir D each), put together into one checkpoint
         members, spec, reports = assemble_folds(args.assemble)
-        card = {"architecture": spec.model, "task": "P/QRS/T/background per sample and lead, 12 leads at 500 Hz",
-                "data": "LUDB (200 records), fixed patient-wise 5-fold split (ecg_core/data/ludb_folds.json)",
-                "selection": "fold k's model: trained on the other folds, early-stopped on every 8th of their records",
-                "folds": reports, "command": command}
-        card = save_delineation_model(members, spec, args.out, card)
+        card = save_delineation_model(members, spec, args.out, {"folds": reports, "command": command})
         print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
         return 0
     spec = DelineationSpec(model=args.model, model_kwargs=json.loads(args.model_kwargs),
@@ -191,10 +187,7 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
         return 0
     if not _writer():
         return 0
-    card = {"architecture": args.model, "task": "P/QRS/T/background per sample and lead, 12 leads at 500 Hz",
-            "data": "LUDB (200 records), fixed patient-wise 5-fold split (ecg_core/data/ludb_folds.json)",
-            "selection": "fold k's model: trained on the other folds, early-stopped on every 8th of their records",
-            "folds": reports, "command": command}
+    card = {"folds": reports, "command": command}
     if init_card is not None:
         card["init_from"] = {"file": Path(args.init).name, "command": init_card.get("command"),
                              "init_from": init_card.get("init_from")}

@@ -177,11 +177,14 @@ def lead_dropout(x: np.ndarray, fs: float, rng: np.random.Generator, p: float = 
     keep = rng.random(x.shape[0]) >= p
     keep[rng.integers(x.shape[0])] = True
     y = np.where(keep[:, None], x, 0.0).astype(np.float32)
-    new_labels = None
-    if labels is not None:
-        rows = np.r_[keep, np.ones(len(labels) - len(keep), dtype=bool)]
-        new_labels = np.where(rows[:, None], labels, -1)
-    return y, marks, new_labels
+    return y, marks, None if labels is None else drop_lead_labels(labels, keep)
+
+
+def drop_lead_labels(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``labels`` (rows, n) with the rows of leads not in ``keep`` (one flag per lead) set to -1 (unknown);
+    rows past the leads (e.g. a global row of all leads together) keep theirs."""
+    rows = np.r_[keep, np.ones(len(labels) - len(keep), dtype=bool)]
+    return np.where(rows[:, None], labels, -1)
 
 
 # --- frequency domain --------------------------------------------------------------------------------------

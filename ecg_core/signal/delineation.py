@@ -245,18 +245,18 @@ def _delineate_unet(record: Record, weights: str | Path | None, model=None) -> D
             signal=record.signal[group], lead_names=tuple(record.lead_names[j] for j in group), units=())
         x, fs_in = model_input(sub)
         full = predict_probs(model, x)  # (4, rows, n) at 500 Hz: the 12 lead slots, then a global row if any
-        p = full[:, [slots[j] for j in group]]
+        with_global = full.shape[1] > x.shape[0] and len(passes) == 1  # only when all leads went through together
+        p = full[:, [slots[j] for j in group] + ([x.shape[0]] if with_global else [])]
         if fs_in != record.fs:
             from scipy.interpolate import interp1d
 
-            t_model = np.arange(full.shape[-1]) / fs_in
+            t_model = np.arange(p.shape[-1]) / fs_in
             t_rec = np.arange(record.n_samples) / record.fs
-            full = interp1d(t_model, full, axis=-1, bounds_error=False, fill_value=(full[..., 0], full[..., -1]),
-                            assume_sorted=True)(t_rec)
-            p = full[:, [slots[j] for j in group]]
-        probs[:, group] = p
-        if full.shape[1] > x.shape[0] and len(passes) == 1:  # all leads went through together
-            global_p = full[:, x.shape[0]]
+            p = interp1d(t_model, p, axis=-1, bounds_error=False, fill_value=(p[..., 0], p[..., -1]),
+                         assume_sorted=True)(t_rec)
+        probs[:, group] = p[:, :len(group)]
+        if with_global:
+            global_p = p[:, -1]
     sig = _display_signal(record)
     labels = probs.argmax(axis=0)
     flat = _flat_leads(record)

@@ -126,17 +126,19 @@ def global_fiducials(waves: list[LeadWaves] | tuple[LeadWaves, ...], fs: float,
                 t_pk.append(t[0, 1])
                 if t[0, 2] >= 0:
                     t_off.append(t[0, 2])
-        if n_p >= max(1, n_leads / 3):
+        has_p, has_t = n_p >= max(1, n_leads / 3), n_t >= max(1, n_leads / 3)
+        if has_p:
             row[0], row[1] = _pct(p_on, 15), _pct(p_off, 85)
-            gp = global_waves["P"] if global_waves is not None else np.zeros((0, 3))
-            gp = gp[(gp[:, 1] < q_on) & (gp[:, 1] > max(q_on - before, prev_off))]
-            if len(gp):
-                row[0], row[1] = float(gp[-1, 0]), float(gp[-1, 2])
-        if n_t >= max(1, n_leads / 3):
+        if has_t:
             row[5], row[6] = float(np.median(t_pk)), _pct(t_off, 85)
-            gt = global_waves["T"] if global_waves is not None else np.zeros((0, 3))
+        if global_waves is not None:  # boundaries of the waves found above, from the global row where it has them
+            gp = global_waves["P"]
+            gp = gp[(gp[:, 1] < q_on) & (gp[:, 1] > max(q_on - before, prev_off))]
+            if has_p and len(gp):
+                row[0], row[1] = float(gp[-1, 0]), float(gp[-1, 2])
+            gt = global_waves["T"]
             gt = gt[(gt[:, 1] > q_off) & (gt[:, 1] < min(q_off + after, next_on))]
-            if len(gt):
+            if has_t and len(gt):
                 row[6] = float(gt[0, 2])
     return np.asarray(rows, dtype=np.float64).reshape(-1, 7)
 

@@ -154,8 +154,7 @@ class CropBatches:
                 keep = rng.random(x.shape[0]) < rng.uniform(0.1, 0.9)
                 keep[rng.integers(x.shape[0])] = True
                 x = np.where(keep[:, None], x, 0.0).astype(np.float32)
-                # a dropped lead loses its labels; a global row (all leads together) keeps them
-                y = np.where(np.r_[keep, np.ones(len(y) - len(keep), bool)][:, None], y, -1)
+                y = aug.drop_lead_labels(y, keep)
         return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y)
 
     def __iter__(self):
@@ -277,8 +276,7 @@ def assemble_folds(run_dirs: list[str | Path]) -> tuple[list[nn.Module], Delinea
     members = []
     for k in sorted(found):
         model = _build(spec)
-        state = torch.load(found[k] / "model.pt", weights_only=True)
-        model.load_state_dict({n: t.float() if t.is_floating_point() else t for n, t in state.items()})
+        model.load_state_dict(torch.load(found[k] / "model.pt", weights_only=True))  # fp16 copied into fp32
         members.append(model.eval())
     return members, spec, [{n: v for n, v in r.items() if n != "spec"} for r in reports]
 
@@ -289,14 +287,22 @@ def _spec_from_dict(sd: dict) -> DelineationSpec:
                            augment_ops=tuple(sd.get("augment_ops", ())))
 
 
+#: what every delineation card says of the task, data and selection
+CARD_PROTOCOL = {"task": "P/QRS/T/background per sample and lead, 12 leads at 500 Hz",
+                 "data": "LUDB (200 records), fixed patient-wise 5-fold split (ecg_core/data/ludb_folds.json)",
+                 "selection": "fold k's model: trained on the other folds, early-stopped on every 8th of their records"}
+
+
 def save_delineation_model(members: list[nn.Module], spec: DelineationSpec, path: str | Path, card: dict) -> dict:
     """Write the fold models and the spec to ``path`` and the model card beside it (with sha256). Weights
     are stored as int8 with per-channel scales (:func:`~ecg_core.train.checkpoints.int8_state`): five
-    fp16 U-Nets would pass 10 MB."""
+    fp16 U-Nets would pass 10 MB. The card gets the task, data and selection protocol unless ``card`` says
+    otherwise."""
     spec_d = asdict(spec)
     payload = {"spec": spec_d, "n_members": len(members), "folds": [list(f) for f in ludb_folds()],
                "state_dict": int8_state(MeanEnsemble(members).state_dict()), "storage": "int8 weights"}
-    return save_checkpoint(payload, path, {**card, "spec": spec_d, "classes": ["background", *WAVES]})
+    card = {"architecture": spec.model, **CARD_PROTOCOL, **card, "spec": spec_d, "classes": ["background", *WAVES]}
+    return save_checkpoint(payload, path, card)
 
 
 def load_delineation_model(path: str | Path, verify: bool = True) -> tuple[MeanEnsemble, DelineationSpec, dict]:
