@@ -1,0 +1,101 @@
+"""Delineation models compared on the fold models' inner-validation records, never the held-out folds: each
+fold model k on the 20 records it was early-stopped on (every 8th record of its training folds), scored like
+``evaluate delineation`` (per-lead and global fiducial errors pooled over the five, wave F1 the mean of the
+five). The figures behind choosing the shipped delineator (README, Delineation).
+
+    ECG_DATA_DIR=/path/to/data python bench/delineation_inner_val.py runs/a.pt [runs/b.pt ...]
+        [--shifts 0 1]       test-time shifts of the input (samples), probabilities averaged
+        [--average OTHER.pt] each fold model averaged with OTHER's model of the same fold
+
+Writes ``bench/results/delineation_inner_val.json`` (one entry per checkpoint and option).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ecg_core.data.ludb import ludb_folds  # noqa: E402
+from ecg_core.evaluate import evaluate_delineation  # noqa: E402
+from ecg_core.models.ensemble import MeanEnsemble  # noqa: E402
+from ecg_core.signal.delineation import _learned_model  # noqa: E402
+
+FIDS = ("p_on", "p_off", "qrs_on", "qrs_off", "t_off")
+
+
+class Shifted(MeanEnsemble):
+    """One model's probabilities averaged over the input delayed by each of ``shifts`` samples."""
+
+    def __init__(self, model: torch.nn.Module, shifts: list[int]):
+        super().__init__([model])
+        self.shifts = shifts
+
+    def forward(self, batch):
+        x, acc = batch["x"], 0
+        for s in self.shifts:
+            xs = torch.nn.functional.pad(x, (s, 0))
+            acc = acc + self.members[0]({"x": xs}).softmax(1)[..., s:]
+        return (acc / len(self.shifts)).clamp_min(1e-8).log()
+
+
+def pooled(parts: list[dict]) -> str:
+    n = np.array([p["n"] for p in parts])
+    m = np.array([p["mean_ms"] for p in parts])
+    s = np.array([p["sd_ms"] for p in parts])
+    mean = (n * m).sum() / n.sum()
+    sd = np.sqrt((n * (s ** 2 + m ** 2)).sum() / n.sum() - mean ** 2)
+    return f"{mean:+.1f} ± {sd:.2f}"
+
+
+def score(weights: str, shifts: list[int] | None, average: str | None) -> dict:
+    members = list(_learned_model(weights)[0].members)
+    if average:
+        members = [MeanEnsemble([a, b]) for a, b in zip(members, _learned_model(average)[0].members)]
+    if shifts:
+        members = [Shifted(m, shifts) for m in members]
+    ens = _learned_model(weights)[0]
+    original = list(ens.members)
+    ens.members = torch.nn.ModuleList(members)  # evaluate_delineation takes fold models from this cached ensemble
+    folds = ludb_folds()
+    res = []
+    try:
+        for k in range(len(folds)):
+            inner = [r for j, f in enumerate(folds) if j != k for r in f][::8]
+            res.append(evaluate_delineation("unet", records=inner, weights=weights, members={r: k for r in inner}))
+    finally:
+        ens.members = torch.nn.ModuleList(original)
+    return {"weights": weights, "shifts": shifts, "average": average,
+            "f1": {w: round(float(np.mean([r["waves"][w]["f1"] for r in res])), 4) for w in ("P", "QRS", "T")},
+            "per_lead": {f: pooled([r["fiducials"][f] for r in res]) for f in FIDS},
+            "global": {f: pooled([r["global_fiducials"][f] for r in res]) for f in FIDS}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("weights", nargs="+")
+    ap.add_argument("--shifts", type=int, nargs="*")
+    ap.add_argument("--average")
+    ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "delineation_inner_val.json"))
+    args = ap.parse_args()
+    path = Path(args.json)
+    out = json.loads(path.read_text()) if path.exists() else {}
+    for w in args.weights:
+        row = score(w, args.shifts, args.average)
+        key = Path(w).name + (f" shifts {args.shifts}" if args.shifts else "") + (
+            f" + {Path(args.average).name}" if args.average else "")
+        out[key] = row
+        print(key, json.dumps({k: row[k] for k in ("f1", "per_lead", "global")}, ensure_ascii=False), flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
