@@ -1,0 +1,162 @@
+"""Pacemaker pulses taken out of the signal before the learned delineator: tried for the global QRS-onset SD,
+not kept (README, Delineation). Reproduces the figures:
+
+    ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py detect      # pulses found per LUDB record
+    ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py inner-val   # fold models' inner-val records
+    ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py held-out    # the held-out folds (read once)
+
+The idea: a pacing pulse reaches the electrodes as a step of a few tenths of a millivolt that comes and goes
+within a sample or a few, at the same instant in most leads, and cardiologists (LUDB's among them) mark the
+QRS onset after it, while the U-Net sometimes starts the QRS on the spike. The detector: a jump of at least
+MIN_STEP_MV in one sample that is MIN_RATIO times every change of the 4-18 ms before it (no physiological
+wave rises like that from a quiet line), at the same sample (within one) in at least a third of the live
+leads; the pulse ends where most of those leads are back within a quarter of the jump (at most 20 ms). Each
+pulse is replaced by a straight line, then the record is delineated. Designed on the inner-validation records
+(two of the 25 are paced: 74 and 95, found; nothing found in the other 23). On all 200 records it then found
+pulses in 8 of the 9 records LUDB lists with pacing, but also in 16 of the 191 without (one with a pulse at
+every beat), several pulses running the full 20 ms (never back to the line: a steep QRS edge, not a pulse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MIN_STEP_MV = 0.1  # one sample's jump
+MIN_RATIO = 8.0  # over the largest change of the samples before it
+SINGLE_LEAD_RATIO = 20.0
+_QUIET_MS = (4.0, 18.0)  # the window before the jump that must be quiet
+_MAX_WIDTH_MS = 20.0  # a pulse's return to the line before it, at most
+_MERGE_MS = 10.0  # jumps this close belong to one pulse
+
+
+def detect_pulses(signal: np.ndarray, fs: float) -> np.ndarray:
+    """Pacing pulses in ``signal`` (leads x samples, mV) at ``fs`` Hz: ``(n, 2)`` first and last sample of
+    each (inclusive), in time order; ``(0, 2)`` when there are none."""
+    x = np.atleast_2d(np.asarray(signal, dtype=np.float64))
+    n_leads, n = x.shape
+    if n < 3:
+        return np.zeros((0, 2), dtype=np.int64)
+    live = np.ptp(x, axis=1) >= 1e-2
+    d = np.abs(np.diff(x, axis=1))  # d[:, i]: the jump onto sample i + 1
+    lo, hi = (max(1, int(round(ms / 1000 * fs))) for ms in _QUIET_MS)
+    hi = max(hi, lo + 1)
+    pad = np.pad(d, ((0, 0), (hi, 0)), mode="edge")  # before[:, i]: the largest of d[:, i - hi .. i - lo]
+    before = np.lib.stride_tricks.sliding_window_view(pad, hi - lo + 1, axis=1)[:, :d.shape[1]].max(axis=-1)
+    ratio = d / (before + 0.01)
+    n_live = int(live.sum())
+    if n_live == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    need_ratio = MIN_RATIO if n_live > 1 else SINGLE_LEAD_RATIO
+    hit = (d >= MIN_STEP_MV) & (ratio >= need_ratio) & live[:, None]
+    hit[:, :hi] = False  # no quiet stretch to judge the first samples by
+    near = hit.copy()
+    near[:, 1:] |= hit[:, :-1]
+    near[:, :-1] |= hit[:, 1:]
+    need = max(2, int(np.ceil(n_live / 3))) if n_live > 1 else 1
+    starts = np.flatnonzero(near.sum(axis=0) >= need)
+    if not len(starts):
+        return np.zeros((0, 2), dtype=np.int64)
+    merge = max(1, int(round(_MERGE_MS / 1000 * fs)))
+    width = max(1, int(round(_MAX_WIDTH_MS / 1000 * fs)))
+    pulses = []
+    for group in np.split(starts, np.flatnonzero(np.diff(starts) > merge) + 1):
+        leads = np.flatnonzero(hit[:, group].any(axis=1))
+        if not len(leads):
+            continue
+        i = int(group[np.argmax(d[leads][:, group].max(axis=0))])  # the largest jump: onto sample i + 1
+        first = i + 1
+        base = x[leads, i]
+        step = np.abs(x[leads, first] - base)
+        last = min(n - 1, first + width)
+        for j in range(first + 1, min(n, first + width + 1)):  # back near the line it left, in most of its leads
+            if np.median(np.abs(x[leads, j] - base) / np.maximum(step, 1e-6)) <= 0.25:
+                last = j - 1
+                break
+        if pulses and first <= pulses[-1][1] + 1:
+            pulses[-1][1] = max(pulses[-1][1], last)
+        else:
+            pulses.append([first, last])
+    return np.asarray(pulses, dtype=np.int64).reshape(-1, 2)
+
+
+def remove_pulses(signal: np.ndarray, pulses: np.ndarray) -> np.ndarray:
+    """A copy of ``signal`` with each pulse's samples replaced by a straight line from the sample before it to
+    the sample after it, in every lead."""
+    x = np.array(signal, dtype=np.float64 if np.asarray(signal).dtype.kind != "f" else np.asarray(signal).dtype,
+                 copy=True)
+    x2 = np.atleast_2d(x)
+    n = x2.shape[-1]
+    for first, last in np.asarray(pulses, dtype=np.int64).reshape(-1, 2):
+        a, b = max(first - 1, 0), min(last + 1, n - 1)
+        if b - a < 2:
+            continue
+        w = np.linspace(0.0, 1.0, b - a + 1)[1:-1]
+        x2[:, a + 1:b] = x2[:, a:a + 1] * (1 - w) + x2[:, b:b + 1] * w
+    return x
+
+
+PACED = {"8", "34", "45", "74", "90", "93", "95", "104", "111"}  # LUDB's "Cardiac pacing" column
+
+
+def _with_pulses_removed():
+    """Make the learned delineator read each record with its pulses taken out (for this script's run only)."""
+    import ecg_core.signal.delineation as dl
+
+    plain = dl._delineate_unet
+
+    def cleaned(record, weights, model=None):
+        pulses = detect_pulses(record.signal, record.fs)
+        if len(pulses):
+            record = record.replace(signal=remove_pulses(record.signal, pulses).astype(record.signal.dtype))
+        return plain(record, weights, model)
+
+    dl._delineate_unet = cleaned
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=("detect", "inner-val", "held-out"))
+    ap.add_argument("--weights", default=str(ROOT / "weights" / "delineation_unet.pt"))
+    args = ap.parse_args()
+    if args.what == "detect":
+        from ecg_core.data.ludb import load_ludb
+
+        found = {}
+        for i in range(1, 201):
+            rec, _ = load_ludb(str(i))
+            p = detect_pulses(rec.signal, rec.fs)
+            if len(p) or str(i) in PACED:
+                found[str(i)] = (p[:, 1] - p[:, 0] + 1).tolist()
+                print(i, "paced" if str(i) in PACED else "not paced", f"{len(p)} pulses, widths (samples)",
+                      found[str(i)])
+        hit = sum(1 for r in PACED if found.get(r))
+        fp = sum(1 for r, w in found.items() if r not in PACED and w)
+        print(f"records with pulses: {hit} of {len(PACED)} paced, {fp} of {200 - len(PACED)} not paced")
+        return
+    _with_pulses_removed()
+    if args.what == "inner-val":
+        sys.path.insert(0, str(ROOT / "bench"))
+        import delineation_inner_val as iv
+
+        row = iv.score(args.weights, None, None)
+        print(json.dumps({k: row[k] for k in ("f1", "per_lead", "global")}, ensure_ascii=False))
+        return
+    from ecg_core.evaluate import evaluate_delineation
+
+    res = evaluate_delineation("unet", weights=args.weights)
+    out = ROOT / "bench" / "results" / "delineation_ludb_unet_pacing_removed.json"
+    out.write_text(json.dumps(res, indent=1) + "\n")
+    g = res["global_fiducials"]
+    print("global", {k: f"{g[k]['mean_ms']:+.1f} ± {g[k]['sd_ms']:.1f}" for k in g})
+
+
+if __name__ == "__main__":
+    main()
