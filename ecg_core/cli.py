@@ -481,7 +481,9 @@ def _cmd_evaluate_delineation(args: argparse.Namespace) -> int:
     print("  global fiducials (one per beat from all leads, against the same rule on the manual marks):")
     for k, v in res["global_fiducials"].items():
         tol = f"  (CSE SD <= {v['cse_sd_ms']}: {'yes' if v['within_cse'] else 'no'})" if "cse_sd_ms" in v else ""
-        print(f"  {k:8s} {v['mean_ms']:+7.1f} +/- {v['sd_ms']:5.1f} ms  (n {v['n']}){tol}")
+        ci = v.get("sd_ci95_ms") or [float("nan")] * 2
+        print(f"  {k:8s} {v['mean_ms']:+7.1f} +/- {v['sd_ms']:5.1f} ms  (SD 95% CI {ci[0]:.1f}-{ci[1]:.1f}; "
+              f"n {v['n']}){tol}")
     for k, v in res["intervals"].items():
         tol = (f"  (IEC |mean| <= {v['iec_mean_ms']:.0f}, SD <= {v['iec_sd_ms']:.0f}: "
                f"{'yes' if v['within_iec'] else 'no'})") if "iec_sd_ms" in v else ""

@@ -94,6 +94,32 @@ def _mean_sd(e: np.ndarray) -> dict[str, float]:
             "sd_ms": float(e.std(ddof=1)) if len(e) > 1 else float("nan")}
 
 
+def record_bootstrap(parts: list[tuple[int, np.ndarray]], reps: int = 2000, seed: int = 0) -> dict[str, list[float]]:
+    """95 % confidence intervals of the mean and SD of errors that come in groups by record (``parts``: record
+    index, that record's errors), by resampling records with replacement (a record's beats and leads are not
+    independent of each other, so resampling them would give intervals too narrow). Fixed seed: the same
+    errors give the same intervals. Empty lists when fewer than two records have errors."""
+    by_rec: dict[int, list[np.ndarray]] = {}
+    for r, e in parts:
+        if len(e):
+            by_rec.setdefault(r, []).append(np.asarray(e, dtype=np.float64))
+    if len(by_rec) < 2:
+        return {"mean_ci95_ms": [], "sd_ci95_ms": []}
+    groups = [np.concatenate(v) for v in by_rec.values()]
+    n = np.array([len(g) for g in groups], dtype=np.float64)
+    s1 = np.array([g.sum() for g in groups])
+    s2 = np.array([(g ** 2).sum() for g in groups])
+    counts = np.random.default_rng(seed).multinomial(len(groups), np.full(len(groups), 1 / len(groups)), size=reps)
+    nn, t1, t2 = counts @ n, counts @ s1, counts @ s2
+    mean = t1 / nn
+    sd = np.sqrt(np.maximum(t2 - nn * mean ** 2, 0) / np.maximum(nn - 1, 1))
+
+    def ci(v: np.ndarray) -> list[float]:
+        return [round(float(x), 2) for x in np.percentile(v, [2.5, 97.5])]
+
+    return {"mean_ci95_ms": ci(mean), "sd_ci95_ms": ci(sd)}
+
+
 def _perturb_tachycardia(rec, waves, seed):
     from .data.augment import time_scale
     from .data.ludb import LeadWaves
@@ -161,7 +187,8 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
     all leads, as the CSE study measured them; :func:`~ecg_core.signal.intervals.global_fiducials` on the
     delineation and on the manual marks, beats paired by R within ``window_ms``). Global intervals (P, PR, QRS,
     QT; :func:`ecg_core.signal.intervals.measure`) from the delineation and from the manual marks, over the
-    marked span, give per-record differences (mean, SD) set against the IEC 60601-2-25 tolerances. ``perturb``
+    marked span, give per-record differences (mean, SD) set against the IEC 60601-2-25 tolerances. Every mean
+    and SD comes with a 95 % interval from resampling records (:func:`record_bootstrap`). ``perturb``
     (:data:`PERTURBATIONS`) changes every record first: played 1.5x faster, every lead inverted, noise added
     (baseline wander at 0 dB, muscle or electrode motion at 12 dB), or printed on ECG paper and digitised back
     ("digitised": each lead scored inside the 2.5 s it is printed for). ``members`` (record -> fold model)
@@ -208,7 +235,7 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
             for k, attr in _INTERVALS.items():
                 a, b = getattr(ours, attr), getattr(manual, attr)
                 if np.isfinite(a) and np.isfinite(b):
-                    interval_diffs[k].append(a - b)
+                    interval_diffs[k].append((n_done, np.array([a - b])))
             # global fiducials per beat (the CSE way: one boundary per beat from all leads), ours against the
             # same rule applied to the manual marks, beats paired by their R within window_ms
             g_ours, g_ref = global_fiducials(d.waves, rec.fs, span, d.global_waves), global_fiducials(ref, rec.fs, span)
@@ -217,7 +244,7 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
                 a, b = g_ours[c.matched_test_idx], g_ref[c.matched_ref_idx]
                 for fid, col in GLOBAL_FIDUCIALS.items():
                     ok = np.isfinite(a[:, col]) & np.isfinite(b[:, col])
-                    global_errors[fid].append((a[ok, col] - b[ok, col]) * to_ms)
+                    global_errors[fid].append((n_done, (a[ok, col] - b[ok, col]) * to_ms))
         for i, lead in enumerate(rec.lead_names):
             span = annotated_span(ref[i])
             if span is None:
@@ -237,7 +264,7 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
                     if fk == kind and c.tp:
                         a, b = det[c.matched_test_idx, col], r[c.matched_ref_idx, col]
                         ok = (a >= 0) & (b >= 0)  # an unknown onset/offset gives no error
-                        errors[fid].append((a[ok] - b[ok]) * to_ms)
+                        errors[fid].append((n_done, (a[ok] - b[ok]) * to_ms))
         if progress:
             progress(n_done + 1, len(names), name)
 
@@ -250,8 +277,8 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
     def error_rows(errs_of: dict[str, list]) -> dict[str, dict]:
         out = {}
         for fid, errs in errs_of.items():
-            e = np.concatenate(errs) if errs else np.zeros(0)
-            row = {**_mean_sd(e), "n": int(len(e)),
+            e = np.concatenate([x for _, x in errs]) if errs else np.zeros(0)
+            row = {**_mean_sd(e), **record_bootstrap(errs), "n": int(len(e)),
                    "median_abs_ms": float(np.median(np.abs(e))) if len(e) else float("nan"),
                    "p95_abs_ms": float(np.percentile(np.abs(e), 95)) if len(e) else float("nan")}
             if fid in CSE_TOLERANCE_MS:
@@ -263,8 +290,8 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
     fid_out = error_rows(errors)
     intervals = {}
     for k, diffs in interval_diffs.items():
-        e = np.asarray(diffs)
-        row = {**_mean_sd(e), "n_records": int(len(e))}
+        e = np.concatenate([x for _, x in diffs]) if diffs else np.zeros(0)
+        row = {**_mean_sd(e), **record_bootstrap(diffs), "n_records": int(len(e))}
         if k in IEC_TOLERANCE_MS:
             tm, ts = IEC_TOLERANCE_MS[k]
             row |= {"iec_mean_ms": tm, "iec_sd_ms": ts,

@@ -43,6 +43,9 @@ def test_held_out_records_of_every_fold(model, ludb):
     g = res["global_fiducials"]
     assert g["qrs_on"]["n"] >= 0.9 * res["waves"]["QRS"]["tp"] / 12  # (nearly) every beat paired
     assert all(g[k]["within_cse"] for k in ("p_on", "p_off", "qrs_on", "qrs_off", "t_off")), g
+    # each SD with its interval from resampling these ten records: around the SD, and wide (ten records)
+    lo, hi = g["qrs_on"]["sd_ci95_ms"]
+    assert lo < g["qrs_on"]["sd_ms"] < hi and hi - lo > 0.5
     # far better than the peer on the same records
     nk = evaluate_delineation("neurokit_dwt", records=records)
     assert all(f1[k] > nk["waves"][k]["f1"] for k in f1)
