@@ -306,7 +306,9 @@ def rollout_figure(image: np.ndarray, rollout: np.ndarray, label: str) -> go.Fig
     fig.add_trace(go.Heatmap(z=rollout, x=(np.arange(gw) + 0.5) * w / gw, y=(np.arange(gh) + 0.5) * h / gh,
                              colorscale="Reds", zmin=0, zmax=1, opacity=0.45, showscale=False,
                              hovertemplate="relevance %{z:.2f}<extra>rollout</extra>"))
-    fig.update_layout(height=360, width=380, margin=dict(l=10, r=10, t=30, b=10),
-                      title=dict(text=f"Image patches behind <b>{label}</b> (attention rollout)", font=dict(size=13)),
+    # the page puts this beside the Grad-CAM strip in a narrow column: a two-line title that fits there
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=50, b=10),
+                      title=dict(text=f"Image patches behind <b>{label}</b><br>(attention rollout)",
+                                 font=dict(size=13)),
                       xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
     return fig
