@@ -16,8 +16,8 @@ import scipy.signal as sps
 
 __all__ = ["baseline_wander", "muscle_noise", "electrode_motion", "powerline", "gaussian_noise",
            "amplitude_scale", "invert", "time_scale", "add_noise", "NOISE_KINDS", "shift", "time_warp",
-           "lead_dropout", "band_stop", "spectral_perturb", "mixup", "cutmix", "synthetic_ecg", "AUGMENTATIONS",
-           "SignalAugmenter", "augment_batch", "AugmentingTask"]
+           "lead_dropout", "pacing_spikes", "band_stop", "spectral_perturb", "mixup", "cutmix", "synthetic_ecg",
+           "AUGMENTATIONS", "SignalAugmenter", "augment_batch", "AugmentingTask"]
 
 
 def _power(x: np.ndarray) -> np.ndarray:
@@ -178,6 +178,42 @@ def lead_dropout(x: np.ndarray, fs: float, rng: np.random.Generator, p: float = 
     keep[rng.integers(x.shape[0])] = True
     y = np.where(keep[:, None], x, 0.0).astype(np.float32)
     return y, marks, None if labels is None else drop_lead_labels(labels, keep)
+
+
+def pacing_spikes(x: np.ndarray, fs: float, rng: np.random.Generator, labels: np.ndarray,
+                  atrial: float = 0.2, band: tuple[float, float] | None = (0.5, 150.0)) -> np.ndarray:
+    """Pacemaker pulses added to a labelled segment ``x`` (leads, n): one before every QRS onset (ventricular
+    pacing; onsets from ``labels``, 2 = QRS in any lead) and, with probability ``atrial``, one before every P
+    onset too. One pulse vector for the segment (each lead its own amplitude and sign, the largest 0.15-0.8 mV),
+    a one-sample step with a return of 0-1.5 samples' time constant, 4-60 ms before the wave (one latency for
+    the segment, a sample of jitter), band-passed like the model's input (``band``). Labels are unchanged: the
+    pulse belongs to no wave, as cardiologists mark the QRS (or P) after it."""
+    n_leads, n = x.shape
+    lab = np.asarray(labels)[:n_leads]
+
+    def onsets(k: int) -> np.ndarray:
+        m = np.r_[False, (lab == k).any(axis=0)]
+        return np.flatnonzero(~m[:-1] & m[1:])
+
+    v = rng.normal(size=n_leads)
+    v = (v / max(np.abs(v).max(), 1e-6) * rng.uniform(0.15, 0.8))[:, None]
+    tau = float(rng.choice([0.0, 0.7, 1.5]))
+    kernel = np.exp(-np.arange(1 + int(np.ceil(3 * tau))) / tau) if tau > 0 else np.ones(1)
+    s = np.zeros((n_leads, n))
+    kinds = [(2, (4.0, 60.0))] + ([(1, (4.0, 30.0))] if rng.random() < atrial else [])
+    for kind, (lo_ms, hi_ms) in kinds:
+        lat = rng.uniform(lo_ms, hi_ms) / 1000 * fs
+        for o in onsets(kind):
+            t = int(round(o - lat + rng.integers(-1, 2)))
+            if 0 <= t and t + len(kernel) <= n:
+                s[:, t:t + len(kernel)] += v * kernel
+    if not s.any():
+        return x
+    if band is not None:
+        from ..signal.filters import bandpass
+
+        s = bandpass(s, fs, *band)
+    return (x + s).astype(np.float32)
 
 
 def drop_lead_labels(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:

@@ -46,6 +46,7 @@ class DelineationSpec:
     invert: bool = False  # also flip leads upside down while training (robust to reversed electrodes)
     augment_ops: tuple[str, ...] = ()  # names in ecg_core.data.augment.AUGMENTATIONS: replace the default set
     boundary_weight: float = 0.0  # extra loss weight on samples near a wave boundary (1 + this at the boundary)
+    pacing_spikes: float = 0.0  # share of training crops given pacemaker pulses before their waves
 
 
 def model_input(record: Record) -> tuple[np.ndarray, float]:
@@ -114,12 +115,13 @@ def ludb_arrays(names: list[str] | tuple[str, ...], global_row: bool = False) ->
 class CropBatches:
     """Random crops of training records with augmentation: gain, one kind of noise (muscle, electrode
     motion, mains, white) at 12-30 dB, tachycardia-like time compression, optionally inverted leads
-    (some or all), and lead dropout (missing leads become zeros with no labels, so the model serves 1- and 2-lead
-    records too)."""
+    (some or all) and pacemaker pulses before the waves (a share ``pacing`` of crops), and lead dropout
+    (missing leads become zeros with no labels, so the model serves 1- and 2-lead records too)."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, crop: int, augment: bool, seed: int = 0,
-                 invert: bool = False, ops: tuple[str, ...] = ()):
+                 invert: bool = False, ops: tuple[str, ...] = (), pacing: float = 0.0):
         self.x, self.y, self.batch_size, self.crop, self.augment, self.invert = x, y, batch_size, crop, augment, invert
+        self.pacing = pacing
         self.rng = np.random.default_rng(seed)
         # named transforms (each with probability 0.5, labels kept on their waves) instead of the default set
         self.ops = aug.SignalAugmenter(ops) if ops else None
@@ -143,6 +145,8 @@ class CropBatches:
         elif n < self.crop:
             x = np.pad(x, ((0, 0), (0, self.crop - n)))
             y = np.pad(y, ((0, 0), (0, self.crop - n)), constant_values=-1)
+        if self.augment and self.pacing and rng.random() < self.pacing:
+            x = aug.pacing_spikes(x, FS, rng, y)
         if self.augment and self.ops is None:
             x = aug.amplitude_scale(x, FS, rng, 0.5, 2.0)
             if rng.random() < 0.5:
@@ -260,7 +264,7 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
             model.load_state_dict(_grown_state(init[k].state_dict(), model))
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
         train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed, invert=spec.invert,
-                              ops=tuple(spec.augment_ops))
+                              ops=tuple(spec.augment_ops), pacing=spec.pacing_spikes)
         val_b = TensorBatches({"x": torch.from_numpy(xv), "y": torch.from_numpy(yv)}, 8)
         res = fit(model, DelineationTask(spec.boundary_weight), train_b, val_b, cfg,
                   run_dir=Path(run_dir) / f"fold{k}" if run_dir else None, progress=progress, resume=resume)
@@ -309,7 +313,7 @@ def _spec_from_dict(sd: dict) -> DelineationSpec:
     return DelineationSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], train=TrainConfig(**sd["train"]),
                            crop=sd["crop"], augment=sd["augment"], invert=sd.get("invert", False),
                            augment_ops=tuple(sd.get("augment_ops", ())),
-                           boundary_weight=sd.get("boundary_weight", 0.0))
+                           boundary_weight=sd.get("boundary_weight", 0.0), pacing_spikes=sd.get("pacing_spikes", 0.0))
 
 
 #: what every delineation card says of the task, data and selection

@@ -178,3 +178,28 @@ def test_beat_and_multimodal_tasks_augment_only_while_training():
     task.load_state_dict(state)
     assert torch.equal(first, aug.augment_batch(batch["x"], 360.0, task.ops, task.rng))
     assert MultimodalTask(("muscle",)).ops is not None and MultimodalTask().ops is None
+
+
+def test_pacing_spikes_precede_every_qrs_of_a_ludb_record_and_leave_the_rest(ludb):
+    from ecg_core.data.augment import pacing_spikes
+    from ecg_core.train.delineation import ludb_arrays
+
+    x, y = ludb_arrays(["1"])
+    x, y = x[0], y[0]
+    qrs_on = np.flatnonzero(np.diff(np.r_[0, (y == 2).any(axis=0).astype(int)]) == 1)
+    assert len(qrs_on) == 6  # the beats inside the marked span
+    for seed in range(5):
+        added = pacing_spikes(x, 500.0, np.random.default_rng(seed), y, atrial=0.0, band=None) - x
+        at = np.flatnonzero(np.abs(added).max(axis=0) > 1e-6)
+        starts = at[np.r_[True, np.diff(at) > 3]]
+        assert len(starts) == len(qrs_on)  # one pulse a beat
+        lat_ms = (qrs_on - starts) * 2.0
+        assert lat_ms.min() >= 4 - 2 and lat_ms.max() <= 60 + 2  # 4-60 ms before the QRS, a sample of jitter
+        assert np.ptp(lat_ms) <= 4  # one latency for the segment
+        assert 0.15 - 1e-6 <= np.abs(added).max() <= 0.8 + 1e-6
+        assert (np.abs(added[:, starts]) > 0).sum(axis=0).min() >= 6  # seen in most leads at once
+    # band-passed like the model's input: spread over a few samples, still one step-like spike
+    added = pacing_spikes(x, 500.0, np.random.default_rng(0), y, atrial=0.0) - x
+    assert np.abs(added).max() > 0.05 and np.abs(added[:, :qrs_on[0] - 40]).max() < 0.02
+    # no wave labelled: nothing added
+    assert pacing_spikes(x, 500.0, np.random.default_rng(0), np.full_like(y, -1)) is x
