@@ -189,7 +189,7 @@ class Measurements:
             {"measurement": "QRS duration", "value": f(self.qrs_ms), "unit": "ms", "normal": "< 120"},
             {"measurement": "QT interval", "value": f(self.qt_ms), "unit": "ms", "normal": "-"},
             {"measurement": f"QTc ({formula})", "value": f(self.qtc_ms.get(formula, np.nan)), "unit": "ms",
-             "normal": "390-450 (men), 390-460 (women)"},
+             "normal": "M 390-450, F 390-460"},
             {"measurement": "P axis", "value": f(self.p_axis), "unit": "deg", "normal": "0 to 75"},
             {"measurement": "QRS axis", "value": f(self.qrs_axis), "unit": "deg", "normal": "-30 to 90"},
             {"measurement": "T axis", "value": f(self.t_axis), "unit": "deg", "normal": "-"},
