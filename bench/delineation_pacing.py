@@ -4,6 +4,7 @@ not kept (README, Delineation). Reproduces the figures:
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py detect      # pulses found per LUDB record
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py inner-val   # fold models' inner-val records
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py held-out    # the held-out folds (read once)
+    ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py subgroups   # shipped model, paced vs not
 
 The idea: a pacing pulse reaches the electrodes as a step of a few tenths of a millivolt that comes and goes
 within a sample or a few, at the same instant in most leads, and cardiologists (LUDB's among them) mark the
@@ -123,7 +124,7 @@ def _with_pulses_removed():
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=("detect", "inner-val", "held-out"))
+    ap.add_argument("what", choices=("detect", "inner-val", "held-out", "subgroups"))
     ap.add_argument("--weights", default=str(ROOT / "weights" / "delineation_unet.pt"))
     args = ap.parse_args()
     if args.what == "detect":
@@ -140,6 +141,18 @@ def main() -> None:
         hit = sum(1 for r in PACED if found.get(r))
         fp = sum(1 for r, w in found.items() if r not in PACED and w)
         print(f"records with pulses: {hit} of {len(PACED)} paced, {fp} of {200 - len(PACED)} not paced")
+        return
+    if args.what == "subgroups":  # the shipped delineator as it is, on LUDB's paced records and on the others
+        from ecg_core.evaluate import evaluate_delineation
+
+        for name, recs in (("paced", sorted(PACED, key=int)),
+                           ("not_paced", [str(i) for i in range(1, 201) if str(i) not in PACED])):
+            res = evaluate_delineation("unet", records=recs, weights=args.weights)
+            out = ROOT / "bench" / "results" / f"delineation_ludb_unet_{name}.json"
+            out.write_text(json.dumps(res, indent=1) + "\n")
+            g = res["global_fiducials"]["qrs_on"]
+            print(f"{name}: {len(recs)} records, global QRS on {g['mean_ms']:+.1f} ± {g['sd_ms']:.1f} ms "
+                  f"(SD 95 % interval {g['sd_ci95_ms']}), {g['n']} beats")
         return
     _with_pulses_removed()
     if args.what == "inner-val":

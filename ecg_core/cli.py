@@ -481,6 +481,9 @@ def _cmd_evaluate_delineation(args: argparse.Namespace) -> int:
         print(f"  {k:8s} {v['mean_ms']:+7.1f} +/- {v['sd_ms']:5.1f} ms{tol}")
     print("  global fiducials (one per beat from all leads, against the same rule on the manual marks):")
     for k, v in res["global_fiducials"].items():
+        if not v["n"]:
+            print(f"  {k:8s} no beats to score (none with this wave in both our marks and the manual ones)")
+            continue
         tol = f"  (CSE SD <= {v['cse_sd_ms']}: {'yes' if v['within_cse'] else 'no'})" if "cse_sd_ms" in v else ""
         ci = v.get("sd_ci95_ms") or [float("nan")] * 2
         print(f"  {k:8s} {v['mean_ms']:+7.1f} +/- {v['sd_ms']:5.1f} ms  (SD 95% CI {ci[0]:.1f}-{ci[1]:.1f}; "

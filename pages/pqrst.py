@@ -68,7 +68,9 @@ table = pd.DataFrame(m.table(formula))
 table["value"] = table["value"].map(lambda v: "—" if v is None else v)
 c1.dataframe(table, hide_index=True, key="pq_table")
 c1.caption(f"Median over {m.n_beats} beats; global onsets/offsets across leads (15th/85th percentile). "
-           "QTc: " + ", ".join(f"{k} {v:.0f} ms" for k, v in m.qtc_ms.items() if v == v) + ".")
+           "QTc: " + ", ".join(f"{k} {v:.0f} ms" for k, v in m.qtc_ms.items() if v == v) + ". "
+           "Paced rhythms: the learned delineator may start a QRS on the pacing spike (its QRS-onset error is three "
+           "times larger on LUDB's paced records); read QRS onsets and QRS duration by eye there.")
 with c2:
     if m.flags:
         for f in m.flags:

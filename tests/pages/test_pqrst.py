@@ -51,6 +51,7 @@ def test_pqrst_learned_on_demo_and_disagreement_table():
     m = _measurements(at)
     assert 65 <= m["Heart rate"] <= 80  # the demo: 72 bpm
     assert 60 <= m["QRS duration"] <= 130
+    assert any("pacing spike" in c.value for c in at.caption)  # the known weak spot is said beside the table
     at.checkbox(key="pq_compare").check().run()
     assert not at.exception
     rows = [df.value for df in at.dataframe if "wave" in df.value.columns][0]  # the disagreement table
