@@ -5,6 +5,7 @@
 # on the CPU. LUDB travels as .devcache/ludb.tar.xz (`tar cJf` of ECG_DATA_DIR/ludb) and is unpacked
 # there. CONFIGS: space-separated model-kwargs JSON, one run of five folds per entry (all at once). INIT:
 # a checkpoint whose fold models each run goes on from (its head may grow a global row: '{"global_row":true}').
+# EXTRA: more `train delineation` options for every run, e.g. EXTRA='--pacing-spikes 0.5'.
 # wfdb is not on the device image: carry its wheel (.whl) and put it on PYTHONPATH before calling this.
 # Outputs in OUT_DIR (default runs/gpu_delineation): cfg<i>/fold<k>/{model.pt,report.json,metrics.jsonl},
 # logs. Put a run's folds into one checkpoint here (no held-out fold is read on the device):
@@ -24,7 +25,7 @@ for kw in ${CONFIGS:-'{}'}; do
   for k in 0 1 2 3 4; do
     python -m ecg_core -v train delineation --folds "$k" --model-kwargs "$kw" --epochs 100000 --patience 100000 \
       --batch-size "${BATCH:-16}" --lr "${LR:-2e-3}" --seed "${SEED:-0}" --threads 1 --time-limit-min "${MIN:-7}" \
-      --anneal-to-time ${INIT:+--init "$INIT"} --run-dir "$out/cfg$i" > "$out/cfg${i}_fold$k.log" 2>&1 &
+      --anneal-to-time ${INIT:+--init "$INIT"} ${EXTRA:-} --run-dir "$out/cfg$i" > "$out/cfg${i}_fold$k.log" 2>&1 &
     pids+=($!)
   done
   i=$((i + 1))
