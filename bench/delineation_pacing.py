@@ -42,7 +42,7 @@ def detect_pulses(signal: np.ndarray, fs: float) -> np.ndarray:
     """Pacing pulses in ``signal`` (leads x samples, mV) at ``fs`` Hz: ``(n, 2)`` first and last sample of
     each (inclusive), in time order; ``(0, 2)`` when there are none."""
     x = np.atleast_2d(np.asarray(signal, dtype=np.float64))
-    n_leads, n = x.shape
+    n = x.shape[1]
     if n < 3:
         return np.zeros((0, 2), dtype=np.int64)
     live = np.ptp(x, axis=1) >= 1e-2
@@ -91,9 +91,8 @@ def detect_pulses(signal: np.ndarray, fs: float) -> np.ndarray:
 def remove_pulses(signal: np.ndarray, pulses: np.ndarray) -> np.ndarray:
     """A copy of ``signal`` with each pulse's samples replaced by a straight line from the sample before it to
     the sample after it, in every lead."""
-    x = np.array(signal, dtype=np.float64 if np.asarray(signal).dtype.kind != "f" else np.asarray(signal).dtype,
-                 copy=True)
-    x2 = np.atleast_2d(x)
+    x = np.array(signal, dtype=np.result_type(np.asarray(signal).dtype, np.float32))  # a copy; floats kept
+    x2 = np.atleast_2d(x)  # a view: filling it fills x
     n = x2.shape[-1]
     for first, last in np.asarray(pulses, dtype=np.int64).reshape(-1, 2):
         a, b = max(first - 1, 0), min(last + 1, n - 1)

@@ -188,12 +188,13 @@ def pacing_spikes(x: np.ndarray, fs: float, rng: np.random.Generator, labels: np
     a one-sample step with a return of 0-1.5 samples' time constant, 4-60 ms before the wave (one latency for
     the segment, a sample of jitter), band-passed like the model's input (``band``). Labels are unchanged: the
     pulse belongs to no wave, as cardiologists mark the QRS (or P) after it."""
+    from ..signal.delineation import _runs
+
     n_leads, n = x.shape
     lab = np.asarray(labels)[:n_leads]
 
-    def onsets(k: int) -> np.ndarray:
-        m = np.r_[False, (lab == k).any(axis=0)]
-        return np.flatnonzero(~m[:-1] & m[1:])
+    def onsets(k: int) -> np.ndarray:  # where a wave of kind k starts in any lead
+        return _runs((lab == k).any(axis=0))[:, 0]
 
     v = rng.normal(size=n_leads)
     v = (v / max(np.abs(v).max(), 1e-6) * rng.uniform(0.15, 0.8))[:, None]

@@ -188,10 +188,10 @@ def boundary_weights(y: torch.Tensor, weight: float, sigma: float = 5.0) -> torc
     of label between two labelled samples (a wave's onset or offset), a Gaussian of ``sigma`` samples wide
     about it (the larger where two boundaries are close); 0 on unlabelled samples (-1)."""
     valid = y >= 0
-    edge = torch.zeros(y.shape, dtype=torch.float32)
+    edge = torch.zeros(y.shape, dtype=torch.float32, device=y.device)
     edge[..., 1:] = ((y[..., 1:] != y[..., :-1]) & valid[..., 1:] & valid[..., :-1]).float()
     half = int(3 * sigma)
-    k = torch.exp(-0.5 * (torch.arange(-half, half + 1, dtype=torch.float32) / sigma) ** 2)
+    k = torch.exp(-0.5 * (torch.arange(-half, half + 1, dtype=torch.float32, device=y.device) / sigma) ** 2)
     flat = edge.reshape(-1, 1, edge.shape[-1])
     near = F.conv1d(flat, k.view(1, 1, -1), padding=half).reshape(edge.shape).clamp_max(1.0)
     return (1.0 + weight * near) * valid
@@ -211,7 +211,7 @@ class DelineationTask:
         y = batch["y"]
         if not self.boundary_weight:
             return {"loss": F.cross_entropy(logits, y, ignore_index=-1), "logits": logits}
-        w = boundary_weights(y.cpu(), self.boundary_weight).to(logits.device)
+        w = boundary_weights(y, self.boundary_weight)  # on the labels' device: no round trip each step
         ce = F.cross_entropy(logits.float(), y, ignore_index=-1, reduction="none")
         return {"loss": (ce * w).sum() / w.sum().clamp_min(1.0), "logits": logits}
 
