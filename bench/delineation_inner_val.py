@@ -6,6 +6,9 @@ five). The figures behind choosing the shipped delineator (README, Delineation).
     ECG_DATA_DIR=/path/to/data python bench/delineation_inner_val.py runs/a.pt [runs/b.pt ...]
         [--shifts 0 1]       test-time shifts of the input (samples), probabilities averaged
         [--average OTHER.pt] each fold model averaged with OTHER's model of the same fold
+        [--against REF.pt]   each SD's difference from REF's on the same records, with a 95 % interval from
+                             resampling records for both at once (``paired_sd_difference``): whether a
+                             change is larger than these few records can show
 
 Writes ``bench/results/delineation_inner_val.json`` (one entry per checkpoint and option).
 """
@@ -24,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ecg_core.data.ludb import ludb_folds  # noqa: E402
-from ecg_core.evaluate import evaluate_delineation  # noqa: E402
+from ecg_core.evaluate import evaluate_delineation, paired_sd_difference  # noqa: E402
 from ecg_core.models.ensemble import MeanEnsemble  # noqa: E402
 from ecg_core.signal.delineation import _learned_model  # noqa: E402
 
@@ -69,13 +72,28 @@ def score(weights: str, shifts: list[int] | None, average: str | None) -> dict:
     try:
         for k in range(len(folds)):
             inner = [r for j, f in enumerate(folds) if j != k for r in f][::8]
-            res.append(evaluate_delineation("unet", records=inner, weights=weights, members={r: k for r in inner}))
+            res.append(evaluate_delineation("unet", records=inner, weights=weights, members={r: k for r in inner},
+                                            keep_errors=True))
     finally:
         ens.members = torch.nn.ModuleList(original)
+    # every error by record name, over the five fold models (a record in two inner sets counts as one record)
+    errors = {part: {f: [x for r in res for x in r["errors_by_record"][part][f]] for f in FIDS}
+              for part in ("fiducials", "global_fiducials")}
     return {"weights": weights, "shifts": shifts, "average": average,
             "f1": {w: round(float(np.mean([r["waves"][w]["f1"] for r in res])), 4) for w in ("P", "QRS", "T")},
             "per_lead": {f: pooled([r["fiducials"][f] for r in res]) for f in FIDS},
-            "global": {f: pooled([r["global_fiducials"][f] for r in res]) for f in FIDS}}
+            "global": {f: pooled([r["global_fiducials"][f] for r in res]) for f in FIDS}, "_errors": errors}
+
+
+def paired(row: dict, ref: dict) -> dict:
+    """``row``'s SDs minus ``ref``'s, per fiducial, with paired 95 % intervals over the same records."""
+    out = {}
+    for key, part in (("per_lead", "fiducials"), ("global", "global_fiducials")):
+        out[key] = {}
+        for f in FIDS:
+            d = paired_sd_difference(row["_errors"][part][f], ref["_errors"][part][f])
+            out[key][f] = f"{d['sd_diff_ms']:+.2f} [{d['sd_diff_ci95_ms'][0]:+.2f}, {d['sd_diff_ci95_ms'][1]:+.2f}]"
+    return out
 
 
 def main() -> None:
@@ -83,16 +101,22 @@ def main() -> None:
     ap.add_argument("weights", nargs="+")
     ap.add_argument("--shifts", type=int, nargs="*")
     ap.add_argument("--average")
+    ap.add_argument("--against", help="a checkpoint to compare each SD with, record by record")
     ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "delineation_inner_val.json"))
     args = ap.parse_args()
     path = Path(args.json)
     out = json.loads(path.read_text()) if path.exists() else {}
+    ref = score(args.against, None, None) if args.against else None
     for w in args.weights:
         row = score(w, args.shifts, args.average)
         key = Path(w).name + (f" shifts {args.shifts}" if args.shifts else "") + (
             f" + {Path(args.average).name}" if args.average else "")
+        if ref is not None:
+            row["sd_minus"] = {"against": args.against, **paired(row, ref)}
+        del row["_errors"]
         out[key] = row
-        print(key, json.dumps({k: row[k] for k in ("f1", "per_lead", "global")}, ensure_ascii=False), flush=True)
+        shown = ("f1", "per_lead", "global") + (("sd_minus",) if ref is not None else ())
+        print(key, json.dumps({k: row[k] for k in shown}, ensure_ascii=False), flush=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
 

@@ -10,9 +10,8 @@ import numpy as np
 
 from .signal import compare_beats, detect_rpeaks, episode_mask_intervals
 
-__all__ = ["evaluate_rpeaks", "evaluate_delineation", "evaluate_digitization", "PERTURBATIONS", "FIDUCIALS",
-           "CSE_TOLERANCE_MS",
-           "IEC_TOLERANCE_MS"]
+__all__ = ["evaluate_rpeaks", "evaluate_delineation", "evaluate_digitization", "record_bootstrap",
+           "paired_sd_difference", "PERTURBATIONS", "FIDUCIALS", "CSE_TOLERANCE_MS", "IEC_TOLERANCE_MS"]
 
 log = logging.getLogger(__name__)
 
@@ -94,30 +93,58 @@ def _mean_sd(e: np.ndarray) -> dict[str, float]:
             "sd_ms": float(e.std(ddof=1)) if len(e) > 1 else float("nan")}
 
 
+def _record_sums(parts: list[tuple], keys: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per record of ``keys``: the count, sum and sum of squares of its errors in ``parts``."""
+    by_rec: dict = {k: [] for k in keys}
+    for r, e in parts:
+        by_rec[r].append(np.asarray(e, dtype=np.float64))
+    groups = [np.concatenate(by_rec[k]) for k in keys]
+    return (np.array([len(g) for g in groups], dtype=np.float64), np.array([g.sum() for g in groups]),
+            np.array([(g ** 2).sum() for g in groups]))
+
+
+def _resampled_mean_sd(counts: np.ndarray, n: np.ndarray, s1: np.ndarray, s2: np.ndarray):
+    nn, t1, t2 = counts @ n, counts @ s1, counts @ s2
+    mean = t1 / np.maximum(nn, 1)
+    return mean, np.sqrt(np.maximum(t2 - nn * mean ** 2, 0) / np.maximum(nn - 1, 1))
+
+
+def _ci95(v: np.ndarray) -> list[float]:
+    return [round(float(x), 2) for x in np.percentile(v, [2.5, 97.5])]
+
+
 def record_bootstrap(parts: list[tuple[int, np.ndarray]], reps: int = 2000, seed: int = 0) -> dict[str, list[float]]:
     """95 % confidence intervals of the mean and SD of errors that come in groups by record (``parts``: record
     index, that record's errors), by resampling records with replacement (a record's beats and leads are not
     independent of each other, so resampling them would give intervals too narrow). Fixed seed: the same
     errors give the same intervals. Empty lists when fewer than two records have errors."""
-    by_rec: dict[int, list[np.ndarray]] = {}
-    for r, e in parts:
-        if len(e):
-            by_rec.setdefault(r, []).append(np.asarray(e, dtype=np.float64))
-    if len(by_rec) < 2:
+    keys = list(dict.fromkeys(r for r, e in parts if len(e)))
+    if len(keys) < 2:
         return {"mean_ci95_ms": [], "sd_ci95_ms": []}
-    groups = [np.concatenate(v) for v in by_rec.values()]
-    n = np.array([len(g) for g in groups], dtype=np.float64)
-    s1 = np.array([g.sum() for g in groups])
-    s2 = np.array([(g ** 2).sum() for g in groups])
-    counts = np.random.default_rng(seed).multinomial(len(groups), np.full(len(groups), 1 / len(groups)), size=reps)
-    nn, t1, t2 = counts @ n, counts @ s1, counts @ s2
-    mean = t1 / nn
-    sd = np.sqrt(np.maximum(t2 - nn * mean ** 2, 0) / np.maximum(nn - 1, 1))
+    sums = _record_sums([(r, e) for r, e in parts if len(e)], keys)
+    counts = np.random.default_rng(seed).multinomial(len(keys), np.full(len(keys), 1 / len(keys)), size=reps)
+    mean, sd = _resampled_mean_sd(counts, *sums)
+    return {"mean_ci95_ms": _ci95(mean), "sd_ci95_ms": _ci95(sd)}
 
-    def ci(v: np.ndarray) -> list[float]:
-        return [round(float(x), 2) for x in np.percentile(v, [2.5, 97.5])]
 
-    return {"mean_ci95_ms": ci(mean), "sd_ci95_ms": ci(sd)}
+def paired_sd_difference(parts_a: list[tuple], parts_b: list[tuple], reps: int = 2000, seed: int = 0) -> dict:
+    """Two methods' error SDs on the same records compared: ``sd_diff_ms`` (SD of ``parts_a`` minus SD of
+    ``parts_b``, each pooled over all its errors) and its 95 % interval ``sd_diff_ci95_ms`` from resampling
+    records, the same draw for both methods (paired: a hard record is hard for both, so the difference is
+    known far better than either SD). ``parts_*``: (record key, that record's errors), a record's errors
+    possibly in pieces; the two may pair different beats of a record. Only records with errors in both
+    count. Empty interval when fewer than two do."""
+    have_a = {r for r, e in parts_a if len(e)}
+    keys = list(dict.fromkeys(r for r, e in parts_b if len(e) and r in have_a))
+    if len(keys) < 2:
+        return {"sd_diff_ms": float("nan"), "sd_diff_ci95_ms": [], "n_records": len(keys)}
+    a = _record_sums([(r, e) for r, e in parts_a if r in keys and len(e)], keys)
+    b = _record_sums([(r, e) for r, e in parts_b if r in keys and len(e)], keys)
+    ones = np.ones((1, len(keys)))
+    point = _resampled_mean_sd(ones, *a)[1][0] - _resampled_mean_sd(ones, *b)[1][0]
+    counts = np.random.default_rng(seed).multinomial(len(keys), np.full(len(keys), 1 / len(keys)), size=reps)
+    diff = _resampled_mean_sd(counts, *a)[1] - _resampled_mean_sd(counts, *b)[1]
+    return {"sd_diff_ms": round(float(point), 3), "sd_diff_ci95_ms": _ci95(diff), "n_records": len(keys)}
 
 
 def _perturb_tachycardia(rec, waves, seed):
@@ -175,7 +202,7 @@ PERTURBATIONS = {"tachycardia": _perturb_tachycardia, "inverted": _perturb_inver
 
 def evaluate_delineation(method: str = "unet", *, records: list[str] | None = None, weights=None,
                          perturb: str | None = None, window_ms: float = 150.0,
-                         members: dict[str, int] | None = None,
+                         members: dict[str, int] | None = None, keep_errors: bool = False,
                          progress: Callable[[int, int, str], None] | None = None) -> dict:
     """Delineation of LUDB scored against each lead's own manual marks, on held-out folds.
 
@@ -193,7 +220,9 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
     (baseline wander at 0 dB, muscle or electrode motion at 12 dB), or printed on ECG paper and digitised back
     ("digitised": each lead scored inside the 2.5 s it is printed for). ``members`` (record -> fold model)
     overrides the held-out assignment, e.g. to score each fold model on its inner validation records while
-    choosing settings.
+    choosing settings. ``keep_errors``: also return every error, as ``errors_by_record`` ``{"fiducials": {fid:
+    [(record, errors ms), ...]}, "global_fiducials": {...}}`` (to compare two methods record by record:
+    :func:`paired_sd_difference`).
     """
     from .data.ludb import WAVES, annotated_span, load_ludb, ludb_folds
     from .signal.delineation import delineate
@@ -297,12 +326,16 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
             row |= {"iec_mean_ms": tm, "iec_sd_ms": ts,
                     "within_iec": bool(abs(row["mean_ms"]) <= tm and row["sd_ms"] <= ts)}
         intervals[k] = row
-    return {"method": method, "db": "ludb", "perturb": perturb, "intervals": intervals, "n_records": len(names),
-            "global_fiducials": error_rows(global_errors),
-            "window_ms": window_ms,
-            "seconds_per_record": round(seconds / max(len(names), 1), 4),
-            "waves": {k: prf(*counts[k]) for k in WAVES}, "fiducials": fid_out,
-            "per_lead_f1": {lead: {k: prf(*c[w])["f1"] for w, k in enumerate(WAVES)} for lead, c in per_lead.items()}}
+    out = {"method": method, "db": "ludb", "perturb": perturb, "intervals": intervals, "n_records": len(names),
+           "global_fiducials": error_rows(global_errors),
+           "window_ms": window_ms,
+           "seconds_per_record": round(seconds / max(len(names), 1), 4),
+           "waves": {k: prf(*counts[k]) for k in WAVES}, "fiducials": fid_out,
+           "per_lead_f1": {lead: {k: prf(*c[w])["f1"] for w, k in enumerate(WAVES)} for lead, c in per_lead.items()}}
+    if keep_errors:
+        out["errors_by_record"] = {part: {fid: [(names[i], e) for i, e in errs] for fid, errs in errs_of.items()}
+                                   for part, errs_of in (("fiducials", errors), ("global_fiducials", global_errors))}
+    return out
 
 
 def evaluate_digitization(records: list[str] | None = None, *, dpi: float = 200.0, photo: float = 0.0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 
 def test_intervals_follow_records_not_beats():
@@ -32,3 +33,26 @@ def test_too_few_records_give_no_interval():
 
     assert record_bootstrap([(0, np.arange(10.0)), (0, np.arange(3.0))]) == {"mean_ci95_ms": [], "sd_ci95_ms": []}
     assert record_bootstrap([]) == {"mean_ci95_ms": [], "sd_ci95_ms": []}
+
+
+def test_paired_difference_sees_what_separate_intervals_cannot():
+    from ecg_core.evaluate import paired_sd_difference, record_bootstrap
+
+    rng = np.random.default_rng(2)
+    offsets = rng.normal(0.0, 5.0, 25)  # hard records are hard for both methods
+    a = [(f"r{r}", off + rng.normal(0.0, 2.0, 40)) for r, off in enumerate(offsets)]
+    b = [(name, e + rng.normal(0.0, 1.5, len(e))) for name, e in a]  # b: a's errors plus some of its own
+    sd = lambda parts: np.concatenate([e for _, e in parts]).std(ddof=1)  # noqa: E731
+    d = paired_sd_difference(a, b)
+    assert d["n_records"] == 25 and d["sd_diff_ms"] == pytest.approx(sd(a) - sd(b), abs=1e-3)
+    lo, hi = d["sd_diff_ci95_ms"]
+    assert lo < d["sd_diff_ms"] < hi < 0  # a is narrower, and these records show it
+    # the separate intervals overlap: they cannot tell the two apart
+    ahi, blo = record_bootstrap(a)["sd_ci95_ms"][1], record_bootstrap(b)["sd_ci95_ms"][0]
+    assert blo < ahi
+    swapped = paired_sd_difference(b, a)
+    assert swapped["sd_diff_ms"] == -d["sd_diff_ms"] and swapped["sd_diff_ci95_ms"] == [-hi, -lo]
+    assert paired_sd_difference(a, a)["sd_diff_ci95_ms"] == [0.0, 0.0]
+    # records without errors on one side do not count; fewer than two records give no interval
+    assert paired_sd_difference(a + [("x", np.arange(5.0))], b)["n_records"] == 25
+    assert paired_sd_difference(a[:1], b)["sd_diff_ci95_ms"] == []

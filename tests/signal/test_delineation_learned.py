@@ -32,10 +32,10 @@ def test_card_describes_five_patient_wise_fold_models(model):
 
 def test_held_out_records_of_every_fold(model, ludb):
     from ecg_core.data.ludb import ludb_folds
-    from ecg_core.evaluate import evaluate_delineation
+    from ecg_core.evaluate import evaluate_delineation, paired_sd_difference
 
     records = [f[i] for f in ludb_folds() for i in range(2)]  # two held-out records of each fold
-    res = evaluate_delineation("unet", records=records, weights=WEIGHTS)
+    res = evaluate_delineation("unet", records=records, weights=WEIGHTS, keep_errors=True)
     f1 = {k: v["f1"] for k, v in res["waves"].items()}
     assert f1["QRS"] >= 0.98 and f1["P"] >= 0.9 and f1["T"] >= 0.9, f1
     assert abs(res["fiducials"]["qrs_on"]["mean_ms"]) < 10 and res["fiducials"]["qrs_on"]["sd_ms"] < 15
@@ -47,9 +47,15 @@ def test_held_out_records_of_every_fold(model, ludb):
     lo, hi = g["qrs_on"]["sd_ci95_ms"]
     assert lo < g["qrs_on"]["sd_ms"] < hi and hi - lo > 0.5
     # far better than the peer on the same records
-    nk = evaluate_delineation("neurokit_dwt", records=records)
+    nk = evaluate_delineation("neurokit_dwt", records=records, keep_errors=True)
     assert all(f1[k] > nk["waves"][k]["f1"] for k in f1)
     assert g["qrs_on"]["sd_ms"] < nk["global_fiducials"]["qrs_on"]["sd_ms"]
+    # the kept errors are the ones scored, by record name; compared record by record, ours are narrower
+    ours, peer = (r["errors_by_record"]["global_fiducials"]["qrs_on"] for r in (res, nk))
+    assert {name for name, _ in ours} <= set(records)
+    assert np.std(np.concatenate([e for _, e in ours]), ddof=1) == pytest.approx(g["qrs_on"]["sd_ms"], abs=1e-6)
+    d = paired_sd_difference(ours, peer)
+    assert d["n_records"] >= 8 and d["sd_diff_ci95_ms"][1] < 0, d
 
 
 def test_two_lead_mitdb_record_at_360_hz(model, mitdb):
