@@ -17,6 +17,7 @@ def test_paper_grid_and_aspect():
     fig = ecg_paper_figure(rec)
     xa, ya = fig.layout.xaxis, fig.layout.yaxis
     assert xa.dtick == 0.2 and xa.minor.dtick == 0.04  # 5 mm and 1 mm at 25 mm/s
+    assert xa.ticklabelstep == 5  # time labelled every second, not every box
     assert ya.dtick == 0.5 and ya.minor.dtick == 0.1  # 5 mm and 1 mm at 10 mm/mV
     assert ya.scaleanchor == "x" and ya.scaleratio == 0.4  # 10 mm per mV over 25 mm per s
 

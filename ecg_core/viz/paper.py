@@ -126,7 +126,8 @@ def ecg_paper_figure(record: Record, signal: np.ndarray | None = None, *, r_idx:
                 hovertemplate="%{x:.3f} s<extra>" + lab + "</extra>"))
     x0, x1 = start_s - 0.4, start_s + duration_s + 0.05
     y0, y1 = -(n_rows - 1) * _ROW_MV - 1.5, 2.0
-    fig.update_xaxes(range=[x0, x1], dtick=0.2, tick0=0, showgrid=True, gridcolor=_MAJOR, gridwidth=1,
+    # a large box every 0.2 s, labelled every second (a label per box crowds and tilts them)
+    fig.update_xaxes(range=[x0, x1], dtick=0.2, tick0=0, ticklabelstep=5, showgrid=True, gridcolor=_MAJOR, gridwidth=1,
                      minor=dict(dtick=0.04, showgrid=True, gridcolor=_MINOR, gridwidth=0.5),
                      zeroline=False, title_text="time (s)  ·  25 mm/s", showticklabels=True, ticks="")
     fig.update_yaxes(range=[y0, y1], dtick=0.5, tick0=0, showgrid=True, gridcolor=_MAJOR, gridwidth=1,
