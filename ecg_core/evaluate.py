@@ -129,17 +129,18 @@ def record_bootstrap(parts: list[tuple[int, np.ndarray]], reps: int = 2000, seed
 
 def paired_sd_difference(parts_a: list[tuple], parts_b: list[tuple], reps: int = 2000, seed: int = 0) -> dict:
     """Two methods' error SDs on the same records compared: ``sd_diff_ms`` (SD of ``parts_a`` minus SD of
-    ``parts_b``, each pooled over all its errors) and its 95 % interval ``sd_diff_ci95_ms`` from resampling
-    records, the same draw for both methods (paired: a hard record is hard for both, so the difference is
-    known far better than either SD). ``parts_*``: (record key, that record's errors), a record's errors
-    possibly in pieces; the two may pair different beats of a record. Only records with errors in both
-    count. Empty interval when fewer than two do."""
+    ``parts_b``, each pooled over its errors on the records both have errors on) and its 95 % interval
+    ``sd_diff_ci95_ms`` from resampling those records, the same draw for both methods (paired: a hard record
+    is hard for both, so the difference is known far better than either SD). ``parts_*``: (record key, that
+    record's errors), a record's errors possibly in pieces; the two may pair different beats of a record.
+    Empty interval when fewer than two records have errors on both sides."""
     have_a = {r for r, e in parts_a if len(e)}
     keys = list(dict.fromkeys(r for r, e in parts_b if len(e) and r in have_a))
     if len(keys) < 2:
         return {"sd_diff_ms": float("nan"), "sd_diff_ci95_ms": [], "n_records": len(keys)}
-    a = _record_sums([(r, e) for r, e in parts_a if r in keys and len(e)], keys)
-    b = _record_sums([(r, e) for r, e in parts_b if r in keys and len(e)], keys)
+    both = set(keys)
+    a = _record_sums([(r, e) for r, e in parts_a if r in both and len(e)], keys)
+    b = _record_sums([(r, e) for r, e in parts_b if r in both and len(e)], keys)
     ones = np.ones((1, len(keys)))
     point = _resampled_mean_sd(ones, *a)[1][0] - _resampled_mean_sd(ones, *b)[1][0]
     counts = np.random.default_rng(seed).multinomial(len(keys), np.full(len(keys), 1 / len(keys)), size=reps)
