@@ -14,8 +14,9 @@ wave rises like that from a quiet line), at the same sample (within one) in at l
 leads; the pulse ends where most of those leads are back within a quarter of the jump (at most 20 ms). Each
 pulse is replaced by a straight line, then the record is delineated. Designed on the inner-validation records
 (two of the 25 are paced: 74 and 95, found; nothing found in the other 23). On all 200 records it then found
-pulses in 8 of the 9 records LUDB lists with pacing, but also in 16 of the 191 without (one with a pulse at
-every beat), several pulses running the full 20 ms (never back to the line: a steep QRS edge, not a pulse).
+pulses in 9 of the 10 records LUDB lists with pacing (ludb.csv's "Cardiac pacing" column, record 72's
+"P-synchrony" included), but also in 15 of the 190 without, several pulses running the full 20 ms (never back
+to the line: a steep QRS edge, not a pulse).
 """
 
 from __future__ import annotations
@@ -103,7 +104,12 @@ def remove_pulses(signal: np.ndarray, pulses: np.ndarray) -> np.ndarray:
     return x
 
 
-PACED = {"8", "34", "45", "74", "90", "93", "95", "104", "111"}  # LUDB's "Cardiac pacing" column
+def paced_records() -> set[str]:
+    """LUDB's records with anything in its "Cardiac pacing" column (ludb.csv, as the 12-lead task reads it)."""
+    from ecg_core.data.ludb import ludb_diagnoses
+
+    names, _, meta = ludb_diagnoses()
+    return {r for r in names if meta[r]["paced"]}
 
 
 def _with_pulses_removed():
@@ -126,6 +132,7 @@ def main() -> None:
     ap.add_argument("what", choices=("detect", "inner-val", "held-out", "subgroups"))
     ap.add_argument("--weights", default=str(ROOT / "weights" / "delineation_unet.pt"))
     args = ap.parse_args()
+    paced = paced_records() if args.what in ("detect", "subgroups") else set()
     if args.what == "detect":
         from ecg_core.data.ludb import load_ludb
 
@@ -133,19 +140,19 @@ def main() -> None:
         for i in range(1, 201):
             rec, _ = load_ludb(str(i))
             p = detect_pulses(rec.signal, rec.fs)
-            if len(p) or str(i) in PACED:
+            if len(p) or str(i) in paced:
                 found[str(i)] = (p[:, 1] - p[:, 0] + 1).tolist()
-                print(i, "paced" if str(i) in PACED else "not paced", f"{len(p)} pulses, widths (samples)",
+                print(i, "paced" if str(i) in paced else "not paced", f"{len(p)} pulses, widths (samples)",
                       found[str(i)])
-        hit = sum(1 for r in PACED if found.get(r))
-        fp = sum(1 for r, w in found.items() if r not in PACED and w)
-        print(f"records with pulses: {hit} of {len(PACED)} paced, {fp} of {200 - len(PACED)} not paced")
+        hit = sum(1 for r in paced if found.get(r))
+        fp = sum(1 for r, w in found.items() if r not in paced and w)
+        print(f"records with pulses: {hit} of {len(paced)} paced, {fp} of {200 - len(paced)} not paced")
         return
     if args.what == "subgroups":  # the shipped delineator as it is, on LUDB's paced records and on the others
         from ecg_core.evaluate import evaluate_delineation
 
-        for name, recs in (("paced", sorted(PACED, key=int)),
-                           ("not_paced", [str(i) for i in range(1, 201) if str(i) not in PACED])):
+        for name, recs in (("paced", sorted(paced, key=int)),
+                           ("not_paced", [str(i) for i in range(1, 201) if str(i) not in paced])):
             res = evaluate_delineation("unet", records=recs, weights=args.weights)
             out = ROOT / "bench" / "results" / f"delineation_ludb_unet_{name}.json"
             out.write_text(json.dumps(res, indent=1) + "\n")
