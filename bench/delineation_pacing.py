@@ -1,22 +1,24 @@
-"""Pacemaker pulses taken out of the signal before the learned delineator: tried for the global QRS-onset SD,
-not kept (README, Delineation). Reproduces the figures:
+"""Pacemaker pulses taken out of the signal before the learned delineator, or paced QRS onsets put after them:
+tried for the global QRS-onset SD, not kept (README, Delineation). Reproduces the figures:
 
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py detect      # pulses found per LUDB record
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py inner-val   # fold models' inner-val records
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py held-out    # the held-out folds (read once)
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py subgroups   # shipped model, paced vs not
+    ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py onsets-inner-val  # QRS onsets put after pulses
+    ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py convention  # LUDB's paced onsets vs the pulse
 
-The idea: a pacing pulse reaches the electrodes as a step of a few tenths of a millivolt that comes and goes
-within a sample or a few, at the same instant in most leads, and cardiologists (LUDB's among them) mark the
-QRS onset after it, while the U-Net sometimes starts the QRS on the spike. The detector: a jump of at least
-MIN_STEP_MV in one sample that is MIN_RATIO times every change of the 4-18 ms before it (no physiological
-wave rises like that from a quiet line), at the same sample (within one) in at least a third of the live
-leads; the pulse ends where most of those leads are back within a quarter of the jump (at most 20 ms). Each
-pulse is replaced by a straight line, then the record is delineated. Designed on the inner-validation records
-(two of the 25 are paced: 74 and 95, found; nothing found in the other 23). On all 200 records it then found
-pulses in 9 of the 10 records LUDB lists with pacing (ludb.csv's "Cardiac pacing" column, record 72's
-"P-synchrony" included), but also in 15 of the 190 without, several pulses running the full 20 ms (never back
-to the line: a steep QRS edge, not a pulse).
+The idea: a pacing pulse reaches the electrodes as a step of a few tenths of a millivolt that comes and goes within
+a sample or a few, at the same instant in most leads, and cardiologists (LUDB's among them) mostly mark the QRS
+onset after it (LUDB's runs from 19 ms before the pulse to 14 ms after it: `convention`), while the U-Net sometimes
+starts the QRS on the spike. The detector: a jump of at least MIN_STEP_MV in one sample that is MIN_RATIO times
+every change of the 4-18 ms before it (no physiological wave rises like that from a quiet line), at the same sample
+(within one) in at least a third of the live leads; the pulse ends where most of those leads are back within a
+quarter of the jump (at most 20 ms). Each pulse is replaced by a straight line, then the record is delineated.
+Designed on the inner-validation records (two of the 25 are paced: 74 and 95, found; nothing found in the other
+23). On all 200 records it then found pulses in 9 of the 10 records LUDB lists with pacing (ludb.csv's "Cardiac
+pacing" column, record 72's "P-synchrony" included), but also in 15 of the 190 without, several pulses running the
+full 20 ms (never back to the line: a steep QRS edge, not a pulse).
 """
 
 from __future__ import annotations
@@ -104,6 +106,55 @@ def remove_pulses(signal: np.ndarray, pulses: np.ndarray) -> np.ndarray:
     return x
 
 
+AFTER_PULSE_MS = 5.0  # LUDB's QRS onset after a pacing pulse's start (median over the training folds' paced beats)
+_NEAR_MS = (-20.0, 40.0)  # a lead's QRS onset is moved when the pulse starts this far from it
+
+
+def place_paced_onsets(waves, pulses: np.ndarray, fs: float):
+    """``waves`` (one LeadWaves per lead) with every QRS onset that lies near a pacing pulse (the pulse starting
+    20 ms before to 40 ms after it) put AFTER_PULSE_MS after the pulse's start, as LUDB's cardiologists mark a paced
+    QRS; the rest unchanged. Returns ``(waves, n_moved)``."""
+    from ecg_core.signal.delineation import LeadWaves
+
+    starts = np.asarray(pulses, dtype=np.int64).reshape(-1, 2)[:, 0]
+    if not len(starts):
+        return waves, 0
+    lo, hi = (ms / 1000 * fs for ms in _NEAR_MS)
+    after = int(round(AFTER_PULSE_MS / 1000 * fs))
+    out, moved = [], 0
+    for w in waves:
+        q = w.QRS.copy()
+        for row in q:
+            if row[0] < 0:
+                continue
+            d = starts - row[0]
+            near = np.flatnonzero((d >= lo) & (d <= hi))
+            if len(near):
+                row[0] = min(int(starts[near[np.argmin(np.abs(d[near]))]]) + after, int(row[1]) - 1)
+                moved += 1
+        out.append(LeadWaves(w.P, q, w.T))
+    return tuple(out), moved
+
+
+def _with_paced_onsets():
+    """Make the learned delineator place QRS onsets after detected pacing pulses (for this script's run only)."""
+    import dataclasses
+
+    import ecg_core.signal.delineation as dl
+
+    plain = dl._delineate_unet
+
+    def placed(record, weights, model=None):
+        d = plain(record, weights, model)
+        pulses = detect_pulses(record.signal, record.fs)
+        if not len(pulses):
+            return d
+        waves, _ = place_paced_onsets(d.waves, pulses, record.fs)
+        return dataclasses.replace(d, waves=waves)
+
+    dl._delineate_unet = placed
+
+
 def paced_records() -> set[str]:
     """LUDB's records with anything in its "Cardiac pacing" column (ludb.csv, as the 12-lead task reads it)."""
     from ecg_core.data.ludb import ludb_diagnoses
@@ -127,9 +178,85 @@ def _with_pulses_removed():
     dl._delineate_unet = cleaned
 
 
+def onsets(what: str, weights: str) -> None:
+    """QRS onsets placed after detected pulses: on the inner-validation records against the same model without
+    (paired intervals), or on the held-out folds (read once)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import delineation_inner_val as iv
+
+    if what == "onsets-inner-val":
+        ref = iv.score(weights, None, None)
+        _with_paced_onsets()
+        row = iv.score(weights, None, None)
+        row["sd_minus"] = {"against": f"{Path(weights).name} as it is", **iv.paired(row, ref)}
+        del row["_errors"]
+        path = ROOT / "bench" / "results" / "delineation_inner_val.json"
+        out = json.loads(path.read_text())
+        out[f"{Path(weights).name} paced QRS onsets placed"] = row
+        path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+        print(json.dumps({k: row[k] for k in ("f1", "per_lead", "global", "sd_minus")}, ensure_ascii=False))
+        return
+    from ecg_core.evaluate import evaluate_delineation
+
+    _with_paced_onsets()
+    res = evaluate_delineation("unet", weights=weights)
+    out = ROOT / "bench" / "results" / "delineation_ludb_unet_paced_onsets.json"
+    out.write_text(json.dumps(res, indent=1) + "\n")
+    g = res["global_fiducials"]
+    print("global", {k: f"{g[k]['mean_ms']:+.1f} ± {g[k]['sd_ms']:.1f} {g[k].get('sd_ci95_ms')}" for k in g})
+    f = res["fiducials"]
+    print("per lead", {k: f"{f[k]['mean_ms']:+.1f} ± {f[k]['sd_ms']:.1f}" for k in f})
+
+
+def convention() -> None:
+    """Without any model: on each fold's fit records (its training folds less the inner-validation records), the
+    error of an exact pulse-anchored onset (pulse start + AFTER_PULSE_MS) against LUDB's global QRS onset on the
+    paced records' beats, and how many beats of the other records have a detected pulse that near their onset."""
+    from ecg_core.data.ludb import load_ludb, ludb_diagnoses, ludb_folds
+    from ecg_core.signal.intervals import global_fiducials
+
+    _, _, meta = ludb_diagnoses()
+    lo, hi = _NEAR_MS
+    seen: dict[str, tuple[list[float], int]] = {}
+
+    def errors(r: str) -> tuple[list[float], int]:
+        if r not in seen:
+            rec, ref = load_ludb(r)
+            starts = detect_pulses(rec.signal, rec.fs)[:, 0]
+            g = global_fiducials(ref, rec.fs)
+            onsets = g[:, 2][np.isfinite(g[:, 2])]
+            to_ms = 1000.0 / rec.fs
+            out = []
+            for o in onsets:
+                d = (starts - o) * to_ms
+                near = np.flatnonzero((d >= lo) & (d <= hi))
+                if len(near):
+                    out.append(float(d[near[np.argmin(np.abs(d[near]))]] + AFTER_PULSE_MS))
+            seen[r] = (out, len(onsets))
+        return seen[r]
+
+    folds, rows = ludb_folds(), []
+    for k in range(len(folds)):
+        train = [r for j, f in enumerate(folds) if j != k for r in f]
+        fit = [r for r in train if r not in set(train[::8])]
+        paced = np.array([e for r in fit if meta[r]["paced"] for e in errors(r)[0]])
+        moved = sum(len(errors(r)[0]) for r in fit if not meta[r]["paced"])
+        beats = sum(errors(r)[1] for r in fit if not meta[r]["paced"])
+        rows.append({"fold": k, "paced_beats": len(paced), "mean_ms": round(float(paced.mean()), 1),
+                     "sd_ms": round(float(paced.std(ddof=1)), 1), "other_beats_near_a_pulse": moved,
+                     "other_beats": beats})
+        print(rows[-1])
+    per_record = {r: [round(e, 1) for e in errors(r)[0]] for r in sorted(seen, key=int) if meta[r]["paced"]}
+    print("paced records, pulse-anchored onset minus LUDB's (ms):", per_record)
+    out = ROOT / "bench" / "results" / "delineation_pacing_convention.json"
+    out.write_text(json.dumps({"after_pulse_ms": AFTER_PULSE_MS, "near_ms": list(_NEAR_MS), "folds": rows,
+                               "paced_records_fit": per_record}, indent=1) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=("detect", "inner-val", "held-out", "subgroups"))
+    ap.add_argument("what", choices=("detect", "inner-val", "held-out", "subgroups", "onsets-inner-val",
+                                     "onsets-held-out", "convention"))
     ap.add_argument("--weights", default=str(ROOT / "weights" / "delineation_unet.pt"))
     args = ap.parse_args()
     paced = paced_records() if args.what in ("detect", "subgroups") else set()
@@ -159,6 +286,12 @@ def main() -> None:
             g = res["global_fiducials"]["qrs_on"]
             print(f"{name}: {len(recs)} records, global QRS on {g['mean_ms']:+.1f} ± {g['sd_ms']:.1f} ms "
                   f"(SD 95 % interval {g['sd_ci95_ms']}), {g['n']} beats")
+        return
+    if args.what == "convention":
+        convention()
+        return
+    if args.what.startswith("onsets-"):
+        onsets(args.what, args.weights)
         return
     _with_pulses_removed()
     if args.what == "inner-val":

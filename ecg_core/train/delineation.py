@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data import augment as aug
-from ..data.ludb import LUDB_LEADS, WAVES, global_label_mask, label_mask, load_ludb, ludb_folds
+from ..data.ludb import LUDB_LEADS, WAVES, global_label_mask, label_mask, load_ludb, ludb_diagnoses, ludb_folds
 from ..models import create_model
 from ..models.ensemble import MeanEnsemble
 from ..record import Record
@@ -47,6 +47,7 @@ class DelineationSpec:
     augment_ops: tuple[str, ...] = ()  # names in ecg_core.data.augment.AUGMENTATIONS: replace the default set
     boundary_weight: float = 0.0  # extra loss weight on samples near a wave boundary (1 + this at the boundary)
     pacing_spikes: float = 0.0  # share of training crops given pacemaker pulses before their waves
+    paced_repeat: int = 1  # how many times an epoch draws each training record LUDB lists as paced
 
 
 def model_input(record: Record) -> tuple[np.ndarray, float]:
@@ -116,18 +117,21 @@ class CropBatches:
     """Random crops of training records with augmentation: gain, one kind of noise (muscle, electrode
     motion, mains, white) at 12-30 dB, tachycardia-like time compression, optionally inverted leads
     (some or all) and pacemaker pulses before the waves (a share ``pacing`` of crops), and lead dropout
-    (missing leads become zeros with no labels, so the model serves 1- and 2-lead records too)."""
+    (missing leads become zeros with no labels, so the model serves 1- and 2-lead records too). ``repeat``
+    (one count per record): how many crops of each record an epoch draws (default one each)."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, crop: int, augment: bool, seed: int = 0,
-                 invert: bool = False, ops: tuple[str, ...] = (), pacing: float = 0.0):
+                 invert: bool = False, ops: tuple[str, ...] = (), pacing: float = 0.0,
+                 repeat: np.ndarray | None = None):
         self.x, self.y, self.batch_size, self.crop, self.augment, self.invert = x, y, batch_size, crop, augment, invert
         self.pacing = pacing
+        self.index = np.repeat(np.arange(len(x)), 1 if repeat is None else np.asarray(repeat, dtype=np.int64))
         self.rng = np.random.default_rng(seed)
         # named transforms (each with probability 0.5, labels kept on their waves) instead of the default set
         self.ops = aug.SignalAugmenter(ops) if ops else None
 
     def __len__(self) -> int:
-        return int(np.ceil(len(self.x) / self.batch_size))
+        return int(np.ceil(len(self.index) / self.batch_size))
 
     def _sample(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         x, y, rng = self.x[i], self.y[i], self.rng
@@ -163,7 +167,7 @@ class CropBatches:
         return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y)
 
     def __iter__(self):
-        order = self.rng.permutation(len(self.x))
+        order = self.rng.permutation(self.index)
         for k in range(0, len(order), self.batch_size):
             pairs = [self._sample(i) for i in order[k:k + self.batch_size]]
             yield {"x": torch.from_numpy(np.stack([p[0] for p in pairs])),
@@ -263,8 +267,12 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         if init is not None:
             model.load_state_dict(_grown_state(init[k].state_dict(), model))
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
+        repeat = None
+        if spec.paced_repeat > 1:  # LUDB's paced records (ludb.csv), drawn more often
+            _, _, meta = ludb_diagnoses()
+            repeat = [spec.paced_repeat if meta[r]["paced"] else 1 for r in fit_names]
         train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed, invert=spec.invert,
-                              ops=tuple(spec.augment_ops), pacing=spec.pacing_spikes)
+                              ops=tuple(spec.augment_ops), pacing=spec.pacing_spikes, repeat=repeat)
         val_b = TensorBatches({"x": torch.from_numpy(xv), "y": torch.from_numpy(yv)}, 8)
         res = fit(model, DelineationTask(spec.boundary_weight), train_b, val_b, cfg,
                   run_dir=Path(run_dir) / f"fold{k}" if run_dir else None, progress=progress, resume=resume)
@@ -313,7 +321,8 @@ def _spec_from_dict(sd: dict) -> DelineationSpec:
     return DelineationSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], train=TrainConfig(**sd["train"]),
                            crop=sd["crop"], augment=sd["augment"], invert=sd.get("invert", False),
                            augment_ops=tuple(sd.get("augment_ops", ())),
-                           boundary_weight=sd.get("boundary_weight", 0.0), pacing_spikes=sd.get("pacing_spikes", 0.0))
+                           boundary_weight=sd.get("boundary_weight", 0.0), pacing_spikes=sd.get("pacing_spikes", 0.0),
+                           paced_repeat=sd.get("paced_repeat", 1))
 
 
 #: what every delineation card says of the task, data and selection
