@@ -178,34 +178,22 @@ def _with_pulses_removed():
     dl._delineate_unet = cleaned
 
 
-def onsets(what: str, weights: str) -> None:
-    """QRS onsets placed after detected pulses: on the inner-validation records against the same model without
-    (paired intervals), or on the held-out folds (read once)."""
+def onsets(weights: str) -> None:
+    """QRS onsets placed after detected pulses, on the inner-validation records, against the same model without
+    (paired intervals). Its rule was not met, so there is no held-out mode for it."""
     sys.path.insert(0, str(ROOT / "bench"))
     import delineation_inner_val as iv
 
-    if what == "onsets-inner-val":
-        ref = iv.score(weights, None, None)
-        _with_paced_onsets()
-        row = iv.score(weights, None, None)
-        row["sd_minus"] = {"against": f"{Path(weights).name} as it is", **iv.paired(row, ref)}
-        del row["_errors"]
-        path = ROOT / "bench" / "results" / "delineation_inner_val.json"
-        out = json.loads(path.read_text())
-        out[f"{Path(weights).name} paced QRS onsets placed"] = row
-        path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
-        print(json.dumps({k: row[k] for k in ("f1", "per_lead", "global", "sd_minus")}, ensure_ascii=False))
-        return
-    from ecg_core.evaluate import evaluate_delineation
-
+    ref = iv.score(weights, None, None)
     _with_paced_onsets()
-    res = evaluate_delineation("unet", weights=weights)
-    out = ROOT / "bench" / "results" / "delineation_ludb_unet_paced_onsets.json"
-    out.write_text(json.dumps(res, indent=1) + "\n")
-    g = res["global_fiducials"]
-    print("global", {k: f"{g[k]['mean_ms']:+.1f} ± {g[k]['sd_ms']:.1f} {g[k].get('sd_ci95_ms')}" for k in g})
-    f = res["fiducials"]
-    print("per lead", {k: f"{f[k]['mean_ms']:+.1f} ± {f[k]['sd_ms']:.1f}" for k in f})
+    row = iv.score(weights, None, None)
+    row["sd_minus"] = {"against": f"{Path(weights).name} as it is", **iv.paired(row, ref)}
+    del row["_errors"]
+    path = ROOT / "bench" / "results" / "delineation_inner_val.json"
+    out = json.loads(path.read_text())
+    out[f"{Path(weights).name} paced QRS onsets placed"] = row
+    path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    print(json.dumps({k: row[k] for k in ("f1", "per_lead", "global", "sd_minus")}, ensure_ascii=False))
 
 
 def convention() -> None:
@@ -256,7 +244,7 @@ def convention() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=("detect", "inner-val", "held-out", "subgroups", "onsets-inner-val",
-                                     "onsets-held-out", "convention"))
+                                     "convention"))
     ap.add_argument("--weights", default=str(ROOT / "weights" / "delineation_unet.pt"))
     args = ap.parse_args()
     paced = paced_records() if args.what in ("detect", "subgroups") else set()
@@ -290,8 +278,8 @@ def main() -> None:
     if args.what == "convention":
         convention()
         return
-    if args.what.startswith("onsets-"):
-        onsets(args.what, args.weights)
+    if args.what == "onsets-inner-val":
+        onsets(args.weights)
         return
     _with_pulses_removed()
     if args.what == "inner-val":
