@@ -287,7 +287,7 @@ def synthetic_ecg(duration_s: float = 10.0, fs: float = 500.0, heart_rate: float
     P, Q, R, S, T attractors, heart-rate variability with Mayer and respiratory waves), as implemented by
     NeuroKit2 (``ecg_simulate``, method ``"ecgsyn"`` for one lead, ``"multileads"`` for twelve). Returns a
     Record in mV with its R peaks (:func:`ecg_core.signal.rpeaks.detect_rpeaks` over every lead) as a ``qrs``
-    annotation. (Not NeuroKit2's ``ecg_peaks`` on lead II: the multileads lead II has T waves three times its
+    annotation. (Not NeuroKit2's ``ecg_peaks`` on lead II: the multileads lead II has T waves several times its
     R waves, and ``ecg_peaks`` found 13 of a 20 s record's 30 beats there.)"""
     import neurokit2 as nk
 
