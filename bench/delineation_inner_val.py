@@ -26,7 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ecg_core.data.ludb import ludb_folds  # noqa: E402
+from ecg_core.data.ludb import ludb_fold_split, ludb_folds  # noqa: E402
 from ecg_core.evaluate import evaluate_delineation, paired_sd_difference  # noqa: E402
 from ecg_core.models.ensemble import MeanEnsemble  # noqa: E402
 from ecg_core.signal.delineation import _learned_model  # noqa: E402
@@ -58,6 +58,12 @@ def pooled(parts: list[dict]) -> str:
     return f"{mean:+.1f} ± {sd:.2f}"
 
 
+def _shown(path: str) -> str:
+    """``path`` as the JSON keeps it: relative to the repository when inside it (no machine's paths there)."""
+    p = Path(path).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else Path(path).name
+
+
 def score(weights: str, shifts: list[int] | None, average: str | None) -> dict:
     members = list(_learned_model(weights)[0].members)
     if average:
@@ -71,7 +77,7 @@ def score(weights: str, shifts: list[int] | None, average: str | None) -> dict:
     res = []
     try:
         for k in range(len(folds)):
-            inner = [r for j, f in enumerate(folds) if j != k for r in f][::8]
+            inner = ludb_fold_split(k)[1]
             res.append(evaluate_delineation("unet", records=inner, weights=weights, members={r: k for r in inner},
                                             keep_errors=True))
     finally:
@@ -79,7 +85,7 @@ def score(weights: str, shifts: list[int] | None, average: str | None) -> dict:
     # every error by record name, over the five fold models (a record in two inner sets counts as one record)
     errors = {part: {f: [x for r in res for x in r["errors_by_record"][part][f]] for f in FIDS}
               for part in ("fiducials", "global_fiducials")}
-    return {"weights": weights, "shifts": shifts, "average": average,
+    return {"weights": _shown(weights), "shifts": shifts, "average": average,
             "f1": {w: round(float(np.mean([r["waves"][w]["f1"] for r in res])), 4) for w in ("P", "QRS", "T")},
             "per_lead": {f: pooled([r["fiducials"][f] for r in res]) for f in FIDS},
             "global": {f: pooled([r["global_fiducials"][f] for r in res]) for f in FIDS}, "_errors": errors}
@@ -112,7 +118,7 @@ def main() -> None:
         key = Path(w).name + (f" shifts {args.shifts}" if args.shifts else "") + (
             f" + {Path(args.average).name}" if args.average else "")
         if ref is not None:
-            row["sd_minus"] = {"against": args.against, **paired(row, ref)}
+            row["sd_minus"] = {"against": _shown(args.against), **paired(row, ref)}
         del row["_errors"]
         out[key] = row
         shown = ("f1", "per_lead", "global") + (("sd_minus",) if ref is not None else ())

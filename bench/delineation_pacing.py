@@ -110,6 +110,13 @@ AFTER_PULSE_MS = 5.0  # LUDB's QRS onset after a pacing pulse's start (median ov
 _NEAR_MS = (-20.0, 40.0)  # a lead's QRS onset is moved when the pulse starts this far from it
 
 
+def _pulse_near(starts: np.ndarray, onset: float, fs: float) -> int | None:
+    """The start (sample) of the pulse nearest ``onset`` among those starting _NEAR_MS from it; None if none."""
+    d = (starts - onset) * (1000.0 / fs)
+    near = np.flatnonzero((d >= _NEAR_MS[0]) & (d <= _NEAR_MS[1]))
+    return int(starts[near[np.argmin(np.abs(d[near]))]]) if len(near) else None
+
+
 def place_paced_onsets(waves, pulses: np.ndarray, fs: float):
     """``waves`` (one LeadWaves per lead) with every QRS onset that lies near a pacing pulse (the pulse starting
     20 ms before to 40 ms after it) put AFTER_PULSE_MS after the pulse's start, as LUDB's cardiologists mark a paced
@@ -119,40 +126,42 @@ def place_paced_onsets(waves, pulses: np.ndarray, fs: float):
     starts = np.asarray(pulses, dtype=np.int64).reshape(-1, 2)[:, 0]
     if not len(starts):
         return waves, 0
-    lo, hi = (ms / 1000 * fs for ms in _NEAR_MS)
     after = int(round(AFTER_PULSE_MS / 1000 * fs))
     out, moved = [], 0
     for w in waves:
         q = w.QRS.copy()
         for row in q:
-            if row[0] < 0:
-                continue
-            d = starts - row[0]
-            near = np.flatnonzero((d >= lo) & (d <= hi))
-            if len(near):
-                row[0] = min(int(starts[near[np.argmin(np.abs(d[near]))]]) + after, int(row[1]) - 1)
+            s = _pulse_near(starts, row[0], fs) if row[0] >= 0 else None
+            if s is not None:
+                row[0] = min(s + after, int(row[1]) - 1)
                 moved += 1
         out.append(LeadWaves(w.P, q, w.T))
     return tuple(out), moved
 
 
-def _with_paced_onsets():
-    """Make the learned delineator place QRS onsets after detected pacing pulses (for this script's run only)."""
-    import dataclasses
-
+def _patch_unet(before=None, after=None):
+    """Make the learned delineator (for this script's run only) read ``before(record, pulses)`` instead of the
+    record, and/or return ``after(delineation, record, pulses)``, wherever pulses are detected."""
     import ecg_core.signal.delineation as dl
 
     plain = dl._delineate_unet
 
-    def placed(record, weights, model=None):
-        d = plain(record, weights, model)
+    def patched(record, weights, model=None):
         pulses = detect_pulses(record.signal, record.fs)
         if not len(pulses):
-            return d
-        waves, _ = place_paced_onsets(d.waves, pulses, record.fs)
-        return dataclasses.replace(d, waves=waves)
+            return plain(record, weights, model)
+        read = before(record, pulses) if before else record
+        d = plain(read, weights, model)
+        return after(d, record, pulses) if after else d
 
-    dl._delineate_unet = placed
+    dl._delineate_unet = patched
+
+
+def _with_paced_onsets():
+    """Make the learned delineator place QRS onsets after detected pacing pulses (for this script's run only)."""
+    from dataclasses import replace
+
+    _patch_unet(after=lambda d, record, pulses: replace(d, waves=place_paced_onsets(d.waves, pulses, record.fs)[0]))
 
 
 def paced_records() -> set[str]:
@@ -165,17 +174,8 @@ def paced_records() -> set[str]:
 
 def _with_pulses_removed():
     """Make the learned delineator read each record with its pulses taken out (for this script's run only)."""
-    import ecg_core.signal.delineation as dl
-
-    plain = dl._delineate_unet
-
-    def cleaned(record, weights, model=None):
-        pulses = detect_pulses(record.signal, record.fs)
-        if len(pulses):
-            record = record.replace(signal=remove_pulses(record.signal, pulses).astype(record.signal.dtype))
-        return plain(record, weights, model)
-
-    dl._delineate_unet = cleaned
+    _patch_unet(before=lambda record, pulses: record.replace(
+        signal=remove_pulses(record.signal, pulses).astype(record.signal.dtype)))
 
 
 def onsets(weights: str) -> None:
@@ -200,11 +200,10 @@ def convention() -> None:
     """Without any model: on each fold's fit records (its training folds less the inner-validation records), the
     error of an exact pulse-anchored onset (pulse start + AFTER_PULSE_MS) against LUDB's global QRS onset on the
     paced records' beats, and how many beats of the other records have a detected pulse that near their onset."""
-    from ecg_core.data.ludb import load_ludb, ludb_diagnoses, ludb_folds
+    from ecg_core.data.ludb import load_ludb, ludb_diagnoses, ludb_fold_split, ludb_folds
     from ecg_core.signal.intervals import global_fiducials
 
     _, _, meta = ludb_diagnoses()
-    lo, hi = _NEAR_MS
     seen: dict[str, tuple[list[float], int]] = {}
 
     def errors(r: str) -> tuple[list[float], int]:
@@ -213,20 +212,13 @@ def convention() -> None:
             starts = detect_pulses(rec.signal, rec.fs)[:, 0]
             g = global_fiducials(ref, rec.fs)
             onsets = g[:, 2][np.isfinite(g[:, 2])]
-            to_ms = 1000.0 / rec.fs
-            out = []
-            for o in onsets:
-                d = (starts - o) * to_ms
-                near = np.flatnonzero((d >= lo) & (d <= hi))
-                if len(near):
-                    out.append(float(d[near[np.argmin(np.abs(d[near]))]] + AFTER_PULSE_MS))
-            seen[r] = (out, len(onsets))
+            near = [(s, o) for o in onsets if (s := _pulse_near(starts, o, rec.fs)) is not None]
+            seen[r] = ([float((s - o) * 1000.0 / rec.fs + AFTER_PULSE_MS) for s, o in near], len(onsets))
         return seen[r]
 
     folds, rows = ludb_folds(), []
     for k in range(len(folds)):
-        train = [r for j, f in enumerate(folds) if j != k for r in f]
-        fit = [r for r in train if r not in set(train[::8])]
+        fit = ludb_fold_split(k)[0]
         paced = np.array([e for r in fit if meta[r]["paced"] for e in errors(r)[0]])
         moved = sum(len(errors(r)[0]) for r in fit if not meta[r]["paced"])
         beats = sum(errors(r)[1] for r in fit if not meta[r]["paced"])

@@ -46,15 +46,14 @@ def upside_down(lead_names, waves, sig: np.ndarray) -> bool:
 
 
 def main() -> None:
-    from ecg_core.data.ludb import load_ludb, ludb_diagnoses, ludb_folds
+    from ecg_core.data.ludb import load_ludb, ludb_diagnoses, ludb_fold_split, ludb_folds
     from ecg_core.signal.delineation import _delineate_unet, _learned_model
 
     members = _learned_model(None)[0].members
     _, _, meta = ludb_diagnoses()
     folds, rows = ludb_folds(), []
     for k in range(len(folds)):
-        train = [r for j, f in enumerate(folds) if j != k for r in f]
-        fit = [r for r in train if r not in set(train[::8])]
+        fit = ludb_fold_split(k)[0]
         clean_flagged, reversed_flagged = [], 0
         for r in fit:
             rec, _ = load_ludb(r)

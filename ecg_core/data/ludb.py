@@ -20,7 +20,7 @@ from ..signal.delineation import WAVE_LABELS, WAVES, LeadWaves
 
 __all__ = ["WAVES", "WAVE_LABELS", "LUDB_LEADS", "LeadWaves", "waves_from_annotation", "annotated_span",
            "DIAGNOSIS_CLASSES", "ludb_diagnoses",
-           "ludb_folds", "ludb_records", "label_mask", "load_ludb"]
+           "ludb_folds", "ludb_fold_split", "ludb_records", "label_mask", "load_ludb"]
 
 _PEAK_SYMBOL = {"p": "P", "N": "QRS", "t": "T"}
 LUDB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
@@ -104,6 +104,15 @@ def ludb_folds() -> tuple[tuple[str, ...], ...]:
     package so every method is scored on the same held-out records."""
     data = json.loads(_FOLDS_FILE.read_text())
     return tuple(tuple(f) for f in data["folds"])
+
+
+def ludb_fold_split(held_fold: int, keep=None) -> tuple[list[str], list[str]]:
+    """(records to fit, inner-validation records) for the model that holds out fold ``held_fold``: the
+    records of the other folds (only those in ``keep``, if given), every 8th of them validating (early
+    stopping and any choice made while training), the rest fitting."""
+    train = [r for j, f in enumerate(ludb_folds()) if j != held_fold for r in f if keep is None or r in keep]
+    inner_val = train[::8]
+    return [r for r in train if r not in set(inner_val)], inner_val
 
 
 def ludb_records() -> list[str]:

@@ -20,7 +20,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data import augment as aug
-from ..data.ludb import LUDB_LEADS, WAVES, global_label_mask, label_mask, load_ludb, ludb_diagnoses, ludb_folds
+from ..data.ludb import (
+    LUDB_LEADS,
+    WAVES,
+    global_label_mask,
+    label_mask,
+    load_ludb,
+    ludb_diagnoses,
+    ludb_fold_split,
+    ludb_folds,
+)
 from ..models import create_model
 from ..models.ensemble import MeanEnsemble
 from ..record import Record
@@ -256,9 +265,7 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
     for k, held in enumerate(all_folds):
         if folds is not None and k not in folds:
             continue
-        train_names = [r for j, f in enumerate(all_folds) if j != k for r in f]
-        inner_val = train_names[::8]
-        fit_names = [r for r in train_names if r not in set(inner_val)]
+        fit_names, inner_val = ludb_fold_split(k)
         global_row = bool(spec.model_kwargs.get("global_row", False))
         xt, yt = ludb_arrays(fit_names, global_row)
         xv, yv = ludb_arrays(inner_val, global_row)

@@ -507,11 +507,9 @@ def model_config(spec: KeypointSpec) -> dict:
 def ludb_page_split(items: dict, held_fold: int) -> tuple[list[str], list[str]]:
     """(records to fit, inner-validation records) of ``items`` outside LUDB fold ``held_fold``: every 8th
     of them validates (chooses the epoch and the decoding), the rest train."""
-    from ..data.ludb import ludb_folds
+    from ..data.ludb import ludb_fold_split
 
-    train_names = [r for j, f in enumerate(ludb_folds()) if j != held_fold for r in f if r in items]
-    inner_val = train_names[::8]
-    return [r for r in train_names if r not in set(inner_val)], inner_val
+    return ludb_fold_split(held_fold, keep=items)
 
 
 def spec_dict(spec) -> dict:
