@@ -7,6 +7,13 @@ tried for the global QRS-onset SD, not kept (README, Delineation). Reproduces th
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py subgroups   # shipped model, paced vs not
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py onsets-inner-val  # QRS onsets put after pulses
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py convention  # LUDB's paced onsets vs the pulse
+    ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py nested      # the onset rule's nested gate
+    ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py onsets-held-out  # then the held-out folds, once
+
+`nested` needs the ten pair models, each trained on three folds (the pair {a, b} left out), a < b:
+
+    python -m ecg_core train delineation --folds a --also-leave-out b --epochs 100 --patience 20 --threads 1 \
+        --seed 0 --run-dir runs/nested/pab
 
 The idea: a pacing pulse reaches the electrodes as a step of a few tenths of a millivolt that comes and goes within
 a sample or a few, at the same instant in most leads, and cardiologists (LUDB's among them) mostly mark the QRS
@@ -157,11 +164,17 @@ def _patch_unet(before=None, after=None):
     dl._delineate_unet = patched
 
 
-def _with_paced_onsets():
-    """Make the learned delineator place QRS onsets after detected pacing pulses (for this script's run only)."""
+def _with_paced_onsets(records: set[str] | None = None):
+    """Make the learned delineator place QRS onsets after detected pacing pulses (for this script's run only; only
+    on the records named ``records`` when given)."""
     from dataclasses import replace
 
-    _patch_unet(after=lambda d, record, pulses: replace(d, waves=place_paced_onsets(d.waves, pulses, record.fs)[0]))
+    def after(d, record, pulses):
+        if records is not None and record.name not in records:
+            return d
+        return replace(d, waves=place_paced_onsets(d.waves, pulses, record.fs)[0])
+
+    _patch_unet(after=after)
 
 
 def paced_records() -> set[str]:
@@ -233,12 +246,119 @@ def convention() -> None:
                                "paced_records_fit": per_record}, indent=1) + "\n")
 
 
+NESTED = ROOT / "bench" / "results" / "delineation_pacing_nested.json"
+
+
+def _pair_models(run_root: Path) -> dict[tuple[int, int], object]:
+    """The pair models {a, b} (a < b) kept by ``train delineation --folds a --also-leave-out b --run-dir
+    run_root/pab``."""
+    import torch
+
+    from ecg_core.train.delineation import _build, _spec_from_dict
+
+    out = {}
+    for a in range(5):
+        for b in range(a + 1, 5):
+            d = run_root / f"p{a}{b}" / f"fold{a}"
+            rep = json.loads((d / "report.json").read_text())
+            if rep.get("also_left_out") != [b]:
+                raise ValueError(f"{d} was not trained with fold {b} left out")
+            model = _build(_spec_from_dict(rep["spec"]))
+            model.load_state_dict(torch.load(d / "model.pt", weights_only=True))
+            out[(a, b)] = model.eval()
+    return out
+
+
+def _sd(parts: list) -> float:
+    e = np.concatenate([x for _, x in parts]) if parts else np.zeros(0)
+    return float(e.std(ddof=1)) if len(e) > 1 else float("nan")
+
+
+def nested(run_root: Path, weights: str) -> None:
+    """The onset rule's gate, fold by fold, without the held-out folds: for outer fold k, each record of fold j != k
+    delineated by the pair model that saw neither fold (160 records), with the rule and without; the gate passes
+    when the paired 95 % interval of the global QRS-onset SD difference lies below zero and the per-lead QRS-onset
+    SD does not rise."""
+    import torch
+
+    from ecg_core.data.ludb import ludb_folds
+    from ecg_core.evaluate import evaluate_delineation, paired_sd_difference
+    from ecg_core.signal.delineation import _learned_model
+
+    pairs = _pair_models(run_root)
+    keys = sorted(pairs)
+    ens = _learned_model(weights)[0]  # evaluate_delineation takes its models from this cached ensemble
+    original = list(ens.members)
+    ens.members = torch.nn.ModuleList([pairs[p] for p in keys])
+    folds = ludb_folds()
+    runs = {}
+    try:
+        for rule in (False, True):
+            if rule:
+                _with_paced_onsets()
+            for k in range(len(folds)):
+                member = {r: keys.index(tuple(sorted((k, j)))) for j, f in enumerate(folds) if j != k for r in f}
+                runs[(rule, k)] = evaluate_delineation("unet", records=list(member), weights=weights, members=member,
+                                                       keep_errors=True)["errors_by_record"]
+    finally:
+        ens.members = torch.nn.ModuleList(original)
+    rows = []
+    for k in range(len(folds)):
+        off, on = runs[(False, k)], runs[(True, k)]
+        d = paired_sd_difference(on["global_fiducials"]["qrs_on"], off["global_fiducials"]["qrs_on"])
+        lead_off, lead_on = _sd(off["fiducials"]["qrs_on"]), _sd(on["fiducials"]["qrs_on"])
+        ci = d["sd_diff_ci95_ms"]
+        g_off, g_on = _sd(off["global_fiducials"]["qrs_on"]), _sd(on["global_fiducials"]["qrs_on"])
+        rows.append({"fold": k, "records": d["n_records"], "global_qrs_on_sd_ms": [round(g_off, 2), round(g_on, 2)],
+                     "global_sd_diff_ms": d["sd_diff_ms"], "global_sd_diff_ci95_ms": ci,
+                     "per_lead_qrs_on_sd_ms": [round(lead_off, 2), round(lead_on, 2)],
+                     "passes": bool(len(ci) == 2 and ci[1] < 0 and lead_on <= lead_off)})
+        print(rows[-1], flush=True)
+    NESTED.write_text(json.dumps({"rule": {"after_pulse_ms": AFTER_PULSE_MS, "near_ms": list(_NEAR_MS)},
+                                  "pair_models": "train delineation --folds a --also-leave-out b --epochs 100 "
+                                                 "--patience 20 --threads 1 --seed 0", "folds": rows}, indent=1) + "\n")
+
+
+def onsets_held_out(weights: str) -> None:
+    """The held-out folds, read once: each record by its own fold model of ``weights``, the onset rule applied in
+    the folds whose nested gate passed (``nested`` first), against the same model without it (paired)."""
+    from ecg_core.data.ludb import ludb_folds
+    from ecg_core.evaluate import evaluate_delineation, paired_sd_difference
+
+    gate = json.loads(NESTED.read_text())["folds"]
+    passed = [g["fold"] for g in gate if g["passes"]]
+    folds = ludb_folds()
+    ref = evaluate_delineation("unet", weights=weights, keep_errors=True)
+    _with_paced_onsets({r for k in passed for r in folds[k]})
+    res = evaluate_delineation("unet", weights=weights, keep_errors=True)
+    paired = {}
+    for part in ("fiducials", "global_fiducials"):
+        d = paired_sd_difference(res["errors_by_record"][part]["qrs_on"], ref["errors_by_record"][part]["qrs_on"])
+        paired[part] = f"{d['sd_diff_ms']:+.2f} [{d['sd_diff_ci95_ms'][0]:+.2f}, {d['sd_diff_ci95_ms'][1]:+.2f}]"
+    del res["errors_by_record"]
+    res["paced_onsets"] = {"rule_in_folds": passed, "qrs_on_sd_minus_without": paired}
+    out = ROOT / "bench" / "results" / "delineation_ludb_unet_paced_onsets.json"
+    out.write_text(json.dumps(res, indent=1) + "\n")
+    g, f = res["global_fiducials"], res["fiducials"]
+    print("rule in folds", passed)
+    print("global", {k: f"{g[k]['mean_ms']:+.1f} ± {g[k]['sd_ms']:.1f} {g[k]['sd_ci95_ms']}" for k in g})
+    print("per lead", {k: f"{f[k]['mean_ms']:+.1f} ± {f[k]['sd_ms']:.1f}" for k in f})
+    print("QRS on SD minus without the rule:", paired)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=("detect", "inner-val", "held-out", "subgroups", "onsets-inner-val",
-                                     "convention"))
+                                     "convention", "nested", "onsets-held-out"))
     ap.add_argument("--weights", default=str(ROOT / "weights" / "delineation_unet.pt"))
+    ap.add_argument("--pairs", default=str(ROOT / "runs" / "nested"), help="where the pair models are (nested)")
     args = ap.parse_args()
+    if args.what == "nested":
+        nested(Path(args.pairs), args.weights)
+        return
+    if args.what == "onsets-held-out":
+        onsets_held_out(args.weights)
+        return
     paced = paced_records() if args.what in ("detect", "subgroups") else set()
     if args.what == "detect":
         from ecg_core.data.ludb import load_ludb

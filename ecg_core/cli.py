@@ -182,7 +182,7 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
         init_model, _, init_card = load_delineation_model(args.init)
         init = list(init_model.members)
     members, reports = train_delineation(spec, run_dir=args.run_dir, folds=args.folds, progress=show, init=init,
-                                         resume=args.resume, command=command)
+                                         resume=args.resume, command=command, leave_out=tuple(args.also_leave_out))
     if any(m is None for m in members):
         print("not every fold was trained: nothing saved (train all five to get a checkpoint)")
         return 0
@@ -679,6 +679,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "head may grow a global row: --model-kwargs '{\"global_row\": true}')")
     td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; no checkpoint written; with "
                                                           "--run-dir each fold is kept there for --assemble)")
+    td.add_argument("--also-leave-out", type=int, nargs="*", default=[], metavar="J",
+                    help="with --folds k: leave folds J out of training too (nested cross-validation; no checkpoint)")
     td.add_argument("--assemble", nargs="+", metavar="RUN_DIR",
                     help="train nothing: put the fold models kept in RUN_DIR/fold0..4 (each trained with --folds k "
                          "--run-dir RUN_DIR, e.g. in parallel) into one checkpoint at --out")

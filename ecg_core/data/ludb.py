@@ -106,11 +106,15 @@ def ludb_folds() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(f) for f in data["folds"])
 
 
-def ludb_fold_split(held_fold: int, keep=None) -> tuple[list[str], list[str]]:
+def ludb_fold_split(held_fold: int, keep=None, leave_out: tuple[int, ...] = ()) -> tuple[list[str], list[str]]:
     """(records to fit, inner-validation records) for the model that holds out fold ``held_fold``: the
-    records of the other folds (only those in ``keep``, if given), every 8th of them validating (early
-    stopping and any choice made while training), the rest fitting."""
-    train = [r for j, f in enumerate(ludb_folds()) if j != held_fold for r in f if keep is None or r in keep]
+    records of the other folds (only those in ``keep``, if given; none of the folds in ``leave_out``, for
+    nested cross-validation), every 8th of them validating (early stopping and any choice made while
+    training), the rest fitting."""
+    if held_fold in leave_out:
+        raise ValueError(f"fold {held_fold} is the held-out fold; leave_out names folds to leave out besides it")
+    train = [r for j, f in enumerate(ludb_folds()) if j != held_fold and j not in leave_out for r in f
+             if keep is None or r in keep]
     inner_val = train[::8]
     return [r for r in train if r not in set(inner_val)], inner_val
 

@@ -253,8 +253,11 @@ def _grown_state(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str, 
 
 def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, folds: list[int] | None = None,
                       progress=None, init: list[nn.Module] | None = None,
-                      resume: bool = False, command: str | None = None) -> tuple[list[nn.Module | None], list[dict]]:
+                      resume: bool = False, command: str | None = None,
+                      leave_out: tuple[int, ...] = ()) -> tuple[list[nn.Module | None], list[dict]]:
     """Train the model of each LUDB fold (on the other folds; early-stopped on an inner validation set).
+    ``leave_out`` folds are left out of fitting and early stopping as well (nested cross-validation: a model
+    that saw neither fold k nor fold j can delineate fold j's records for a choice made for fold k).
     ``init`` (fold models of an earlier run) continues training from them instead of from scratch.
     Returns the five models (None for folds not trained) and a report per fold. With ``run_dir`` each
     finished fold's model and report (with the spec and ``command``) are kept in ``run_dir/fold{k}``, so folds
@@ -265,7 +268,7 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
     for k, held in enumerate(all_folds):
         if folds is not None and k not in folds:
             continue
-        fit_names, inner_val = ludb_fold_split(k)
+        fit_names, inner_val = ludb_fold_split(k, leave_out=tuple(leave_out))
         global_row = bool(spec.model_kwargs.get("global_row", False))
         xt, yt = ludb_arrays(fit_names, global_row)
         xv, yv = ludb_arrays(inner_val, global_row)
@@ -286,7 +289,8 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         log.info("fold %d: best epoch %d, inner-val macro-F1 %.4f", k, res.best_epoch,
                  res.best_metrics["macro_f1_waves"])
         members[k] = model.cpu().eval()
-        report = {"fold": k, "held_out": list(held), "inner_val": inner_val, "best_epoch": res.best_epoch,
+        report = {"fold": k, "held_out": list(held), **({"also_left_out": sorted(leave_out)} if leave_out else {}),
+                  "inner_val": inner_val, "best_epoch": res.best_epoch,
                   "inner_val_macro_f1": res.best_metrics["macro_f1_waves"], "seconds": round(res.seconds, 1)}
         if run_dir:  # each finished fold is kept, so a later failure loses nothing
             fold_dir = Path(run_dir) / f"fold{k}"
@@ -312,6 +316,10 @@ def assemble_folds(run_dirs: list[str | Path]) -> tuple[list[nn.Module], Delinea
     if missing:
         raise ValueError(f"no trained model for fold(s) {missing} in {', '.join(map(str, run_dirs))}")
     reports = [json.loads((found[k] / "report.json").read_text()) for k in sorted(found)]
+    nested = [r["fold"] for r in reports if r.get("also_left_out")]
+    if nested:
+        raise ValueError(f"fold model(s) {nested} were trained with more folds left out (nested "
+                         "cross-validation): they are not the fold models of a checkpoint")
     spec_d = reports[0]["spec"]
     if any(r["spec"] != spec_d for r in reports):
         raise ValueError("the folds were trained with different specs; assemble folds of one configuration")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ecg_core.data.ludb import DIAGNOSIS_CLASSES, ludb_diagnoses
+import pytest
+
+from ecg_core.data.ludb import DIAGNOSIS_CLASSES, ludb_diagnoses, ludb_fold_split, ludb_folds
 
 
 def test_ludb_diagnoses_counts_and_metadata(ludb):
@@ -15,3 +17,15 @@ def test_ludb_diagnoses_counts_and_metadata(ludb):
     assert sum(m["paced"] for m in meta.values()) == 10
     assert meta["1"] == {"sex": "F", "age": 51.0, "paced": False}
     assert y.sum(axis=1).max() <= len(DIAGNOSIS_CLASSES) and (y.sum(axis=1) == 0).sum() < 40
+
+
+def test_nested_split_leaves_both_folds_out():
+    folds = ludb_folds()
+    fit, inner = ludb_fold_split(1)
+    assert (len(fit), len(inner)) == (140, 20) and not set(fit + inner) & set(folds[1])
+    fit, inner = ludb_fold_split(1, leave_out=(3,))  # nested: a model that saw neither fold 1 nor fold 3
+    assert len(fit) + len(inner) == 120 and len(inner) == 15
+    assert not set(fit + inner) & (set(folds[1]) | set(folds[3])) and not set(fit) & set(inner)
+    assert set(fit + inner) == set(folds[0]) | set(folds[2]) | set(folds[4])
+    with pytest.raises(ValueError, match="fold 1 is the held-out fold"):
+        ludb_fold_split(1, leave_out=(1,))
