@@ -10,7 +10,8 @@ tried for the global QRS-onset SD, not kept (README, Delineation). Reproduces th
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py nested      # the onset rule's nested gate
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py onsets-held-out  # then the held-out folds, once
 
-`nested` passed in folds 0 and 1 only (README), so the rule was not shipped. It needs the ten pair models, each trained on three folds (the pair {a, b} left out), a < b:
+`nested` passed in folds 0 and 1 only (README), so the rule was not shipped. It needs the ten pair models, each
+trained on three folds (the pair {a, b} left out), a < b:
 
     python -m ecg_core train delineation --folds a --also-leave-out b --epochs 100 --patience 20 --threads 1 \
         --seed 0 --run-dir runs/nested/pab
