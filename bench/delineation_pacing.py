@@ -10,11 +10,8 @@ tried for the global QRS-onset SD, not kept (README, Delineation). Reproduces th
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py nested      # the onset rule's nested gate
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py onsets-held-out  # then the held-out folds, once
 
-`nested` passed in folds 0 and 1 only (README), so the rule was not shipped. It needs the ten pair models, each
-trained on three folds (the pair {a, b} left out), a < b:
-
-    python -m ecg_core train delineation --folds a --also-leave-out b --epochs 100 --patience 20 --threads 1 \
-        --seed 0 --run-dir runs/nested/pab
+`nested` passed in folds 0 and 1 only (README), so the rule was not shipped. It needs the ten pair models of
+``bench/delineation_nested.py`` (each trained on three folds, a pair of folds left out).
 
 The idea: a pacing pulse reaches the electrodes as a step of a few tenths of a millivolt that comes and goes within
 a sample or a few, at the same instant in most leads, and cardiologists (LUDB's among them) mostly mark the QRS
@@ -250,66 +247,25 @@ def convention() -> None:
 NESTED = ROOT / "bench" / "results" / "delineation_pacing_nested.json"
 
 
-def _pair_models(run_root: Path) -> dict[tuple[int, int], object]:
-    """The pair models {a, b} (a < b) kept by ``train delineation --folds a --also-leave-out b --run-dir
-    run_root/pab``."""
-    import torch
-
-    from ecg_core.train.delineation import _build, _spec_from_dict
-
-    out = {}
-    for a in range(5):
-        for b in range(a + 1, 5):
-            d = run_root / f"p{a}{b}" / f"fold{a}"
-            rep = json.loads((d / "report.json").read_text())
-            if rep.get("also_left_out") != [b]:
-                raise ValueError(f"{d} was not trained with fold {b} left out")
-            model = _build(_spec_from_dict(rep["spec"]))
-            model.load_state_dict(torch.load(d / "model.pt", weights_only=True))
-            out[(a, b)] = model.eval()
-    return out
-
-
-def _sd(parts: list) -> float:
-    e = np.concatenate([x for _, x in parts]) if parts else np.zeros(0)
-    return float(e.std(ddof=1)) if len(e) > 1 else float("nan")
-
-
 def nested(run_root: Path, weights: str) -> None:
     """The onset rule's gate, fold by fold, without the held-out folds: for outer fold k, each record of fold j != k
-    delineated by the pair model that saw neither fold (160 records), with the rule and without; the gate passes
-    when the paired 95 % interval of the global QRS-onset SD difference lies below zero and the per-lead QRS-onset
-    SD does not rise."""
-    import torch
+    delineated by the pair model that saw neither fold (160 records, ``bench/delineation_nested.py``), with the rule
+    and without; the gate passes when the paired 95 % interval of the global QRS-onset SD difference lies below zero
+    and the per-lead QRS-onset SD does not rise."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from delineation_nested import nested_errors, sd
 
-    from ecg_core.data.ludb import ludb_folds
-    from ecg_core.evaluate import evaluate_delineation, paired_sd_difference
-    from ecg_core.signal.delineation import _learned_model
+    from ecg_core.evaluate import paired_sd_difference
 
-    pairs = _pair_models(run_root)
-    keys = sorted(pairs)
-    ens = _learned_model(weights)[0]  # evaluate_delineation takes its models from this cached ensemble
-    original = list(ens.members)
-    ens.members = torch.nn.ModuleList([pairs[p] for p in keys])
-    folds = ludb_folds()
-    runs = {}
-    try:
-        for rule in (False, True):
-            if rule:
-                _with_paced_onsets()
-            for k in range(len(folds)):
-                member = {r: keys.index(tuple(sorted((k, j)))) for j, f in enumerate(folds) if j != k for r in f}
-                runs[(rule, k)] = evaluate_delineation("unet", records=list(member), weights=weights, members=member,
-                                                       keep_errors=True)["errors_by_record"]
-    finally:
-        ens.members = torch.nn.ModuleList(original)
+    off = nested_errors(run_root, weights)
+    _with_paced_onsets()
+    on = nested_errors(run_root, weights)
     rows = []
-    for k in range(len(folds)):
-        off, on = runs[(False, k)], runs[(True, k)]
-        d = paired_sd_difference(on["global_fiducials"]["qrs_on"], off["global_fiducials"]["qrs_on"])
-        lead_off, lead_on = _sd(off["fiducials"]["qrs_on"]), _sd(on["fiducials"]["qrs_on"])
+    for k in sorted(off):
+        d = paired_sd_difference(on[k]["global_fiducials"]["qrs_on"], off[k]["global_fiducials"]["qrs_on"])
+        lead_off, lead_on = sd(off[k]["fiducials"]["qrs_on"]), sd(on[k]["fiducials"]["qrs_on"])
         ci = d["sd_diff_ci95_ms"]
-        g_off, g_on = _sd(off["global_fiducials"]["qrs_on"]), _sd(on["global_fiducials"]["qrs_on"])
+        g_off, g_on = sd(off[k]["global_fiducials"]["qrs_on"]), sd(on[k]["global_fiducials"]["qrs_on"])
         rows.append({"fold": k, "records": d["n_records"], "global_qrs_on_sd_ms": [round(g_off, 2), round(g_on, 2)],
                      "global_sd_diff_ms": d["sd_diff_ms"], "global_sd_diff_ci95_ms": ci,
                      "per_lead_qrs_on_sd_ms": [round(lead_off, 2), round(lead_on, 2)],
