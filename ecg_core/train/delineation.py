@@ -263,6 +263,10 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
     finished fold's model and report (with the spec and ``command``) are kept in ``run_dir/fold{k}``, so folds
     trained by separate processes can be put together by :func:`assemble_folds`."""
     all_folds = ludb_folds()
+    clash = sorted(set(leave_out) & set(range(len(all_folds)) if folds is None else folds))
+    if clash:  # checked before any fold trains
+        raise ValueError(f"fold(s) {clash} both trained and left out: name the folds to train (--folds k) and "
+                         "other folds to leave out")
     members: list[nn.Module | None] = [None] * len(all_folds)
     reports = []
     for k, held in enumerate(all_folds):

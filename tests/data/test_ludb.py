@@ -1,4 +1,4 @@
-"""LUDB conclusions as a multi-label set (the 12-lead diagnosis targets)."""
+"""LUDB conclusions as a multi-label set (the 12-lead diagnosis targets) and the fold splits (nested ones included)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,10 @@ def test_nested_split_leaves_both_folds_out():
     assert set(fit + inner) == set(folds[0]) | set(folds[2]) | set(folds[4])
     with pytest.raises(ValueError, match="fold 1 is the held-out fold"):
         ludb_fold_split(1, leave_out=(1,))
+
+
+def test_training_a_fold_it_also_leaves_out_is_refused_before_any_training():
+    from ecg_core.train.delineation import DelineationSpec, train_delineation
+
+    with pytest.raises(ValueError, match=r"fold\(s\) \[2\] both trained and left out"):
+        train_delineation(DelineationSpec(), leave_out=(2,))  # all five folds, fold 2 among them
