@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -64,24 +65,36 @@ def _shown(path: str) -> str:
     return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else Path(path).name
 
 
+@contextmanager
+def swapped_members(weights: str, models: list):
+    """``evaluate_delineation(..., weights=weights, members={record: i})`` delineates with ``models[i]`` inside this
+    block: it takes its models from the cached ensemble of ``weights``, whose members are swapped for the block."""
+    ens = _learned_model(weights)[0]
+    original = list(ens.members)
+    ens.members = torch.nn.ModuleList(models)
+    try:
+        yield
+    finally:
+        ens.members = torch.nn.ModuleList(original)
+
+
+def diff_text(d: dict) -> str:
+    """A :func:`paired_sd_difference` result as the JSONs keep it: ``+0.12 [-0.05, +0.30]``."""
+    return f"{d['sd_diff_ms']:+.2f} [{d['sd_diff_ci95_ms'][0]:+.2f}, {d['sd_diff_ci95_ms'][1]:+.2f}]"
+
+
 def score(weights: str, shifts: list[int] | None, average: str | None) -> dict:
     members = list(_learned_model(weights)[0].members)
     if average:
         members = [MeanEnsemble([a, b]) for a, b in zip(members, _learned_model(average)[0].members)]
     if shifts:
         members = [Shifted(m, shifts) for m in members]
-    ens = _learned_model(weights)[0]
-    original = list(ens.members)
-    ens.members = torch.nn.ModuleList(members)  # evaluate_delineation takes fold models from this cached ensemble
-    folds = ludb_folds()
     res = []
-    try:
-        for k in range(len(folds)):
+    with swapped_members(weights, members):
+        for k in range(len(ludb_folds())):
             inner = ludb_fold_split(k)[1]
             res.append(evaluate_delineation("unet", records=inner, weights=weights, members={r: k for r in inner},
                                             keep_errors=True))
-    finally:
-        ens.members = torch.nn.ModuleList(original)
     # every error by record name, over the five fold models (a record in two inner sets counts as one record)
     errors = {part: {f: [x for r in res for x in r["errors_by_record"][part][f]] for f in FIDS}
               for part in ("fiducials", "global_fiducials")}
@@ -97,8 +110,7 @@ def paired(row: dict, ref: dict) -> dict:
     for key, part in (("per_lead", "fiducials"), ("global", "global_fiducials")):
         out[key] = {}
         for f in FIDS:
-            d = paired_sd_difference(row["_errors"][part][f], ref["_errors"][part][f])
-            out[key][f] = f"{d['sd_diff_ms']:+.2f} [{d['sd_diff_ci95_ms'][0]:+.2f}, {d['sd_diff_ci95_ms'][1]:+.2f}]"
+            out[key][f] = diff_text(paired_sd_difference(row["_errors"][part][f], ref["_errors"][part][f]))
     return out
 
 

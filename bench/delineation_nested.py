@@ -34,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 FIDS = ("p_on", "p_off", "qrs_on", "qrs_off", "t_off")
 CSE = {"p_on": 10.2, "p_off": 12.7, "qrs_on": 6.5, "qrs_off": 11.6, "t_off": 30.6}
 WEIGHTS = str(ROOT / "weights" / "delineation_unet.pt")
+#: how the ten pair models were trained (``--folds a --also-leave-out b --run-dir runs/nested/pab`` each)
+PAIR_RECIPE = "train delineation --folds a --also-leave-out b --epochs 100 --patience 20 --threads 1 --seed 0"
 
 
 def pair_models(run_root: Path) -> dict[tuple[int, int], object]:
@@ -59,27 +61,35 @@ def pair_models(run_root: Path) -> dict[tuple[int, int], object]:
 def nested_errors(run_root: Path, weights: str = WEIGHTS) -> dict[int, dict]:
     """Outer fold k -> ``errors_by_record`` of its 160 records of the other folds, each delineated by the pair model
     that saw neither (with whatever patch of the delineator is in force)."""
-    import torch
+    from delineation_inner_val import swapped_members
 
     from ecg_core.data.ludb import ludb_folds
     from ecg_core.evaluate import evaluate_delineation
-    from ecg_core.signal.delineation import _learned_model
 
     pairs = pair_models(run_root)
     keys = sorted(pairs)
-    ens = _learned_model(weights)[0]  # evaluate_delineation takes its models from this cached ensemble
-    original = list(ens.members)
-    ens.members = torch.nn.ModuleList([pairs[p] for p in keys])
     folds = ludb_folds()
     out = {}
-    try:
+    with swapped_members(weights, [pairs[p] for p in keys]):
         for k in range(len(folds)):
             member = {r: keys.index(tuple(sorted((k, j)))) for j, f in enumerate(folds) if j != k for r in f}
             out[k] = evaluate_delineation("unet", records=list(member), weights=weights, members=member,
                                           keep_errors=True)["errors_by_record"]
-    finally:
-        ens.members = torch.nn.ModuleList(original)
     return out
+
+
+def held_out_read(gate_path: Path, apply, weights: str = WEIGHTS) -> tuple[dict, dict, list[int]]:
+    """The held-out folds, read once: each record by its own fold model of ``weights``, as it is (``ref``) and with
+    the candidate (``apply(records)`` patches the delineator for those records) in the folds whose gate in
+    ``gate_path`` passed. Returns ``(res, ref, passed folds)``, both results with ``errors_by_record``."""
+    from ecg_core.data.ludb import ludb_folds
+    from ecg_core.evaluate import evaluate_delineation
+
+    passed = [g["fold"] for g in json.loads(gate_path.read_text())["folds"] if g["passes"]]
+    folds = ludb_folds()
+    ref = evaluate_delineation("unet", weights=weights, keep_errors=True)
+    apply({r for k in passed for r in folds[k]})
+    return evaluate_delineation("unet", weights=weights, keep_errors=True), ref, passed
 
 
 def sd(parts: list) -> float:
@@ -154,23 +164,16 @@ def main() -> None:
         ref = nested_errors(Path(args.pairs), args.weights)
         CANDIDATES[args.candidate]()
         rows = gate_rows(nested_errors(Path(args.pairs), args.weights), ref)
-        gate_path.write_text(json.dumps({"candidate": args.candidate, "pair_models": "train delineation --folds a "
-                                         "--also-leave-out b --epochs 100 --patience 20 --threads 1 --seed 0",
-                                         "folds": rows}, indent=1) + "\n")
+        gate_path.write_text(json.dumps({"candidate": args.candidate, "pair_models": PAIR_RECIPE, "folds": rows},
+                                        indent=1) + "\n")
         return
-    from ecg_core.data.ludb import ludb_folds
-    from ecg_core.evaluate import evaluate_delineation, paired_sd_difference
+    from delineation_inner_val import diff_text
 
-    passed = [g["fold"] for g in json.loads(gate_path.read_text())["folds"] if g["passes"]]
-    folds = ludb_folds()
-    ref = evaluate_delineation("unet", weights=args.weights, keep_errors=True)
-    CANDIDATES[args.candidate]({r for k in passed for r in folds[k]})
-    res = evaluate_delineation("unet", weights=args.weights, keep_errors=True)
-    diff = {}
-    for f in FIDS:
-        d = paired_sd_difference(res["errors_by_record"]["global_fiducials"][f],
-                                 ref["errors_by_record"]["global_fiducials"][f])
-        diff[f] = f"{d['sd_diff_ms']:+.2f} [{d['sd_diff_ci95_ms'][0]:+.2f}, {d['sd_diff_ci95_ms'][1]:+.2f}]"
+    from ecg_core.evaluate import paired_sd_difference
+
+    res, ref, passed = held_out_read(gate_path, CANDIDATES[args.candidate], args.weights)
+    diff = {f: diff_text(paired_sd_difference(res["errors_by_record"]["global_fiducials"][f],
+                                              ref["errors_by_record"]["global_fiducials"][f])) for f in FIDS}
     del res["errors_by_record"]
     res["nested_candidate"] = {"name": args.candidate, "in_folds": passed, "global_sd_minus_shipped": diff}
     (OUT / f"delineation_ludb_unet_{args.candidate}.json").write_text(json.dumps(res, indent=1) + "\n")

@@ -253,7 +253,7 @@ def nested(run_root: Path, weights: str) -> None:
     and without; the gate passes when the paired 95 % interval of the global QRS-onset SD difference lies below zero
     and the per-lead QRS-onset SD does not rise."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from delineation_nested import nested_errors, sd
+    from delineation_nested import PAIR_RECIPE, nested_errors, sd
 
     from ecg_core.evaluate import paired_sd_difference
 
@@ -272,26 +272,22 @@ def nested(run_root: Path, weights: str) -> None:
                      "passes": bool(len(ci) == 2 and ci[1] < 0 and lead_on <= lead_off)})
         print(rows[-1], flush=True)
     NESTED.write_text(json.dumps({"rule": {"after_pulse_ms": AFTER_PULSE_MS, "near_ms": list(_NEAR_MS)},
-                                  "pair_models": "train delineation --folds a --also-leave-out b --epochs 100 "
-                                                 "--patience 20 --threads 1 --seed 0", "folds": rows}, indent=1) + "\n")
+                                  "pair_models": PAIR_RECIPE, "folds": rows}, indent=1) + "\n")
 
 
 def onsets_held_out(weights: str) -> None:
     """The held-out folds, read once: each record by its own fold model of ``weights``, the onset rule applied in
     the folds whose nested gate passed (``nested`` first), against the same model without it (paired)."""
-    from ecg_core.data.ludb import ludb_folds
-    from ecg_core.evaluate import evaluate_delineation, paired_sd_difference
+    sys.path.insert(0, str(ROOT / "bench"))
+    from delineation_inner_val import diff_text
+    from delineation_nested import held_out_read
 
-    gate = json.loads(NESTED.read_text())["folds"]
-    passed = [g["fold"] for g in gate if g["passes"]]
-    folds = ludb_folds()
-    ref = evaluate_delineation("unet", weights=weights, keep_errors=True)
-    _with_paced_onsets({r for k in passed for r in folds[k]})
-    res = evaluate_delineation("unet", weights=weights, keep_errors=True)
-    paired = {}
-    for part in ("fiducials", "global_fiducials"):
-        d = paired_sd_difference(res["errors_by_record"][part]["qrs_on"], ref["errors_by_record"][part]["qrs_on"])
-        paired[part] = f"{d['sd_diff_ms']:+.2f} [{d['sd_diff_ci95_ms'][0]:+.2f}, {d['sd_diff_ci95_ms'][1]:+.2f}]"
+    from ecg_core.evaluate import paired_sd_difference
+
+    res, ref, passed = held_out_read(NESTED, _with_paced_onsets, weights)
+    paired = {part: diff_text(paired_sd_difference(res["errors_by_record"][part]["qrs_on"],
+                                                   ref["errors_by_record"][part]["qrs_on"]))
+              for part in ("fiducials", "global_fiducials")}
     del res["errors_by_record"]
     res["paced_onsets"] = {"rule_in_folds": passed, "qrs_on_sd_minus_without": paired}
     out = ROOT / "bench" / "results" / "delineation_ludb_unet_paced_onsets.json"

@@ -267,6 +267,7 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
     if clash:  # checked before any fold trains
         raise ValueError(f"fold(s) {clash} both trained and left out: name the folds to train (--folds k) and "
                          "other folds to leave out")
+    meta = ludb_diagnoses()[2] if spec.paced_repeat > 1 else None
     members: list[nn.Module | None] = [None] * len(all_folds)
     reports = []
     for k, held in enumerate(all_folds):
@@ -282,8 +283,7 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
             model.load_state_dict(_grown_state(init[k].state_dict(), model))
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
         repeat = None
-        if spec.paced_repeat > 1:  # LUDB's paced records (ludb.csv), drawn more often
-            _, _, meta = ludb_diagnoses()
+        if meta is not None:  # LUDB's paced records (ludb.csv), drawn more often
             repeat = [spec.paced_repeat if meta[r]["paced"] else 1 for r in fit_names]
         train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed, invert=spec.invert,
                               ops=tuple(spec.augment_ops), pacing=spec.pacing_spikes, repeat=repeat)
