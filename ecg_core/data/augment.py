@@ -11,6 +11,8 @@ slow transients with spiky onsets. ``snr_db`` sets the noise power against the s
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import scipy.signal as sps
 
@@ -18,6 +20,20 @@ __all__ = ["baseline_wander", "muscle_noise", "electrode_motion", "powerline", "
            "amplitude_scale", "invert", "time_scale", "add_noise", "NOISE_KINDS", "shift", "time_warp",
            "lead_dropout", "pacing_spikes", "band_stop", "spectral_perturb", "mixup", "cutmix", "synthetic_ecg",
            "AUGMENTATIONS", "SignalAugmenter", "augment_batch", "AugmentingTask"]
+
+
+@lru_cache(maxsize=256)
+def _butter_design(order: int, band: float | tuple[float, float], btype: str, fs: float) -> np.ndarray:
+    sos = sps.butter(order, band, btype=btype, fs=fs, output="sos")
+    sos.flags.writeable = False
+    return sos
+
+
+def _butter(order: int, band: float | tuple[float, float], btype: str, fs: float) -> np.ndarray:
+    """``scipy.signal.butter`` in second-order sections, designed once per argument set: augmentation runs per
+    example (tens of thousands a training epoch), and designing the filter cost far more than running it. A copy
+    of the cached design (scipy's filters want a writable array)."""
+    return _butter_design(order, band, btype, float(fs)).copy()
 
 
 def _power(x: np.ndarray) -> np.ndarray:
@@ -45,15 +61,14 @@ def baseline_wander(x: np.ndarray, fs: float, rng: np.random.Generator, snr_db: 
 def muscle_noise(x: np.ndarray, fs: float, rng: np.random.Generator, snr_db: float = 6.0) -> np.ndarray:
     """EMG: Gaussian noise band-limited to 20-150 Hz (below Nyquist), in bursts of 0.5-3 s."""
     hi = min(150.0, 0.45 * fs)
-    sos = sps.butter(4, [20.0, hi], btype="bandpass", fs=fs, output="sos")
-    noise = sps.sosfilt(sos, rng.standard_normal(x.shape), axis=-1)
+    noise = sps.sosfilt(_butter(4, (20.0, hi), "bandpass", fs), rng.standard_normal(x.shape), axis=-1)
     env = np.zeros(x.shape[-1])
     t = 0
     while t < x.shape[-1]:
         n = int(rng.uniform(0.5, 3.0) * fs)
         env[t:t + n] = rng.uniform(0.3, 1.0) if rng.random() < 0.7 else 0.1
         t += n
-    env = sps.sosfiltfilt(sps.butter(1, 2.0, fs=fs, output="sos"), env)
+    env = sps.sosfiltfilt(_butter(1, 2.0, "lowpass", fs), env)
     return _scaled(x, noise * env, snr_db)
 
 
@@ -68,7 +83,7 @@ def electrode_motion(x: np.ndarray, fs: float, rng: np.random.Generator, snr_db:
             dur = int(rng.uniform(0.1, 0.8) * fs)
             shape = np.exp(-np.arange(n - t0) / max(dur, 1)) * rng.normal(0, 1)
             noise[lead, t0:] += shape
-    sos = sps.butter(2, [0.5, min(10.0, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
+    sos = _butter(2, (0.5, min(10.0, 0.45 * fs)), "bandpass", fs)
     noise = noise + 0.5 * sps.sosfilt(sos, rng.standard_normal(x.shape), axis=-1) * np.abs(noise).max()
     return _scaled(x, noise, snr_db)
 

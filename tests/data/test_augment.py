@@ -38,6 +38,18 @@ def test_noise_has_the_asked_snr_and_leaves_the_input_alone(kind):
     assert np.array_equal(aug.add_noise(rec.signal, rec.fs, kind, 6.0, seed=1), y)  # reproducible
 
 
+def test_muscle_noise_stays_in_its_band_at_each_rate():
+    """The filters are designed once per rate and reused: a design made for one rate must never serve another."""
+    x = np.zeros((2, 20_000), np.float32) + np.sin(np.arange(20_000) / 50.0).astype(np.float32)
+    first = aug.muscle_noise(x, 360.0, np.random.default_rng(4))
+    for fs in (360.0, 500.0, 250.0, 360.0):
+        n = aug.muscle_noise(x, fs, np.random.default_rng(4)) - x
+        f, p = np.fft.rfftfreq(n.shape[-1], 1 / fs), np.abs(np.fft.rfft(n, axis=-1)) ** 2
+        share = p[:, (f >= 15) & (f <= min(150.0, 0.45 * fs) + 10)].sum() / p.sum()
+        assert share > 0.95, (fs, share)  # 20-150 Hz (below Nyquist), 4th-order band-pass
+    assert np.array_equal(aug.muscle_noise(x, 360.0, np.random.default_rng(4)), first)
+
+
 def test_invert_and_gain():
     rec = demo_record()
     rng = np.random.default_rng(0)
