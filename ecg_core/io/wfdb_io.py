@@ -127,6 +127,27 @@ def _check_checksums(header: wfdb.Record, d_signal: np.ndarray, what: str) -> li
     return [f"{what}: checksum mismatch in lead(s) {', '.join(bad)}; those samples may be corrupt."] if bad else []
 
 
+def _rdann(record: str, extension: str):
+    """``wfdb.rdann(record, extension)`` without its last step: when the annotation file does not state its
+    sampling rate, rdann parses the record's header again to find it, once per annotation file (LUDB has
+    twelve a record), and that was most of a LUDB record's load time. The rate is not used here (the header
+    read by :func:`read_wfdb` gives it), so the same steps of wfdb's own reader run, minus that one."""
+    from wfdb.io import annotation as wa
+
+    sample, label_store, subtype, chan, num, aux_note = wa.proc_ann_bytes(
+        wa.load_byte_pairs(record, extension, None), None)
+    definitions, empty = wa.get_special_inds(sample, label_store, aux_note)
+    fs, custom_labels = wa.interpret_defintion_annotations(definitions, aux_note)
+    sample, label_store, subtype, chan, num, aux_note = wa.rm_empty_indices(
+        empty, sample, label_store, subtype, chan, num, aux_note)
+    label_store, subtype, chan, num = wa.lists_to_int_arrays(label_store, subtype, chan, num)
+    ann = wa.Annotation(record_name=Path(record).name, extension=extension, sample=np.array(sample, dtype="int64"),
+                        label_store=label_store, subtype=subtype, chan=chan, num=num, aux_note=aux_note, fs=fs,
+                        custom_labels=custom_labels)
+    ann.set_label_elements(["symbol"])
+    return ann
+
+
 def read_annotations(folder: Path, record_name: str, what: str) -> tuple[dict[str, Annotation], list[str]]:
     """Every annotation file ``record_name.EXT`` next to the header that wfdb can read."""
     anns: dict[str, Annotation] = {}
@@ -136,7 +157,7 @@ def read_annotations(folder: Path, record_name: str, what: str) -> tuple[dict[st
         if not ext or ext.lower() in _NOT_ANNOTATIONS or path.stat().st_size == 0:
             continue
         try:
-            a = wfdb.rdann(str(folder / record_name), ext)
+            a = _rdann(str(folder / record_name), ext)
         except (ValueError, IndexError, OSError, TypeError) as exc:  # wfdb's parser errors on bad files
             warnings.append(f"{what}: annotation file {path.name} could not be read ({type(exc).__name__}).")
             continue
