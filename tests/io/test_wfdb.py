@@ -25,6 +25,23 @@ def test_mitdb_100_reads_format_212_in_mv(mitdb):
     assert len(beats) == 2273  # MIT-BIH record 100: 2273 beats
 
 
+@pytest.mark.parametrize("db, name", [("mitdb", "203"), ("ludb", "1")])
+def test_annotations_are_what_wfdb_rdann_reads(db, name, request):
+    """Annotations are read with wfdb's own steps minus rdann's header look-up (``wfdb_io._rdann``): every file
+    of a MIT-BIH record with rhythm notes and of a 12-file LUDB record must match ``wfdb.rdann`` exactly."""
+    import wfdb
+
+    folder = request.getfixturevalue(db)
+    rec = load_record(folder / f"{name}.hea")
+    assert len(rec.annotations) == (1 if db == "mitdb" else 12)
+    for ext, ann in rec.annotations.items():
+        ref = wfdb.rdann(str(folder / name), ext)
+        assert ann.sample_idx.tolist() == ref.sample.tolist() and ann.symbol == tuple(ref.symbol)
+        assert ann.aux_note == (tuple(ref.aux_note) if any(ref.aux_note) else None)
+    if db == "mitdb":  # rhythm changes, atrial flutter among them
+        assert any(a.startswith("(AFL") for a in rec.annotations["atr"].aux_note)
+
+
 def test_ludb_reads_format_16_with_metadata_and_wave_annotations(ludb):
     rec = load_record(ludb / "1.hea")
     assert rec.signal.shape == (12, 5000) and rec.fs == 500.0
