@@ -449,6 +449,10 @@ def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
         print(f"  {c}: Se {res[c]['se']:.3f}  +P {res[c]['ppv']:.3f}  F1 {res[c]['f1']:.3f}  (n={res[c]['n']})")
     print(f"  accuracy {res['accuracy']:.4f}  macro-F1 N/S/V/F {res['macro_f1_nsvf']:.3f}  "
           f"(EC57 variant: {res['ec57']['macro_f1_nsvf']:.3f})")
+    if "without_s_rule" in res:
+        plain = res["without_s_rule"]
+        print(f"  without the premature-beat rule: S F1 {plain['S']['f1']:.3f}  macro-F1 N/S/V/F "
+              f"{plain['macro_f1_nsvf']:.3f}")
     if args.json:
         _write_json(args.json, res)
     if args.update_card and args.records is None:

@@ -182,7 +182,8 @@ def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", re
     (they are predicted but belong to no class). Reference beats the detector missed count as false
     negatives of their class. The ``ec57`` entry leaves out each record's first 5 minutes. With
     ``ann_dir``, one WFDB annotation file (``.cls``) per record is written for PhysioNet's ``bxb``. With
-    ``s_rule``, beats the model calls N and :func:`premature_s_rule` calls premature become S.
+    ``s_rule``, beats the model calls N and :func:`premature_s_rule` calls premature become S, and the report of
+    the same predictions without the rule is under ``"without_s_rule"`` (one pass of the model for both).
     """
     from ..io import write_annotation
     from ..record import Annotation
@@ -190,9 +191,12 @@ def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", re
     names = list(records or SPLITS[split])
     beats = mitdb_beats(names, spec.mode, spec.leads)
     pred = predict_beats(model, beat_tensors(beats, spec, with_labels=False)).argmax(1)
+    without = beat_report(beats, pred, names) if s_rule else None
     if s_rule:
         pred = apply_s_rule(beats, pred)[0]
     out = beat_report(beats, pred, names)
+    if without is not None:
+        out["without_s_rule"] = without
     if ann_dir is not None:
         Path(ann_dir).mkdir(parents=True, exist_ok=True)
         for name in names:
