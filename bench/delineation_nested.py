@@ -12,11 +12,13 @@ SD within its CSE tolerance leaves it; the held-out folds are then read once, th
 
     ECG_DATA_DIR=/path/to/data python bench/delineation_nested.py gate averaged
     ECG_DATA_DIR=/path/to/data python bench/delineation_nested.py held-out averaged
+    ECG_DATA_DIR=/path/to/data python bench/delineation_nested.py gate paced_global
 
 Candidates: ``averaged`` (tried, not kept: README, Delineation): each beat's global QRS onset and offset from the
 probabilities averaged over the live leads (their argmax track's QRS runs, made into global waves the way the
 global-row model's are) instead of the 15th/85th percentile of the leads' own onsets and offsets. The paced-onset rule
-is judged the same way by ``bench/delineation_pacing.py nested``.
+is judged the same way by ``bench/delineation_pacing.py nested``. ``paced_global`` (the ninth try, rule in
+``bench/delineation_pacing.py``): a beat's global QRS onset put 5 ms after a pacing pulse near it.
 """
 
 from __future__ import annotations
@@ -148,7 +150,14 @@ def with_averaged(records: set[str] | None = None) -> None:
     dl._delineate_unet = patched
 
 
-CANDIDATES = {"averaged": with_averaged}
+def with_paced_global(records: set[str] | None = None) -> None:
+    """The ninth try (``bench/delineation_pacing.py``): a beat's global QRS onset put after a pacing pulse near it."""
+    from delineation_pacing import with_paced_global as patch
+
+    patch(records)
+
+
+CANDIDATES = {"averaged": with_averaged, "paced_global": with_paced_global}
 OUT = ROOT / "bench" / "results"
 
 
