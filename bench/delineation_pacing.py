@@ -175,7 +175,8 @@ def _global_pulse(starts: np.ndarray, on: float, r: float, fs: float) -> int | N
 def paced_global_waves(waves, pulses: np.ndarray, fs: float):
     """Global waves (QRS only) for the beats of ``waves`` (the leads' own, made global by the percentile rule) that
     have a pacing pulse near their global QRS onset (:func:`_global_pulse`): onset AFTER_PULSE_MS after the pulse's
-    start, R and offset as the leads give them. None when no beat has one (the leads' waves then stand)."""
+    start, R and offset as the leads give them (to the nearest sample). None when no beat has one (the leads' waves
+    then stand)."""
     from ecg_core.signal.delineation import LeadWaves
     from ecg_core.signal.intervals import global_fiducials
 
@@ -187,7 +188,8 @@ def paced_global_waves(waves, pulses: np.ndarray, fs: float):
             continue
         s = _global_pulse(starts, on, r, fs)
         if s is not None:
-            rows.append([min(s + after, int(off) - 1), int(round(r)), int(off)])
+            off = int(round(off))  # global waves are whole samples: the offset moves by half a sample at most
+            rows.append([min(s + after, off - 1), int(round(r)), off])
     if not rows:
         return None
     empty = np.zeros((0, 3), dtype=np.int64)
