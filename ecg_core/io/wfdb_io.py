@@ -128,7 +128,7 @@ def _check_checksums(header: wfdb.Record, d_signal: np.ndarray, what: str) -> li
 
 
 def _rdann(record: str, extension: str):
-    """``wfdb.rdann(record, extension)`` without its last step: when the annotation file does not state its
+    """``wfdb.rdann(record, extension)`` less one step: when the annotation file does not state its
     sampling rate, rdann parses the record's header again to find it, once per annotation file (LUDB has
     twelve a record), and that was most of a LUDB record's load time. The rate is not used here (the header
     read by :func:`read_wfdb` gives it), so the same steps of wfdb's own reader run, minus that one."""

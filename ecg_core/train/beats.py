@@ -191,8 +191,9 @@ def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", re
     names = list(records or SPLITS[split])
     beats = mitdb_beats(names, spec.mode, spec.leads)
     pred = predict_beats(model, beat_tensors(beats, spec, with_labels=False)).argmax(1)
-    without = beat_report(beats, pred, names) if s_rule else None
+    without = None
     if s_rule:
+        without = beat_report(beats, pred, names)
         pred = apply_s_rule(beats, pred)[0]
     out = beat_report(beats, pred, names)
     if without is not None:
