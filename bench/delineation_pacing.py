@@ -129,10 +129,12 @@ AFTER_PULSE_MS = 5.0  # LUDB's QRS onset after a pacing pulse's start (median ov
 _NEAR_MS = (-20.0, 40.0)  # a lead's QRS onset is moved when the pulse starts this far from it
 
 
-def _pulse_near(starts: np.ndarray, onset: float, fs: float) -> int | None:
-    """The start (sample) of the pulse nearest ``onset`` among those starting _NEAR_MS from it; None if none."""
+def _pulse_near(starts: np.ndarray, onset: float, fs: float, near_ms: tuple[float, float] = _NEAR_MS,
+                latest: float = np.inf) -> int | None:
+    """The start (sample) of the pulse nearest ``onset`` among those starting ``near_ms`` from it, and no later than
+    sample ``latest``; None if none."""
     d = (starts - onset) * (1000.0 / fs)
-    near = np.flatnonzero((d >= _NEAR_MS[0]) & (d <= _NEAR_MS[1]))
+    near = np.flatnonzero((d >= near_ms[0]) & (d <= near_ms[1]) & (starts <= latest))
     return int(starts[near[np.argmin(np.abs(d[near]))]]) if len(near) else None
 
 
@@ -167,10 +169,7 @@ _BEFORE_R_MS = 10.0
 def _global_pulse(starts: np.ndarray, on: float, r: float, fs: float) -> int | None:
     """The start of the pulse nearest the global onset ``on`` among those starting _GLOBAL_NEAR_MS from it and at
     least _BEFORE_R_MS before ``r``; None if none."""
-    d = (starts - on) * (1000.0 / fs)
-    ok = np.flatnonzero((d >= _GLOBAL_NEAR_MS[0]) & (d <= _GLOBAL_NEAR_MS[1])
-                        & (starts <= r - _BEFORE_R_MS / 1000.0 * fs))
-    return int(starts[ok[np.argmin(np.abs(d[ok]))]]) if len(ok) else None
+    return _pulse_near(starts, on, fs, _GLOBAL_NEAR_MS, r - _BEFORE_R_MS / 1000.0 * fs)
 
 
 def paced_global_waves(waves, pulses: np.ndarray, fs: float):
@@ -200,14 +199,8 @@ def paced_global_waves(waves, pulses: np.ndarray, fs: float):
 def with_paced_global(records: set[str] | None = None) -> None:
     """Make the learned delineator give paced global onsets (for this script's run only; only on ``records`` when
     given): the ninth try, judged by ``bench/delineation_nested.py gate paced_global``."""
-    from dataclasses import replace
-
-    def after(d, record, pulses):
-        if records is not None and record.name not in records:
-            return d
-        return replace(d, global_waves=paced_global_waves(d.waves, pulses, record.fs))
-
-    _patch_unet(after=after)
+    _patch_result(lambda d, record, pulses: {"global_waves": paced_global_waves(d.waves, pulses, record.fs)},
+                  records)
 
 
 def _patch_unet(before=None, after=None):
@@ -228,17 +221,23 @@ def _patch_unet(before=None, after=None):
     dl._delineate_unet = patched
 
 
-def _with_paced_onsets(records: set[str] | None = None):
-    """Make the learned delineator place QRS onsets after detected pacing pulses (for this script's run only; only
-    on the records named ``records`` when given)."""
+def _patch_result(change, records: set[str] | None = None) -> None:
+    """Make the learned delineator's result, where pulses are detected, carry the fields ``change(d, record, pulses)``
+    returns (for this script's run only; only on the records named ``records`` when given)."""
     from dataclasses import replace
 
     def after(d, record, pulses):
         if records is not None and record.name not in records:
             return d
-        return replace(d, waves=place_paced_onsets(d.waves, pulses, record.fs)[0])
+        return replace(d, **change(d, record, pulses))
 
     _patch_unet(after=after)
+
+
+def _with_paced_onsets(records: set[str] | None = None):
+    """Make the learned delineator place QRS onsets after detected pacing pulses (for this script's run only; only
+    on the records named ``records`` when given)."""
+    _patch_result(lambda d, record, pulses: {"waves": place_paced_onsets(d.waves, pulses, record.fs)[0]}, records)
 
 
 def paced_records() -> set[str]:
@@ -273,11 +272,11 @@ def onsets(weights: str) -> None:
     print(json.dumps({k: row[k] for k in ("f1", "per_lead", "global", "sd_minus")}, ensure_ascii=False))
 
 
-def convention() -> None:
-    """Without any model: on each fold's fit records (its training folds less the inner-validation records), the
-    error of an exact pulse-anchored onset (pulse start + AFTER_PULSE_MS) against LUDB's global QRS onset on the
-    paced records' beats, and how many beats of the other records have a detected pulse that near their onset."""
-    from ecg_core.data.ludb import load_ludb, ludb_diagnoses, ludb_fold_split, ludb_folds
+def _anchored_errors(pulse_for):
+    """``errors(r)`` for LUDB record ``r`` (cached): the pulse-anchored onset (pulse start + AFTER_PULSE_MS) minus
+    LUDB's global QRS onset (ms) on each beat whose onset ``pulse_for(starts, onset, r_peak, fs)`` finds a pulse for,
+    and how many beats have an onset; with ``meta`` (ludb.csv) and ``seen`` (the records read so far)."""
+    from ecg_core.data.ludb import load_ludb, ludb_diagnoses
     from ecg_core.signal.intervals import global_fiducials
 
     _, _, meta = ludb_diagnoses()
@@ -288,15 +287,30 @@ def convention() -> None:
             rec, ref = load_ludb(r)
             starts = detect_pulses(rec.signal, rec.fs)[:, 0]
             g = global_fiducials(ref, rec.fs)
-            onsets = g[:, 2][np.isfinite(g[:, 2])]
-            near = [(s, o) for o in onsets if (s := _pulse_near(starts, o, rec.fs)) is not None]
-            seen[r] = ([float((s - o) * 1000.0 / rec.fs + AFTER_PULSE_MS) for s, o in near], len(onsets))
+            g = g[np.isfinite(g[:, 2])]
+            near = [(s, on) for on, r_ in g[:, 2:4] if (s := pulse_for(starts, on, r_, rec.fs)) is not None]
+            seen[r] = ([float((s - on) * 1000.0 / rec.fs + AFTER_PULSE_MS) for s, on in near], len(g))
         return seen[r]
 
-    folds, rows = ludb_folds(), []
-    for k in range(len(folds)):
+    return errors, meta, seen
+
+
+def _fit_folds(errors, meta):
+    """Per fold k: ``(k, fit records, the pulse-anchored errors on the paced fit records' beats)``."""
+    from ecg_core.data.ludb import ludb_fold_split, ludb_folds
+
+    for k in range(len(ludb_folds())):
         fit = ludb_fold_split(k)[0]
-        paced = np.array([e for r in fit if meta[r]["paced"] for e in errors(r)[0]])
+        yield k, fit, np.array([e for r in fit if meta[r]["paced"] for e in errors(r)[0]])
+
+
+def convention() -> None:
+    """Without any model: on each fold's fit records (its training folds less the inner-validation records), the
+    error of an exact pulse-anchored onset (pulse start + AFTER_PULSE_MS) against LUDB's global QRS onset on the
+    paced records' beats, and how many beats of the other records have a detected pulse that near their onset."""
+    errors, meta, seen = _anchored_errors(lambda starts, on, r_, fs: _pulse_near(starts, on, fs))
+    rows = []
+    for k, fit, paced in _fit_folds(errors, meta):
         moved = sum(len(errors(r)[0]) for r in fit if not meta[r]["paced"])
         beats = sum(errors(r)[1] for r in fit if not meta[r]["paced"])
         rows.append({"fold": k, "paced_beats": len(paced), "mean_ms": round(float(paced.mean()), 1),
@@ -315,26 +329,9 @@ def global_convention() -> None:
     through the global rule (:func:`_global_pulse` around the reference onset): how many beats of the records
     without pacing it would move (none wanted), and on the paced records' beats it moves, the pulse-anchored onset
     minus LUDB's."""
-    from ecg_core.data.ludb import load_ludb, ludb_diagnoses, ludb_fold_split, ludb_folds
-    from ecg_core.signal.intervals import global_fiducials
-
-    _, _, meta = ludb_diagnoses()
-    seen: dict[str, tuple[list[float], int]] = {}
-
-    def errors(r: str) -> tuple[list[float], int]:
-        if r not in seen:
-            rec, ref = load_ludb(r)
-            starts = detect_pulses(rec.signal, rec.fs)[:, 0]
-            g = global_fiducials(ref, rec.fs)
-            g = g[np.isfinite(g[:, 2])]
-            near = [(s, on) for on, r_ in g[:, 2:4] if (s := _global_pulse(starts, on, r_, rec.fs)) is not None]
-            seen[r] = ([float((s - on) * 1000.0 / rec.fs + AFTER_PULSE_MS) for s, on in near], len(g))
-        return seen[r]
-
-    folds, rows = ludb_folds(), []
-    for k in range(len(folds)):
-        fit = ludb_fold_split(k)[0]
-        paced = np.array([e for r in fit if meta[r]["paced"] for e in errors(r)[0]])
+    errors, meta, _ = _anchored_errors(_global_pulse)
+    rows = []
+    for k, fit, paced in _fit_folds(errors, meta):
         rows.append({"fold": k, "paced_beats_moved": len(paced),
                      "paced_beats": sum(errors(r)[1] for r in fit if meta[r]["paced"]),
                      "mean_ms": round(float(paced.mean()), 1), "sd_ms": round(float(paced.std(ddof=1)), 1),

@@ -11,18 +11,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def _read_all(read, files: list[tuple[str, str]]) -> list:
+    return [read(rec, ext) for rec, ext in files]
+
+
 def main() -> None:
     import wfdb
 
+    from bench._timing import median_time
     from ecg_core.io.records import data_dir
-    from ecg_core.io.wfdb_io import _NOT_ANNOTATIONS, _rdann
+    from ecg_core.io.wfdb_io import _rdann, annotation_files
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -34,23 +39,16 @@ def main() -> None:
     out = {"repeats": args.repeats}
     for db in ("ludb", "mitdb"):
         headers = sorted((data_dir() / db).rglob("*.hea"))
-        files = [(str(h.with_suffix("")), p.suffix[1:]) for h in headers for p in sorted(h.parent.glob(h.stem + ".*"))
-                 if p.suffix[1:] and p.suffix[1:].lower() not in _NOT_ANNOTATIONS]
-        times = {"wfdb.rdann": [], "ecg_core": []}
-        for _ in range(args.repeats):
-            for name, fn in (("wfdb.rdann", wfdb.rdann), ("ecg_core", _rdann)):
-                t = time.perf_counter()
-                for rec, ext in files:
-                    fn(rec, ext)
-                times[name].append(time.perf_counter() - t)
-        for rec, ext in files:
-            a, b = wfdb.rdann(rec, ext), _rdann(rec, ext)
+        files = [(str(h.with_suffix("")), p.suffix[1:]) for h in headers for p in annotation_files(h.parent, h.stem)]
+        readers = {"wfdb.rdann": wfdb.rdann, "ecg_core": _rdann}
+        sec = {name: median_time(partial(_read_all, fn, files), args.repeats) for name, fn in readers.items()}
+        theirs, ours = (_read_all(fn, files) for fn in readers.values())
+        for (rec, ext), a, b in zip(files, theirs, ours):
             if a.sample.tolist() != b.sample.tolist() or a.symbol != b.symbol or a.aux_note != b.aux_note:
                 raise SystemExit(f"{rec}.{ext}: the two readers disagree")
-        med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
         out[db] = {"records": len(headers), "annotation_files": len(files), "identical": True,
-                   "seconds": {k: round(v, 2) for k, v in med.items()},
-                   "speedup": round(med["wfdb.rdann"] / med["ecg_core"], 1)}
+                   "seconds": {k: round(v, 2) for k, v in sec.items()},
+                   "speedup": round(sec["wfdb.rdann"] / sec["ecg_core"], 1)}
         print(db, out[db], flush=True)
     Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
 

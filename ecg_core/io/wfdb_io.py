@@ -148,14 +148,18 @@ def _rdann(record: str, extension: str):
     return ann
 
 
+def annotation_files(folder: Path, record_name: str) -> list[Path]:
+    """The files ``record_name.EXT`` next to a header that may be annotations (not data, not empty), in name order."""
+    return [p for p in sorted(folder.glob(f"{record_name}.*"))
+            if p.suffix[1:] and p.suffix[1:].lower() not in _NOT_ANNOTATIONS and p.stat().st_size > 0]
+
+
 def read_annotations(folder: Path, record_name: str, what: str) -> tuple[dict[str, Annotation], list[str]]:
     """Every annotation file ``record_name.EXT`` next to the header that wfdb can read."""
     anns: dict[str, Annotation] = {}
     warnings: list[str] = []
-    for path in sorted(folder.glob(f"{record_name}.*")):
+    for path in annotation_files(folder, record_name):
         ext = path.suffix[1:]
-        if not ext or ext.lower() in _NOT_ANNOTATIONS or path.stat().st_size == 0:
-            continue
         try:
             a = _rdann(str(folder / record_name), ext)
         except (ValueError, IndexError, OSError, TypeError) as exc:  # wfdb's parser errors on bad files
