@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Annotation", "Record", "canonical_lead_name", "BEAT_SYMBOLS"]
+__all__ = ["Annotation", "AuxSignal", "Record", "canonical_lead_name", "BEAT_SYMBOLS"]
 
 #: WFDB annotation symbols that mark a beat (QRS complex); '!' (flutter wave) is not a beat.
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
@@ -62,6 +62,30 @@ class Annotation:
 
 
 @dataclass(frozen=True)
+class AuxSignal:
+    """A channel that is not an ECG lead (blood pressure, pleth, respiration, temperature, 'NU'...), kept
+    beside the ECG with its own unit and rate: shown, exported, never fed to an ECG algorithm.
+
+    ``signal`` is float32 in ``unit`` (as the file gave it, not converted); gaps are NaN.
+    """
+
+    name: str
+    unit: str
+    signal: np.ndarray
+    fs: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signal", np.asarray(self.signal, dtype=np.float32).reshape(-1))
+        object.__setattr__(self, "fs", float(self.fs))
+        object.__setattr__(self, "name", str(self.name))
+        object.__setattr__(self, "unit", str(self.unit))
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.signal) / self.fs if self.fs > 0 else 0.0
+
+
+@dataclass(frozen=True)
 class Record:
     """An ECG: signal in mV with its sampling rate, lead names and what the source said about it.
 
@@ -74,6 +98,7 @@ class Record:
         metadata: age, sex, diagnoses, comments, source format... as found in the file.
         annotations: reference annotations by file extension (``"atr"`` for MIT-BIH beats).
         warnings: recoverable problems found while loading (one flat lead...).
+        aux: channels that are not ECG leads (:class:`AuxSignal`), in the file's order.
     """
 
     signal: np.ndarray
@@ -84,6 +109,7 @@ class Record:
     metadata: dict[str, Any] = field(default_factory=dict)
     annotations: dict[str, Annotation] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    aux: tuple[AuxSignal, ...] = ()
 
     def __post_init__(self) -> None:
         sig = np.asarray(self.signal, dtype=np.float32)
@@ -99,6 +125,7 @@ class Record:
         object.__setattr__(self, "units", tuple(self.units) or ("mV",) * sig.shape[0])
         object.__setattr__(self, "fs", float(self.fs))
         object.__setattr__(self, "warnings", tuple(self.warnings))
+        object.__setattr__(self, "aux", tuple(self.aux))
 
     @property
     def n_leads(self) -> int:
@@ -136,4 +163,6 @@ class Record:
             aux = None if ann.aux_note is None else tuple(x for x, k in zip(ann.aux_note, keep) if k)
             anns[ext] = Annotation(ann.sample_idx[keep] - a,
                                    tuple(s for s, k in zip(ann.symbol, keep) if k), ext, aux)
-        return self.replace(signal=self.signal[:, a:b], annotations=anns)
+        aux = tuple(AuxSignal(x.name, x.unit, x.signal[max(0, int(round(start_s * x.fs))):
+                                                 max(0, int(round(stop_s * x.fs)))], x.fs) for x in self.aux)
+        return self.replace(signal=self.signal[:, a:b], annotations=anns, aux=aux)

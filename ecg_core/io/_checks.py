@@ -75,7 +75,7 @@ def check_fs(fs: float | None, what: str) -> float:
     return fs
 
 
-def finish(record: Record, what: str, *, units_given: bool = False) -> Record:
+def finish(record: Record, what: str, *, units_given: bool = False, units_from_header: bool = False) -> Record:
     """Validate a freshly read record; return it with recoverable problems listed in ``warnings``.
 
     Raises RecordValueError for: bad fs, fewer than 2 s, non-finite samples, every lead flat or
@@ -122,6 +122,12 @@ def finish(record: Record, what: str, *, units_given: bool = False) -> Record:
         warnings.append(f"{what}: lead(s) {', '.join(saturated)} are saturated (clipped for over 5 % of the time).")
     live = [i for i, n in enumerate(record.lead_names) if n not in flat]
     ranges = np.array([np.subtract(*np.percentile(sig[i], [99.5, 0.5])) for i in live])
+    if np.median(ranges) > UV_SUSPECT_RANGE_MV and units_from_header:
+        raise RecordValueError(
+            f"{what}: the file's own gains and units put the leads at about {np.median(ranges):.0f} mV peak to "
+            "peak, which no ECG reaches: the header's gains are wrong (values in microvolts read as millivolts) "
+            "or these channels are not an ECG."
+        )
     if np.median(ranges) > UV_SUSPECT_RANGE_MV:
         hint = "the units given" if units_given else "the units (assumed mV)"
         raise RecordValueError(
@@ -133,10 +139,32 @@ def finish(record: Record, what: str, *, units_given: bool = False) -> Record:
     return record.replace(fs=fs, warnings=tuple(warnings))
 
 
+_VOLT_FACTORS = {"mv": 1.0, "uv": 1e-3, "v": 1e3, "nv": 1e-6, "millivolt": 1.0, "microvolt": 1e-3, "": 1.0}
+# channel names that are never an ECG lead, whatever their unit (monitors store pleth and respiration
+# in mV or 'NU', EEG and EMG in uV); compared on the name's first word, lower case
+_NOT_ECG_NAMES = ("abp", "art", "pap", "cvp", "icp", "lap", "rap", "uap", "bp", "nbp", "nibp", "pleth", "ppg",
+                  "spo2", "sao2", "resp", "respiration", "rr", "co2", "etco2", "temp", "temperature", "pulse",
+                  "hr", "eeg", "eog", "emg", "edf", "uc", "toco", "flow", "airflow", "thor", "abdo", "snore",
+                  "position", "event", "marker", "status", "sao", "pressure", "imp", "impedance")
+
+
+def _unit_key(unit: str | None) -> str:
+    return (unit or "").strip().replace("µ", "u").replace("μ", "u").lower()
+
+
+def is_ecg_channel(name: str, unit: str | None) -> bool:
+    """Whether a channel is an ECG lead: a voltage unit (mV, uV, V or none given) and a name that is not
+    a known non-ECG signal (ABP, PLETH, RESP, EEG, 'EDF Annotations', ...). Anything else is kept aside
+    as an auxiliary signal."""
+    if _unit_key(unit) not in _VOLT_FACTORS:
+        return False
+    words = "".join(c if c.isalnum() else " " for c in str(name).lower()).split()
+    return not (words and words[0] in _NOT_ECG_NAMES)
+
+
 def to_mv_factor(unit: str | None, what: str) -> float:
     """Factor that converts values in ``unit`` to millivolts; raises for unknown units."""
-    u = (unit or "mV").strip().replace("µ", "u").replace("μ", "u").lower()
-    table = {"mv": 1.0, "uv": 1e-3, "v": 1e3, "nv": 1e-6, "millivolt": 1.0, "microvolt": 1e-3, "": 1.0}
-    if u not in table:
+    u = _unit_key(unit or "mV")
+    if u not in _VOLT_FACTORS:
         raise RecordValueError(f"{what}: unknown signal unit {unit!r}; expected mV, uV or V.")
-    return table[u]
+    return _VOLT_FACTORS[u]

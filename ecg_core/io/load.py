@@ -122,10 +122,22 @@ def _safe_name(name: str) -> str:
     return base
 
 
+def _is_master_header(text: bytes) -> bool:
+    """Whether a WFDB header's record line names segments (``name/n_seg ...``): a multi-segment record's
+    master header, which lists the other headers beside it."""
+    for line in text.decode("latin-1").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return "/" in line.split()[0]
+    return False
+
+
 def _pick_header(paths: list[Path]) -> Path:
     headers = [p for p in paths if p.suffix.lower() == ".hea"]
     if len(headers) == 1:
         return headers[0]
+    masters = [p for p in headers if _is_master_header(p.read_bytes()[:4096])]
+    if len(masters) == 1:
+        return masters[0]
     names = ", ".join(p.name for p in paths)
     if not headers:
         if len(paths) == 1:
@@ -184,6 +196,9 @@ def _read_zip(path: Path, *, fs: float | None, units: str | None, max_bytes: int
                       and PurePosixPath(i.filename).suffix.lower() != ".zip"
                       and not PurePosixPath(i.filename).name.startswith(".")]
         headers = [i for i in candidates if i.filename.lower().endswith(".hea")]
+        if len(headers) > 1:  # a multi-segment record: its master header and the segments' headers
+            masters = [h for h in headers if h.file_size < (1 << 20) and _is_master_header(zf.read(h)[:4096])]
+            headers = masters if len(masters) == 1 else headers
         if headers:
             if len(headers) > 1:
                 raise RecordFormatError(

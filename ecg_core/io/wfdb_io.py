@@ -14,10 +14,10 @@ import numpy as np
 import wfdb
 
 from ..errors import RecordFormatError
-from ..record import Annotation, Record
+from ..record import Annotation, AuxSignal, Record
 from ._checks import check_duration, finish, to_mv_factor
 
-__all__ = ["read_wfdb", "write_wfdb", "write_annotation", "wfdb_zip_bytes"]
+__all__ = ["read_wfdb", "read_wfdb_channels", "write_wfdb", "write_annotation", "wfdb_zip_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +28,34 @@ _MAX_SIGNALS = 64
 _NOT_ANNOTATIONS = {"hea", "dat", "mat", "csv", "txt", "zip", "json", "png", "pdf", "xws", "edf"}
 
 
+_SEX = {"m": "M", "male": "M", "f": "F", "female": "F"}
+
+
 def _parse_comments(comments: list[str]) -> dict:
-    """Age, sex and diagnoses from header comments (LUDB ``#<age>: 51`` and MIT-BIH ``# 69 M ...``)."""
+    """Age, sex and diagnoses from header comments, in the layouts PhysioNet databases use:
+    LUDB's ``<age>: 51`` one per line, the same fields on one line (``<age>: 25  <sex>: M  <diagnoses>:
+    (none)``), PTB's ``age: 81`` / ``sex: female`` / ``Reason for admission: ...``, and MIT-BIH's
+    ``69 M 1085 1629 x1``."""
     meta: dict = {"comments": list(comments)}
     diagnoses: list[str] = []
     in_dx = False
     for c in comments:
         s = c.strip()
-        m = re.match(r"<(\w+)>:\s*(.*)", s)
-        if m:
-            key, val = m.group(1).lower(), m.group(2).strip()
-            in_dx = key == "diagnoses"
-            if key == "age" and re.fullmatch(r"\d+(\.\d+)?", val):
-                meta["age"] = float(val)
-            elif key == "sex" and val[:1].upper() in "MF":
-                meta["sex"] = val[:1].upper()
-            elif key == "diagnoses" and val:
-                diagnoses.append(val)
+        fields = re.findall(r"<([\w ]+)>:\s*(.*?)(?=\s*<[\w ]+>:|$)", s)
+        if not fields:
+            m = re.match(r"^(age|sex|gender|reason for admission|diagnosis|diagnoses)\s*:\s*(.*)$", s, re.I)
+            fields = [(m.group(1), m.group(2))] if m else []
+        if fields:
+            for key, val in fields:
+                key, val = key.strip().lower(), val.strip()
+                in_dx = key in ("diagnoses", "diagnosis")
+                if key == "age" and re.fullmatch(r"\d+(\.\d+)?", val):
+                    meta["age"] = float(val)
+                elif key in ("sex", "gender") and val.lower() in _SEX:
+                    meta["sex"] = _SEX[val.lower()]
+                elif key in ("diagnoses", "diagnosis", "reason for admission") and val and val.lower() not in (
+                        "(none)", "none", "n/a", "unknown"):
+                    diagnoses.append(val.rstrip("."))
             continue
         if in_dx and s:
             diagnoses.append(s.rstrip("."))
@@ -58,28 +69,47 @@ def _parse_comments(comments: list[str]) -> dict:
     return meta
 
 
+# formats wfdb decodes from FLAC-compressed data files (through the optional soundfile package)
+_FLAC_FORMATS = {"508", "516", "524"}
+
+
 def _check_data_files(header: wfdb.Record, folder: Path, what: str) -> None:
-    """Raise when a data file is missing or its size disagrees with the header."""
+    """Raise when a data file is missing or its size disagrees with the header.
+
+    A header without a signal length (allowed by the WFDB spec) gets it from the data file's size here,
+    as wfdb does; FLAC-compressed files cannot be sized, so their length is checked after decoding.
+    """
     files: dict[str, list[int]] = {}
     for i, f in enumerate(header.file_name or []):
         files.setdefault(f, []).append(i)
     for fname, chans in files.items():
         path = folder / fname
-        if not path.exists():
+        if fname == "~" or not path.exists():
             raise RecordFormatError(f"{what}: the data file {fname} named in the header is missing.")
         fmts = {str(header.fmt[i]) for i in chans}
-        if len(fmts) != 1 or next(iter(fmts)) not in _BYTES_PER_SAMPLE:
+        if len(fmts) != 1 or not (fmts <= set(_BYTES_PER_SAMPLE) | _FLAC_FORMATS):
             raise RecordFormatError(
                 f"{what}: storage format {', '.join(sorted(fmts))} of {fname} is not supported "
-                f"(supported: {', '.join(sorted(_BYTES_PER_SAMPLE, key=int))})."
+                f"(supported: {', '.join(sorted(set(_BYTES_PER_SAMPLE) | _FLAC_FORMATS, key=int))})."
             )
-        if header.sig_len is None or header.sig_len <= 0:
-            raise RecordFormatError(f"{what}: the header gives no signal length.")
+        fmt = next(iter(fmts))
+        if fmt in _FLAC_FORMATS:
+            try:
+                import soundfile  # noqa: F401  (wfdb's optional FLAC decoder)
+            except ImportError:
+                raise RecordFormatError(f"{what}: {fname} is FLAC-compressed (format {fmt}); reading it needs the "
+                                        "'soundfile' package (pip install soundfile).") from None
+            continue
+        spf = sum(int((header.samps_per_frame or [1] * len(header.fmt))[i] or 1) for i in chans)
         offset = max(int(header.byte_offset[i] or 0) for i in chans) if header.byte_offset else 0
-        expected = int(np.ceil(header.sig_len * len(chans) * _BYTES_PER_SAMPLE[next(iter(fmts))])) + offset
         actual = path.stat().st_size
+        if header.sig_len is None:
+            header.sig_len = int((actual - offset) // (spf * _BYTES_PER_SAMPLE[fmt]))
+        if header.sig_len <= 0:
+            raise RecordFormatError(f"{what}: the header gives no samples (signal length {header.sig_len}).")
+        expected = int(np.ceil(header.sig_len * spf * _BYTES_PER_SAMPLE[fmt])) + offset
         if actual < expected:
-            have = (actual - offset) / (len(chans) * _BYTES_PER_SAMPLE[next(iter(fmts))])
+            have = (actual - offset) / (spf * _BYTES_PER_SAMPLE[fmt])
             raise RecordFormatError(
                 f"{what}: the header promises {header.sig_len} samples per lead but {fname} holds only about "
                 f"{max(0, int(have))}: the data file is truncated or the header is wrong."
@@ -107,16 +137,21 @@ def _check_gains(header: wfdb.Record, what: str) -> None:
             raise RecordFormatError(f"{what}: lead {name} has an invalid gain ({gain}) in the header.")
 
 
-def _check_checksums(header: wfdb.Record, d_signal: np.ndarray, what: str) -> list[str]:
-    """Compare the header's per-lead checksums with the data; a mismatch means a wrong format or gain."""
-    if not header.checksum:
+def _check_checksums(header: wfdb.Record, d_signals: list[np.ndarray], what: str) -> list[str]:
+    """Compare the header's per-lead checksums with the data; a mismatch means a wrong format or gain.
+
+    ``d_signals`` are the stored samples of each signal, every sample of every frame, as the file holds
+    them (not skew-shifted): what the checksum was computed over. A checksum of 0 on every signal is a
+    placeholder ("not given", as CinC 2017's headers carry), not a claim.
+    """
+    if not header.checksum or all(c in (None, 0) for c in header.checksum):
         return []
     bad = []
-    for i, (name, want) in enumerate(zip(header.sig_name, header.checksum)):
+    for name, want, d in zip(header.sig_name, header.checksum, d_signals):
         if want is None:
             continue
         # 16-bit sums: PhysioNet's files write them signed, wfdb-python's writer unsigned; compare modulo 2^16
-        got = int(np.sum(d_signal[:, i].astype(np.int64))) & 0xFFFF
+        got = int(np.sum(np.asarray(d).astype(np.int64))) & 0xFFFF
         if got != int(want) & 0xFFFF:
             bad.append(name)
     if bad and len(bad) == len(header.sig_name):
@@ -170,65 +205,230 @@ def read_annotations(folder: Path, record_name: str, what: str) -> tuple[dict[st
     return anns, warnings
 
 
+def _header_units(header_path: Path) -> list[str | None]:
+    """Each signal line's unit as the header spells it, decoded as UTF-8 or else Latin-1 (EDF-converted
+    headers write '\u00b0' as one Latin-1 byte, which wfdb's text read turns into a replacement character
+    and then drops for 'mV'); ``None`` where the line gives no unit."""
+    raw = header_path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    units: list[str | None] = []
+    for ln in lines[1:]:
+        fields = ln.split()
+        spec = fields[2] if len(fields) > 2 else ""
+        units.append(spec.split("/", 1)[1] if "/" in spec else None)
+    return units
+
+
+def _read_header(folder: Path, rec_name: str, what: str) -> wfdb.Record:
+    try:
+        return wfdb.rdheader(str(folder / rec_name))
+    except (ValueError, IndexError, TypeError, AttributeError, UnicodeDecodeError) as exc:  # wfdb on bad headers
+        raise RecordFormatError(f"{what}: the header cannot be parsed ({exc}).") from None
+    except FileNotFoundError:
+        raise RecordFormatError(f"{what}: header file not found.") from None
+
+
+def _physical(d: np.ndarray, gain: float, base: float, fmt: str) -> np.ndarray:
+    """Stored samples to physical units as wfdb's ``dac`` does ((d - baseline) / gain, in float64), with the
+    format's "invalid sample" value as NaN."""
+    x = (np.asarray(d, dtype=np.float64) - base) / gain
+    nan_value = wfdb.io._signal._digi_nan(fmt)
+    if nan_value is not None:
+        x[np.asarray(d) == nan_value] = np.nan
+    return x
+
+
+def _to_frame_rate(x: np.ndarray, k: int, base: int) -> np.ndarray:
+    """A signal stored ``k`` samples per frame brought to ``base`` samples per frame: the mean of each
+    group of ``k / base`` (what wfdb's ``smooth_frames`` does for base 1), else polyphase resampling."""
+    if k == base:
+        return x
+    if k % base == 0:
+        r = k // base
+        n = len(x) // r * r
+        return x[:n].reshape(-1, r).mean(axis=1)
+    from scipy.signal import resample_poly
+
+    return resample_poly(np.nan_to_num(x), base, k)
+
+
+def _channels(names, units, fs_frame: float, spf: list[int], physical: list[np.ndarray], what: str):
+    """Split decoded channels into ECG leads (one rate, mV) and auxiliary signals (own rate and unit).
+
+    The ECG leads' rate is the frame rate times the fewest samples per frame among them; a lead stored
+    faster is averaged down to it (and said so in a warning).
+    """
+    from ._checks import is_ecg_channel
+
+    ecg = [i for i, (n, u) in enumerate(zip(names, units)) if is_ecg_channel(n, u)]
+    aux = [AuxSignal(names[i], units[i] or "", physical[i], fs_frame * spf[i])
+           for i in range(len(names)) if i not in ecg]
+    if not ecg:
+        listing = ", ".join(f"{a.name} ({a.unit or 'no unit'})" for a in aux)
+        raise RecordFormatError(f"{what}: the record holds no ECG lead (its channels: {listing}).")
+    base = min(spf[i] for i in ecg)
+    leads = [_to_frame_rate(physical[i], spf[i], base) * to_mv_factor(units[i], what) for i in ecg]
+    n = min(len(x) for x in leads)
+    signal = np.empty((len(ecg), n), dtype=np.float32)
+    for j, x in enumerate(leads):
+        signal[j] = x[:n]
+    warnings = []
+    faster = [names[i] for i in ecg if spf[i] != base]
+    if faster:
+        warnings.append(f"{what}: lead(s) {', '.join(faster)} were recorded at a higher rate than the others and "
+                        f"were averaged to {fs_frame * base:g} Hz.")
+    return signal, fs_frame * base, tuple(names[i] for i in ecg), aux, warnings
+
+
+def _fill_gaps(signal: np.ndarray, what: str) -> list[str]:
+    """Invalid (NaN) ECG samples: a warning when over 1 % of them, then linear interpolation so filters
+    run; a long gap becomes a flat stretch that the quality check rates and beat detection skips."""
+    bad_all = np.isnan(signal)
+    if not bad_all.any():
+        return []
+    frac = bad_all.mean()
+    out = [f"{what}: {frac:.1%} of samples are marked invalid; they are shown as gaps."] if frac > 0.01 else []
+    for i in range(signal.shape[0]):
+        bad = bad_all[i]
+        if bad.any() and (~bad).sum() > 1:
+            signal[i, bad] = np.interp(np.flatnonzero(bad), np.flatnonzero(~bad), signal[i, ~bad])
+    return out
+
+
+def _rd_stored(path: str, *, one_per_frame: bool, ignore_skew: bool) -> list[np.ndarray]:
+    """Every stored sample of each signal as integers, through ``wfdb.rdrecord(physical=False)``.
+
+    One sample per frame: the frame-aligned ``d_signal`` at 32 bits. Otherwise ``smooth_frames=False``;
+    wfdb 4.3.1's dtype conversion of those expanded arrays fails for byte-swapped formats (61: "invalid
+    literal for int()"), and such records are asked for at 64 bits, then left as wfdb returns them.
+    """
+    if one_per_frame:
+        d = wfdb.rdrecord(path, physical=False, return_res=32, ignore_skew=ignore_skew).d_signal
+        return [d[:, i] for i in range(d.shape[1])]
+    try:
+        return wfdb.rdrecord(path, physical=False, return_res=32, smooth_frames=False,
+                             ignore_skew=ignore_skew).e_d_signal
+    except ValueError as exc:
+        if "invalid literal" not in str(exc):
+            raise
+    return wfdb.rdrecord(path, physical=False, return_res=64, smooth_frames=False, ignore_skew=ignore_skew).e_d_signal
+
+
+def read_wfdb_channels(header_path: str | Path, *, display_name: str | None = None):
+    """Decode every channel of a single-segment WFDB record, checked against its header.
+
+    Returns ``(header, physical, spf, warnings)``: ``physical`` holds each channel's every sample in the
+    header's units (float64, NaN where invalid, skew applied), ``spf`` its samples per frame. This is the
+    layer the conformance test compares with ``wfdb.rdrecord``, before any ECG plausibility check.
+    """
+    header_path = Path(header_path)
+    folder, rec_name = header_path.parent, header_path.stem
+    what = display_name or header_path.name
+    header = _read_header(folder, rec_name, what)
+    if not header.n_sig:
+        raise RecordFormatError(f"{what}: the header lists no signals.")
+    _check_signal_lines(header, what)
+    if header.sig_len == 0 and all(f == "~" for f in header.file_name):
+        raise RecordFormatError(f"{what}: this is the layout header of a multi-segment record (signal names and "
+                                "gains, no samples); open the record's master header instead.")
+    if header.fs and header.sig_len:
+        check_duration(float(header.sig_len), float(header.fs), what)
+    _check_data_files(header, folder, what)
+    _check_gains(header, what)
+    if header.sig_len is None:  # FLAC data without a length in the header: wfdb cannot read it either
+        raise RecordFormatError(f"{what}: the header gives no signal length and its FLAC data cannot be sized.")
+    spf = [int(k or 1) for k in (header.samps_per_frame or [1] * header.n_sig)]
+    skewed = any(int(k or 0) for k in (header.skew or []))
+    path = str(folder / rec_name)
+    try:
+        one = all(k == 1 for k in spf)
+        digital = _rd_stored(path, one_per_frame=one, ignore_skew=False)
+        stored = digital if not skewed else _rd_stored(path, one_per_frame=one, ignore_skew=True)
+    except (ValueError, IndexError, OSError, RuntimeError, TypeError) as exc:
+        raise RecordFormatError(f"{what}: the data cannot be decoded ({exc}).") from None
+    for d, k in zip(digital, spf):
+        if len(d) != header.sig_len * k:
+            raise RecordFormatError(
+                f"{what}: the header promises {header.sig_len} samples but {len(d) // k} could be read."
+            )
+    warnings = _check_checksums(header, stored, what)
+    physical = [_physical(d, g, b, str(f)) for d, g, b, f in zip(digital, header.adc_gain, header.baseline,
+                                                                  header.fmt)]
+    return header, physical, spf, warnings
+
+
 def read_wfdb(header_path: str | Path, *, display_name: str | None = None) -> Record:
     """Read a WFDB record from its ``.hea`` path (data and annotation files in the same folder).
+
+    Single- and multi-segment records (fixed or variable layout), every storage format wfdb reads (FLAC
+    508/516/524 through its optional soundfile dependency), headers without a length, skew, byte offsets
+    and several samples per frame. ECG leads become the signal in mV; other channels (pressure, pleth,
+    respiration, 'NU'...) are kept as :attr:`Record.aux` in their own units.
 
     Raises RecordFormatError when a file is missing, truncated or disagrees with the header.
     """
     header_path = Path(header_path)
     folder, rec_name = header_path.parent, header_path.stem
     what = display_name or header_path.name
-    try:
-        header = wfdb.rdheader(str(folder / rec_name))
-    except (ValueError, IndexError, TypeError, AttributeError) as exc:  # wfdb raises these on bad headers
-        raise RecordFormatError(f"{what}: the header cannot be parsed ({exc}).") from None
-    except FileNotFoundError:
-        raise RecordFormatError(f"{what}: header file not found.") from None
+    header = _read_header(folder, rec_name, what)
     if getattr(header, "n_seg", None):
-        raise RecordFormatError(f"{what}: multi-segment WFDB records are not supported yet.")
-    if not header.n_sig:
-        raise RecordFormatError(f"{what}: the header lists no signals.")
-    _check_signal_lines(header, what)
-    if header.fs and header.sig_len:
-        check_duration(float(header.sig_len), float(header.fs), what)
-    _check_data_files(header, folder, what)
-    _check_gains(header, what)
-    try:
-        raw = wfdb.rdrecord(str(folder / rec_name), physical=False, return_res=32)
-    except (ValueError, IndexError, OSError) as exc:
-        raise RecordFormatError(f"{what}: the data cannot be decoded ({exc}).") from None
-    d = np.asarray(raw.d_signal)
-    if d.shape[0] != header.sig_len:
-        raise RecordFormatError(
-            f"{what}: the header promises {header.sig_len} samples but {d.shape[0]} could be read."
-        )
-    warnings = _check_checksums(header, d, what)
-    # lead by lead in float32: a 30-minute record then costs its own size, not several float64 copies
-    signal = np.empty((d.shape[1], d.shape[0]), dtype=np.float32)
-    for i, (gain, base, unit) in enumerate(zip(raw.adc_gain, raw.baseline, raw.units)):
-        signal[i] = (d[:, i] - np.float32(base)) * np.float32(to_mv_factor(unit, what) / gain)
-    # WFDB marks missing samples with the format's "invalid" value; treat them as not-a-number
-    invalid = {"16": -32768, "212": -2048, "80": -128, "8": -128}
-    for i, f in enumerate(raw.fmt):
-        if str(f) in invalid:
-            signal[i, d[:, i] == invalid[str(f)]] = np.nan
-    if np.isnan(signal).any():
-        frac = np.isnan(signal).mean()
-        if frac > 0.01:
-            warnings.append(f"{what}: {frac:.1%} of samples are marked invalid; they are shown as gaps.")
-        # short gaps are filled by interpolation so filters run; the warning says so
-        for i in range(signal.shape[0]):
-            bad = np.isnan(signal[i])
-            if bad.any() and (~bad).sum() > 1:
-                signal[i, bad] = np.interp(np.flatnonzero(bad), np.flatnonzero(~bad), signal[i, ~bad])
+        return _read_multi_segment(header, folder, rec_name, what)
+    header, physical, spf, warnings = read_wfdb_channels(header_path, display_name=display_name)
+    units = [u if u is not None else w for u, w in zip(_header_units(header_path), header.units)]
+    signal, fs, names, aux, more = _channels(list(header.sig_name), units, float(header.fs), spf, physical, what)
+    warnings += more + _fill_gaps(signal, what)
     anns, ann_warn = read_annotations(folder, rec_name, what)
     meta = _parse_comments(list(header.comments or []))
     meta["source_format"] = "WFDB"
-    meta["storage_format"] = sorted({str(f) for f in raw.fmt})
-    rec = Record(signal=signal, fs=float(raw.fs), lead_names=tuple(raw.sig_name), name=rec_name,
-                 units=("mV",) * signal.shape[0], metadata=meta, annotations=anns,
-                 warnings=tuple(warnings + ann_warn))
-    return finish(rec, what)
+    meta["storage_format"] = sorted({str(f) for f in header.fmt})
+    rec = Record(signal=signal, fs=fs, lead_names=names, name=rec_name, units=("mV",) * signal.shape[0],
+                 metadata=meta, annotations=anns, warnings=tuple(warnings + ann_warn), aux=tuple(aux))
+    return finish(rec, what, units_from_header=True)
+
+
+def _read_multi_segment(header, folder: Path, rec_name: str, what: str) -> Record:
+    """A multi-segment record through wfdb's own reader (``rdrecord`` with ``m2s``: segments joined, a
+    variable layout's absent channels and '~' gaps as NaN), after each segment's header and data files
+    pass the same checks as a single record."""
+    seg_names = [str(n) for n in (header.seg_name or [])]
+    if not seg_names or header.sig_len is None:
+        raise RecordFormatError(f"{what}: the multi-segment header lists no segments or no total length.")
+    if header.fs:
+        check_duration(float(header.sig_len), float(header.fs), what)
+    for seg, seg_len in zip(seg_names, header.seg_len):
+        if seg == "~":
+            continue
+        if not (folder / f"{seg}.hea").exists():
+            raise RecordFormatError(f"{what}: segment {seg} of this multi-segment record is missing ({seg}.hea).")
+        seg_header = _read_header(folder, seg, f"{what} (segment {seg})")
+        if not int(seg_len) or not seg_header.n_sig:
+            continue  # a layout header: signal names and gains only, no data
+        _check_signal_lines(seg_header, f"{what} (segment {seg})")
+        _check_data_files(seg_header, folder, f"{what} (segment {seg})")
+        _check_gains(seg_header, f"{what} (segment {seg})")
+    try:
+        raw = wfdb.rdrecord(str(folder / rec_name), physical=True, m2s=True, smooth_frames=False)
+    except (ValueError, IndexError, OSError, RuntimeError, TypeError, KeyError) as exc:
+        raise RecordFormatError(f"{what}: the multi-segment record cannot be decoded ({exc}).") from None
+    physical = [np.asarray(x, dtype=np.float64) for x in raw.e_p_signal]
+    spf = [int(k or 1) for k in (raw.samps_per_frame or [1] * len(physical))]
+    if any(len(x) != int(header.sig_len) * k for x, k in zip(physical, spf)):
+        raise RecordFormatError(f"{what}: the segments hold {min(len(x) // k for x, k in zip(physical, spf))} "
+                                f"samples, not the {header.sig_len} the header promises.")
+    names, units = list(raw.sig_name), list(raw.units)
+    signal, fs, leads, aux, warnings = _channels(names, units, float(raw.fs), spf, physical, what)
+    warnings += _fill_gaps(signal, what)
+    anns, ann_warn = read_annotations(folder, rec_name, what)
+    meta = _parse_comments(list(header.comments or []))
+    meta["source_format"] = "WFDB"
+    meta["segments"] = len(seg_names)
+    rec = Record(signal=signal, fs=fs, lead_names=leads, name=rec_name, units=("mV",) * signal.shape[0],
+                 metadata=meta, annotations=anns, warnings=tuple(warnings + ann_warn), aux=tuple(aux))
+    return finish(rec, what, units_from_header=True)
 
 
 def write_wfdb(record: Record, out_dir: str | Path, *, fmt: str = "16",
