@@ -3,7 +3,7 @@
 Logistic regression (class-balanced) and gradient boosting (class-weighted) on log RR features plus two
 numbers comparing each beat with the record's template (correlation, mean absolute difference), scored
 on the four fixed patient-wise DS1 folds (train on three, predict the fourth; pooled). DS2 is not read.
-This chose the RR features of the template network's `--rr` runs in README.
+This chose the RR features of the template network's `--rr` runs in docs/results.md.
 
     ECG_DATA_DIR=/path/to/data python bench/beat_rr_features.py [--json bench/results/beat_rr_features.json]
 """

@@ -1,4 +1,4 @@
-"""Markdown table of beat-model results from the JSON files ``evaluate beats`` wrote (README's table).
+"""Markdown table of beat-model results from the JSON files ``evaluate beats`` wrote (docs/results.md's table).
 
     python bench/beats_table.py bench/results/beat_*_ds2.json
 """

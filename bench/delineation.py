@@ -8,7 +8,7 @@ inverted, baseline wander at 0 dB, muscle noise and electrode motion at 12 dB (`
 
     ECG_DATA_DIR=/path/to/data python bench/delineation.py [--perturb ...] [--records N]
 
-Writes ``bench/results/delineation.json`` and prints Markdown tables (pasted into README): per-lead
+Writes ``bench/results/delineation.json`` and prints Markdown tables (pasted into docs/results.md): per-lead
 errors, and global fiducials (one boundary per beat from all leads, as the CSE study measured them). With
 ``--methods unet`` (a new model) the NeuroKit2 rows of the previous full run are kept.
 """

@@ -1,7 +1,7 @@
 """Delineation models compared on the fold models' inner-validation records, never the held-out folds: each
 fold model k on the 20 records it was early-stopped on (every 8th record of its training folds), scored like
 ``evaluate delineation`` (per-lead and global fiducial errors pooled over the five, wave F1 the mean of the
-five). The figures behind choosing the shipped delineator (README, Delineation).
+five). The figures behind choosing the shipped delineator (docs/studies/delineation-tries.md).
 
     ECG_DATA_DIR=/path/to/data python bench/delineation_inner_val.py runs/a.pt [runs/b.pt ...]
         [--shifts 0 1]       test-time shifts of the input (samples), probabilities averaged

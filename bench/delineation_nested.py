@@ -14,7 +14,7 @@ SD within its CSE tolerance leaves it; the held-out folds are then read once, th
     ECG_DATA_DIR=/path/to/data python bench/delineation_nested.py held-out averaged
     ECG_DATA_DIR=/path/to/data python bench/delineation_nested.py gate paced_global
 
-Candidates: ``averaged`` (tried, not kept: README, Delineation): each beat's global QRS onset and offset from the
+Candidates: ``averaged`` (not kept: docs/studies): each beat's global QRS onset and offset from the
 probabilities averaged over the live leads (their argmax track's QRS runs, made into global waves the way the
 global-row model's are) instead of the 15th/85th percentile of the leads' own onsets and offsets. The paced-onset rule
 is judged the same way by ``bench/delineation_pacing.py nested``. ``paced_global`` (the ninth try, rule in

@@ -1,5 +1,5 @@
 """Pacemaker pulses taken out of the signal before the learned delineator, or paced QRS onsets put after them:
-tried for the global QRS-onset SD, not kept (README, Delineation). Reproduces the figures:
+tried for the global QRS-onset SD, not kept (docs/studies/delineation-tries.md). Reproduces the figures:
 
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py detect      # pulses found per LUDB record
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py inner-val   # fold models' inner-val records
@@ -11,7 +11,8 @@ tried for the global QRS-onset SD, not kept (README, Delineation). Reproduces th
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py onsets-held-out  # then the held-out folds, once
     ECG_DATA_DIR=/path/to/data python bench/delineation_pacing.py global-convention  # the ninth try, no model
 
-`nested` passed in folds 0 and 1 only (README), so the rule was not shipped. It needs the ten pair models of
+`nested` passed in folds 0 and 1 only (docs/studies/delineation-tries.md), so the rule was not shipped.
+It needs the ten pair models of
 ``bench/delineation_nested.py`` (each trained on three folds, a pair of folds left out).
 
 The ninth try, written down here before its gate ran (2026-11-27): the per-lead rule above moved only lead onsets

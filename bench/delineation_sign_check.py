@@ -1,5 +1,5 @@
 """A test-time sign check for the learned delineator, tried for the "every lead inverted" robustness row and not
-kept (README, Delineation, Robustness). Reproduces its figures:
+kept (docs/results.md, Delineation, Robustness). Reproduces its figures:
 
     ECG_DATA_DIR=/path/to/data python bench/delineation_sign_check.py
 

@@ -1,7 +1,7 @@
 """Long fuzzing run of every reader (WFDB, CSV, EDF, NumPy, zip, images, PDF): mutated files seeded from
 a real record (8 s of MIT-BIH 119 when ``ECG_DATA_DIR`` has it) and from the demo record. Every input
 must end in a valid record (or image) or a project error with a message; anything else is a defect,
-listed with the input's number. Counts per format go to the JSON file and README.
+listed with the input's number. Counts per format go to the JSON file and docs/results.md.
 
     ECG_DATA_DIR=/path/to/data python bench/fuzz.py [--n 5000] [--seed 0] [--json bench/results/fuzz.json]
 """

@@ -6,7 +6,7 @@ sides as EC57 does) and total detection seconds per method, then the cost of one
 
     ECG_DATA_DIR=/path/to/data python bench/rpeaks.py [--json bench/results/rpeaks.json]
 
-Prints a Markdown table (pasted into README) and writes the JSON.
+Prints a Markdown table (pasted into docs/results.md) and writes the JSON.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ One test per page and flow: Signal upload (and a broken upload that keeps the pr
 12-lead record through Signal -> PQRST -> Diagnosis -> PDF report, an uploaded ECG image digitised and
 made the current record for Diagnosis, Training (launch, progress, stop), Models, Home; two browser
 sessions at once never see each other's record. Each page's screenshot is saved; with
-ECG_UPDATE_SCREENSHOTS=1 they replace README's gallery (docs/).
+ECG_UPDATE_SCREENSHOTS=1 they replace the gallery (docs/gallery, shown in docs/results.md).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def page(browser):
 
 
 def _gallery(page, tmp_path, name: str) -> None:
-    """Screenshot of the whole page; README's gallery copy is refreshed with ECG_UPDATE_SCREENSHOTS=1."""
+    """Screenshot of the whole page; the gallery copy is refreshed with ECG_UPDATE_SCREENSHOTS=1."""
     assert "Traceback" not in page.locator("body").inner_text()
     time.sleep(1.0)  # let plotly finish drawing
     shot = tmp_path / f"{name}.png"
