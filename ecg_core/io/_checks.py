@@ -122,13 +122,13 @@ def finish(record: Record, what: str, *, units_given: bool = False, units_from_h
         warnings.append(f"{what}: lead(s) {', '.join(saturated)} are saturated (clipped for over 5 % of the time).")
     live = [i for i, n in enumerate(record.lead_names) if n not in flat]
     ranges = np.array([np.subtract(*np.percentile(sig[i], [99.5, 0.5])) for i in live])
-    if np.median(ranges) > UV_SUSPECT_RANGE_MV and units_from_header:
+    if np.median(ranges) > UV_SUSPECT_RANGE_MV and units_from_header:  # no unit to choose: the header's gains
         raise RecordValueError(
             f"{what}: the file's own gains and units put the leads at about {np.median(ranges):.0f} mV peak to "
             "peak, which no ECG reaches: the header's gains are wrong (values in microvolts read as millivolts) "
             "or these channels are not an ECG."
         )
-    if np.median(ranges) > UV_SUSPECT_RANGE_MV:
+    elif np.median(ranges) > UV_SUSPECT_RANGE_MV:
         hint = "the units given" if units_given else "the units (assumed mV)"
         raise RecordValueError(
             f"{what}: the signal spans about {np.median(ranges):.0f} mV, which is not plausible for an ECG: "
@@ -145,7 +145,7 @@ _VOLT_FACTORS = {"mv": 1.0, "uv": 1e-3, "v": 1e3, "nv": 1e-6, "millivolt": 1.0, 
 _NOT_ECG_NAMES = ("abp", "art", "pap", "cvp", "icp", "lap", "rap", "uap", "bp", "nbp", "nibp", "pleth", "ppg",
                   "spo2", "sao2", "resp", "respiration", "rr", "co2", "etco2", "temp", "temperature", "pulse",
                   "hr", "eeg", "eog", "emg", "edf", "uc", "toco", "flow", "airflow", "thor", "abdo", "snore",
-                  "position", "event", "marker", "status", "sao", "pressure", "imp", "impedance")
+                  "position", "event", "marker", "status", "pressure", "imp", "impedance")
 
 
 def _unit_key(unit: str | None) -> str:

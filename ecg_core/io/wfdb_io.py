@@ -15,7 +15,7 @@ import wfdb
 
 from ..errors import RecordFormatError
 from ..record import Annotation, AuxSignal, Record
-from ._checks import check_duration, finish, to_mv_factor
+from ._checks import check_duration, finish, is_ecg_channel, to_mv_factor
 
 __all__ = ["read_wfdb", "read_wfdb_channels", "write_wfdb", "write_annotation", "wfdb_zip_bytes"]
 
@@ -71,6 +71,9 @@ def _parse_comments(comments: list[str]) -> dict:
 
 # formats wfdb decodes from FLAC-compressed data files (through the optional soundfile package)
 _FLAC_FORMATS = {"508", "516", "524"}
+# the stored value that marks a missing sample, by format (the WFDB spec; format 8 stores differences, has none)
+_INVALID_SAMPLE = {"16": -32768, "61": -32768, "80": -128, "160": -32768, "212": -2048, "310": -512, "311": -512,
+                   "24": -8388608, "32": -2147483648, "508": -128, "516": -32768, "524": -8388608}
 
 
 def _check_data_files(header: wfdb.Record, folder: Path, what: str) -> None:
@@ -232,12 +235,13 @@ def _read_header(folder: Path, rec_name: str, what: str) -> wfdb.Record:
         raise RecordFormatError(f"{what}: header file not found.") from None
 
 
-def _physical(d: np.ndarray, gain: float, base: float, fmt: str) -> np.ndarray:
-    """Stored samples to physical units ((d - baseline) / gain, as wfdb's ``dac``), with the format's
-    "invalid sample" value as NaN. The step 1 / gain is rounded to float32 first, as this reader always did:
-    the shipped models' card figures were measured on samples made this way (within 1e-7 of wfdb's)."""
-    x = (np.asarray(d, dtype=np.float64) - np.float32(base)) * np.float32(1.0 / gain)
-    nan_value = wfdb.io._signal._digi_nan(fmt)
+def _physical(d: np.ndarray, gain: float, base: float, fmt: str, scale: float = 1.0) -> np.ndarray:
+    """Stored samples to physical units times ``scale`` ((d - baseline) * scale / gain, as wfdb's ``dac``),
+    float32, with the format's "invalid sample" value as NaN. The step ``scale / gain`` is rounded to
+    float32 first, as this reader always did: the shipped models' card figures were measured on samples
+    made this way (within 1e-7 of wfdb's). One channel at a time, so a long record costs its own size."""
+    x = ((np.asarray(d) - np.float32(base)) * np.float32(scale / gain)).astype(np.float32)
+    nan_value = _INVALID_SAMPLE.get(fmt)
     if nan_value is not None:
         x[np.asarray(d) == nan_value] = np.nan
     return x
@@ -257,26 +261,23 @@ def _to_frame_rate(x: np.ndarray, k: int, base: int) -> np.ndarray:
     return resample_poly(np.nan_to_num(x), base, k)
 
 
-def _channels(names, units, fs_frame: float, spf: list[int], physical: list[np.ndarray], what: str):
-    """Split decoded channels into ECG leads (one rate, mV) and auxiliary signals (own rate and unit).
+def _channels(names, units, fs_frame: float, n_frames: int, spf: list[int], physical, what: str):
+    """Split channels into ECG leads (one rate, mV) and auxiliary signals (own rate and unit), converting
+    each once: ``physical(i, scale)`` gives channel ``i`` in its header units times ``scale``, float32.
 
     The ECG leads' rate is the frame rate times the fewest samples per frame among them; a lead stored
     faster is averaged down to it (and said so in a warning).
     """
-    from ._checks import is_ecg_channel
-
     ecg = [i for i, (n, u) in enumerate(zip(names, units)) if is_ecg_channel(n, u)]
-    aux = [AuxSignal(names[i], units[i] or "", physical[i], fs_frame * spf[i])
+    aux = [AuxSignal(names[i], units[i] or "", physical(i, 1.0), fs_frame * spf[i])
            for i in range(len(names)) if i not in ecg]
     if not ecg:
         listing = ", ".join(f"{a.name} ({a.unit or 'no unit'})" for a in aux)
         raise RecordFormatError(f"{what}: the record holds no ECG lead (its channels: {listing}).")
     base = min(spf[i] for i in ecg)
-    leads = [_to_frame_rate(physical[i], spf[i], base) * to_mv_factor(units[i], what) for i in ecg]
-    n = min(len(x) for x in leads)
-    signal = np.empty((len(ecg), n), dtype=np.float32)
-    for j, x in enumerate(leads):
-        signal[j] = x[:n]
+    signal = np.empty((len(ecg), n_frames * base), dtype=np.float32)
+    for j, i in enumerate(ecg):  # lead by lead: a long record costs its own size, not float64 copies
+        signal[j] = _to_frame_rate(physical(i, to_mv_factor(units[i], what)), spf[i], base)[: signal.shape[1]]
     warnings = []
     faster = [names[i] for i in ecg if spf[i] != base]
     if faster:
@@ -319,17 +320,10 @@ def _rd_stored(path: str, *, one_per_frame: bool, ignore_skew: bool) -> list[np.
     return wfdb.rdrecord(path, physical=False, return_res=64, smooth_frames=False, ignore_skew=ignore_skew).e_d_signal
 
 
-def read_wfdb_channels(header_path: str | Path, *, display_name: str | None = None):
-    """Decode every channel of a single-segment WFDB record, checked against its header.
-
-    Returns ``(header, physical, spf, warnings)``: ``physical`` holds each channel's every sample in the
-    header's units (float64, NaN where invalid, skew applied), ``spf`` its samples per frame. This is the
-    layer the conformance test compares with ``wfdb.rdrecord``, before any ECG plausibility check.
-    """
-    header_path = Path(header_path)
-    folder, rec_name = header_path.parent, header_path.stem
-    what = display_name or header_path.name
-    header = _read_header(folder, rec_name, what)
+def _decode_single(header: wfdb.Record, folder: Path, rec_name: str, what: str):
+    """The stored samples of a single-segment record whose header is parsed, after the header passes
+    every check; returns ``(digital, spf, warnings)``: each channel's every stored sample (integers, skew
+    applied) and its samples per frame."""
     if not header.n_sig:
         raise RecordFormatError(f"{what}: the header lists no signals.")
     _check_signal_lines(header, what)
@@ -348,6 +342,7 @@ def read_wfdb_channels(header_path: str | Path, *, display_name: str | None = No
     try:
         one = all(k == 1 for k in spf)
         digital = _rd_stored(path, one_per_frame=one, ignore_skew=False)
+        # checksums cover the samples as stored; a skewed read has shifted them (a second read, skew only)
         stored = digital if not skewed else _rd_stored(path, one_per_frame=one, ignore_skew=True)
     except (ValueError, IndexError, OSError, RuntimeError, TypeError) as exc:
         raise RecordFormatError(f"{what}: the data cannot be decoded ({exc}).") from None
@@ -356,10 +351,17 @@ def read_wfdb_channels(header_path: str | Path, *, display_name: str | None = No
             raise RecordFormatError(
                 f"{what}: the header promises {header.sig_len} samples but {len(d) // k} could be read."
             )
-    warnings = _check_checksums(header, stored, what)
-    physical = [_physical(d, g, b, str(f)) for d, g, b, f in zip(digital, header.adc_gain, header.baseline,
-                                                                  header.fmt)]
-    return header, physical, spf, warnings
+    return digital, spf, _check_checksums(header, stored, what)
+
+
+def read_wfdb_channels(header_path: str | Path) -> list[np.ndarray]:
+    """Every channel of a single-segment WFDB record in the header's units (float32, every sample of every
+    frame, NaN where invalid, skew applied), checked against its header: the layer the conformance test
+    compares with ``wfdb.rdrecord``, before any ECG plausibility check."""
+    header_path = Path(header_path)
+    header = _read_header(header_path.parent, header_path.stem, header_path.name)
+    digital, _, _ = _decode_single(header, header_path.parent, header_path.stem, header_path.name)
+    return [_physical(d, g, b, str(f)) for d, g, b, f in zip(digital, header.adc_gain, header.baseline, header.fmt)]
 
 
 def read_wfdb(header_path: str | Path, *, display_name: str | None = None) -> Record:
@@ -378,9 +380,14 @@ def read_wfdb(header_path: str | Path, *, display_name: str | None = None) -> Re
     header = _read_header(folder, rec_name, what)
     if getattr(header, "n_seg", None):
         return _read_multi_segment(header, folder, rec_name, what)
-    header, physical, spf, warnings = read_wfdb_channels(header_path, display_name=display_name)
+    digital, spf, warnings = _decode_single(header, folder, rec_name, what)
     units = [u if u is not None else w for u, w in zip(_header_units(header_path), header.units)]
-    signal, fs, names, aux, more = _channels(list(header.sig_name), units, float(header.fs), spf, physical, what)
+
+    def physical(i: int, scale: float) -> np.ndarray:
+        return _physical(digital[i], header.adc_gain[i], header.baseline[i], str(header.fmt[i]), scale)
+
+    signal, fs, names, aux, more = _channels(list(header.sig_name), units, float(header.fs), int(header.sig_len),
+                                             spf, physical, what)
     warnings += more + _fill_gaps(signal, what)
     anns, ann_warn = read_annotations(folder, rec_name, what)
     meta = _parse_comments(list(header.comments or []))
@@ -415,13 +422,14 @@ def _read_multi_segment(header, folder: Path, rec_name: str, what: str) -> Recor
         raw = wfdb.rdrecord(str(folder / rec_name), physical=True, m2s=True, smooth_frames=False)
     except (ValueError, IndexError, OSError, RuntimeError, TypeError, KeyError) as exc:
         raise RecordFormatError(f"{what}: the multi-segment record cannot be decoded ({exc}).") from None
-    physical = [np.asarray(x, dtype=np.float64) for x in raw.e_p_signal]
-    spf = [int(k or 1) for k in (raw.samps_per_frame or [1] * len(physical))]
-    if any(len(x) != int(header.sig_len) * k for x, k in zip(physical, spf)):
-        raise RecordFormatError(f"{what}: the segments hold {min(len(x) // k for x, k in zip(physical, spf))} "
+    p = raw.e_p_signal
+    spf = [int(k or 1) for k in (raw.samps_per_frame or [1] * len(p))]
+    if any(len(x) != int(header.sig_len) * k for x, k in zip(p, spf)):
+        raise RecordFormatError(f"{what}: the segments hold {min(len(x) // k for x, k in zip(p, spf))} "
                                 f"samples, not the {header.sig_len} the header promises.")
     names, units = list(raw.sig_name), list(raw.units)
-    signal, fs, leads, aux, warnings = _channels(names, units, float(raw.fs), spf, physical, what)
+    signal, fs, leads, aux, warnings = _channels(names, units, float(raw.fs), int(header.sig_len), spf,
+                                                 lambda i, scale: (p[i] * scale).astype(np.float32), what)
     warnings += _fill_gaps(signal, what)
     anns, ann_warn = read_annotations(folder, rec_name, what)
     meta = _parse_comments(list(header.comments or []))
