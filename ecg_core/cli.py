@@ -85,6 +85,7 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
         "hr_max_bpm": round(hr.max_bpm, 1),
         "quality": {q.lead: {"label": q.label, "score": round(q.score, 3)} for q in res.quality},
         "warnings": list(rec.warnings),
+        "aux": [{"name": a.name, "unit": a.unit, "fs": a.fs} for a in rec.aux],
     }
     for w in rec.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -92,6 +93,9 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
     print(f"beats: {len(res.r_idx)} (detected on {res.rhythm_lead} first)")
     print(f"heart rate: mean {hr.mean_bpm:.0f} bpm, min {hr.min_bpm:.0f}, max {hr.max_bpm:.0f}")
     print("quality: " + ", ".join(f"{q.lead} {q.label}" for q in res.quality))
+    if rec.aux:
+        print("other channels (kept, not analysed): "
+              + ", ".join(f"{a.name} ({a.unit or 'no unit'}, {a.fs:g} Hz)" for a in rec.aux))
     if args.beats_csv:
         res.beats.to_csv(args.beats_csv, index=False)
         print(f"beats written to {args.beats_csv}")

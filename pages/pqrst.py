@@ -55,8 +55,13 @@ if compare and len(methods) == 2:
 st.plotly_chart(fig, key="pq_paper")
 
 sex_meta = str(rec.metadata.get("sex", "") or "").upper()[:1]
-sex = st.radio("Sex (QTc limits 450 / 460 ms)", ["M", "F", "unknown"], horizontal=True, key="pq_sex",
+age = rec.metadata.get("age")
+from_file = f"the file says {'female' if sex_meta == 'F' else 'male'}" if sex_meta in ("M", "F") else "not in the file"
+sex = st.radio(f"Sex (QTc limits 450 / 460 ms; {from_file})", ["M", "F", "unknown"], horizontal=True,
+               key=f"pq_sex_{st.session_state['record_key']}",  # a new record starts from its own header
                index={"M": 0, "F": 1}.get(sex_meta, 2))
+if age is not None:
+    st.caption(f"Age {age} (from the file).")
 m = d.measure(sex=None if sex == "unknown" else sex, formula=formula)
 if m.n_beats == 0:
     st.info("No QRS complex was found in this window: no intervals to measure.")

@@ -7,7 +7,7 @@ from ecg_core.data import demo_record
 from ecg_core.errors import ECGError
 from ecg_core.io import SUPPORTED_EXTENSIONS, find_records, load_record
 from ecg_core.io.records import record_path
-from ecg_core.viz import ecg_paper_figure, overview_figure
+from ecg_core.viz import aux_figure, ecg_paper_figure, overview_figure
 from pages._common import cached_analysis, cached_wfdb_zip, init_state, set_record
 
 init_state()
@@ -96,6 +96,11 @@ if rec.duration_s > win_s + 0.5:
 labels = [lab or "beat" for lab in res.beats["label"]]
 st.plotly_chart(ecg_paper_figure(rec, res.filtered, r_idx=res.r_idx, beat_labels=labels, start_s=start,
                                  duration_s=win_s), key="sig_paper", config={"scrollZoom": True})
+aux_fig = aux_figure(rec, start_s=start, duration_s=win_s)
+if aux_fig is not None:
+    st.caption("Other channels of the file (not ECG; shown, never analysed): "
+               + ", ".join(f"{a.name} ({a.unit or 'no unit'}, {a.fs:g} Hz)" for a in rec.aux) + ".")
+    st.plotly_chart(aux_fig, key="sig_aux")
 
 # ---- quality and beats -----------------------------------------------------------------------------
 c1, c2 = st.columns([1, 2])

@@ -37,6 +37,14 @@ def ludb() -> Path:
     return p / "data" if (p / "data").is_dir() else p
 
 
+@pytest.fixture(scope="session")
+def wfdb_samples() -> Path:
+    p = _db("wfdb-samples")
+    if p is None:
+        pytest.skip("wfdb-samples not found: set ECG_DATA_DIR to a folder holding wfdb-samples/")
+    return p
+
+
 @pytest.fixture
 def ecg_like():
     """A seeded 3-lead synthetic ECG (12 s at 250 Hz) from the demo generator, as (signal, fs)."""

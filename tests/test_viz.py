@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecg_core.data import demo_record
-from ecg_core.viz import ecg_paper_figure, minmax_decimate, overview_figure
+from ecg_core.viz import aux_figure, ecg_paper_figure, minmax_decimate, overview_figure
 
 
 def _points(fig):
@@ -56,3 +56,18 @@ def test_minmax_decimation_keeps_every_peak():
     assert len(yd) <= 20_002
     assert int(np.sum(yd == 1.0)) == int(np.sum(y == 1.0))
     assert np.all(np.diff(td) >= 0)
+
+
+def test_aux_channels_drawn_in_their_units_for_the_paper_window():
+    from ecg_core.record import AuxSignal
+
+    rec = demo_record()
+    assert aux_figure(rec) is None
+    abp = AuxSignal("ABP", "mmHg", 80 + 40 * np.sin(np.arange(1250) / 20), 125.0)
+    rec = rec.replace(aux=(abp, AuxSignal("RESP", "NU", np.arange(500), 50.0)))
+    fig = aux_figure(rec, start_s=2.0, duration_s=4.0)
+    assert [t.name for t in fig.data] == ["ABP", "RESP"]
+    x = np.asarray(fig.data[0].x, dtype=float)
+    assert x.min() >= 2.0 and x.max() <= 6.0 and len(x) == 500  # 4 s at 125 Hz
+    assert np.allclose(np.asarray(fig.data[0].y, dtype=float), abp.signal[250:750], atol=1e-4)
+    assert fig.layout.yaxis.title.text == "ABP (mmHg)" and fig.layout.yaxis2.title.text == "RESP (NU)"

@@ -4,6 +4,7 @@ from .paper import (
     STANDARD_12_LAYOUT,
     WAVE_COLOURS,
     add_wave_overlay,
+    aux_figure,
     cam_strip_figure,
     diagnosis_figure,
     ecg_paper_figure,
@@ -13,6 +14,6 @@ from .paper import (
     rollout_figure,
 )
 
-__all__ = ["STANDARD_12_LAYOUT", "WAVE_COLOURS", "add_wave_overlay", "cam_strip_figure", "diagnosis_figure",
-           "ecg_paper_figure", "median_beat_figure", "minmax_decimate", "overview_figure",
+__all__ = ["STANDARD_12_LAYOUT", "WAVE_COLOURS", "add_wave_overlay", "aux_figure", "cam_strip_figure",
+           "diagnosis_figure", "ecg_paper_figure", "median_beat_figure", "minmax_decimate", "overview_figure",
            "rollout_figure"]

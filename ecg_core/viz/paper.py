@@ -171,6 +171,33 @@ def overview_figure(record: Record, signal: np.ndarray | None = None, *, lead: i
     return fig
 
 
+def aux_figure(record: Record, *, start_s: float = 0.0, duration_s: float = 10.0,
+               max_points: int = 4000) -> go.Figure | None:
+    """The record's auxiliary channels (blood pressure, pleth, respiration...) for the window shown on
+    the paper above, one row each in its own unit; ``None`` when the record has none."""
+    if not record.aux:
+        return None
+    from plotly.subplots import make_subplots
+
+    start_s, duration_s = _window(record, start_s, duration_s)
+    n = len(record.aux)
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.04)
+    for row, ch in enumerate(record.aux, start=1):
+        a = max(0, int(start_s * ch.fs))
+        b = min(len(ch.signal), int(np.ceil((start_s + duration_s) * ch.fs)))
+        t = np.arange(a, b) / ch.fs if ch.fs > 0 else np.arange(0)
+        y = ch.signal[a:b].astype(np.float64)
+        if len(t) > max_points:
+            t, y = minmax_decimate(t, y, max_points)
+        fig.add_trace(go.Scattergl(x=t, y=y, mode="lines", line=dict(color="#1f4e79", width=0.9), name=ch.name,
+                                   hovertemplate=f"%{{x:.2f}} s: %{{y:.3g}} {ch.unit}<extra>{ch.name}</extra>"),
+                      row=row, col=1)
+        fig.update_yaxes(title_text=f"{ch.name} ({ch.unit or 'no unit'})", title_font_size=10, row=row, col=1)
+    fig.update_xaxes(range=[start_s, start_s + duration_s], title_text="time (s)", row=n, col=1)
+    fig.update_layout(height=90 + 110 * n, margin=dict(l=60, r=20, t=10, b=30), showlegend=False)
+    return fig
+
+
 def _rgba(hex_colour: str, alpha: float) -> str:
     h = hex_colour.lstrip("#")
     return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"

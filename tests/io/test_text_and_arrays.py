@@ -207,6 +207,29 @@ def test_edf_round_trip_in_microvolts(tmp_path):
     assert np.max(np.abs(back.signal[:2] - rec.signal[:2])) < 0.01
 
 
+def test_edf_keeps_non_ecg_channels_aside_and_reads_patient_fields(tmp_path):
+    import datetime
+
+    import edfio
+
+    rec = demo_record(duration_s=8.0, fs=500.0)
+    sigs = [edfio.EdfSignal(rec.signal[1].astype(np.float64), sampling_frequency=500, label="ECG II",
+                            physical_dimension="mV", physical_range=(-5, 5)),
+            edfio.EdfSignal(np.linspace(36.0, 37.0, 200), sampling_frequency=25, label="Temp rectal",
+                            physical_dimension="degC", physical_range=(30, 45)),
+            edfio.EdfSignal(np.sin(np.arange(800) / 20), sampling_frequency=100, label="Resp chest",
+                            physical_dimension="mV", physical_range=(-2, 2))]
+    patient = edfio.Patient(code="P1", sex="F", birthdate=datetime.date(1950, 6, 2), name="X")
+    edfio.Edf(sigs, patient=patient, recording=edfio.Recording(startdate=datetime.date(2020, 6, 1))
+              ).write(tmp_path / "icu.edf")
+    back = load_record(tmp_path / "icu.edf")
+    assert back.lead_names == ("II",) and back.fs == 500
+    assert [(a.name, a.unit, a.fs) for a in back.aux] == [("Temp rectal", "degC", 25.0), ("Resp chest", "mV", 100.0)]
+    assert abs(float(back.aux[0].signal[-1]) - 37.0) < 0.01
+    assert back.metadata["sex"] == "F" and back.metadata["age"] == 69  # the day before the 70th birthday
+    assert not back.warnings
+
+
 def test_not_an_edf(tmp_path):
     (tmp_path / "bad.edf").write_bytes(b"0       garbage" * 20)
     with pytest.raises(RecordFormatError, match="not a readable EDF"):

@@ -129,6 +129,11 @@ def test_non_ecg_channels_are_kept_aside_with_their_units():
     rec = load_record(root / "test_generator_2.hea")  # a Latin-1 degree sign, not a replacement character
     units = {a.name: a.unit for a in rec.aux}
     assert units["sine 15 Hz"] == "\u00b0" and rec.fs == 200.0
+    edf = load_record(root / "test_generator_2.edf")  # the same file as EDF: '°' from the raw header bytes
+    assert {a.name: a.unit for a in edf.aux}["sine 15 Hz"] == "\u00b0"
+    assert "ECG" in edf.lead_names and "sine 15 Hz" not in edf.lead_names
+    i = edf.lead_names.index("ECG")
+    assert np.max(np.abs(edf.signal[i] - rec.signal[rec.lead_names.index("ECG")])) < 1e-3
 
 
 def test_multi_segment_records_fixed_and_variable_layout():

@@ -43,6 +43,18 @@ def test_pqrst_classical_on_ludb_record(ludb):
     assert "QTc (Fridericia)" in _measurements(at)
 
 
+def test_pqrst_qtc_limits_follow_the_sex_in_the_header(wfdb_samples):
+    from ecg_core.io import load_record
+
+    rec = load_record(wfdb_samples / "s0010_re.hea")  # PTB: "sex: female", "age: 81" in its comments
+    at = _open(rec)
+    at.radio(key="pq_method").set_value("neurokit_dwt").run()
+    assert not at.exception
+    sex = at.radio(key=f"pq_sex_{at.session_state['record_key']}")
+    assert sex.value == "F" and "the file says female" in sex.label
+    assert any("Age 81" in c.value for c in at.caption)
+
+
 @needs_weights
 def test_pqrst_learned_on_demo_and_disagreement_table():
     at = _open()
