@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -71,6 +72,11 @@ def _cmd_data_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _num(x: float, nd: int = 1) -> float | None:
+    """A figure for JSON: rounded, ``None`` (null) when it could not be measured (NaN is not JSON)."""
+    return round(float(x), nd) if math.isfinite(x) else None
+
+
 def _cmd_analyse(args: argparse.Namespace) -> int:
     from .io import load_record, write_annotation, write_wfdb
     from .pipeline import FilterSettings, analyse
@@ -81,9 +87,12 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
     summary = {
         "record": rec.name, "fs": rec.fs, "leads": list(rec.lead_names), "duration_s": round(rec.duration_s, 2),
         "n_beats": int(len(res.r_idx)), "rhythm_lead": res.rhythm_lead,
-        "hr_mean_bpm": round(hr.mean_bpm, 1), "hr_min_bpm": round(hr.min_bpm, 1),
-        "hr_max_bpm": round(hr.max_bpm, 1),
-        "quality": {q.lead: {"label": q.label, "score": round(q.score, 3)} for q in res.quality},
+        "hr_mean_bpm": _num(hr.mean_bpm), "hr_min_bpm": _num(hr.min_bpm), "hr_max_bpm": _num(hr.max_bpm),
+        "quality": {q.lead: {"label": q.label, "score": round(q.score, 3),
+                             "stretches": [{"kind": x.kind, "start_s": round(x.start_s, 2),
+                                            "stop_s": round(x.stop_s, 2)} for x in q.stretches]}
+                    for q in res.quality},
+        "not_analysable_s": [[round(a, 2), round(b, 2)] for a, b in res.not_analysable],
         "warnings": list(rec.warnings),
         "aux": [{"name": a.name, "unit": a.unit, "fs": a.fs} for a in rec.aux],
     }
@@ -91,8 +100,14 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
         print(f"warning: {w}", file=sys.stderr)
     print(f"{rec.name}: {len(rec.lead_names)} leads, {rec.duration_s:.1f} s at {rec.fs:g} Hz")
     print(f"beats: {len(res.r_idx)} (detected on {res.rhythm_lead} first)")
-    print(f"heart rate: mean {hr.mean_bpm:.0f} bpm, min {hr.min_bpm:.0f}, max {hr.max_bpm:.0f}")
-    print("quality: " + ", ".join(f"{q.lead} {q.label}" for q in res.quality))
+    if hr.mean_bpm == hr.mean_bpm:
+        print(f"heart rate: mean {hr.mean_bpm:.0f} bpm, min {hr.min_bpm:.0f}, max {hr.max_bpm:.0f}")
+    else:
+        print("heart rate: not measurable (fewer than two beats in the parts that could be read)")
+    print("quality: " + ", ".join(f"{q.lead} {q.label}" + (f" ({q.detail})" if q.detail else "")
+                                  for q in res.quality))
+    for a, b in res.not_analysable:
+        print(f"not analysable {a:.1f}–{b:.1f} s: no lead holds usable ECG there")
     if rec.aux:
         print("other channels (kept, not analysed): "
               + ", ".join(f"{a.name} ({a.unit or 'no unit'}, {a.fs:g} Hz)" for a in rec.aux))

@@ -17,6 +17,8 @@ from .signal import (
     heart_rate,
     lead_quality,
     matched_symbols,
+    rr_series,
+    usable_runs,
 )
 
 __all__ = ["FilterSettings", "Analysis", "analyse", "rhythm_lead"]
@@ -24,6 +26,7 @@ __all__ = ["FilterSettings", "Analysis", "analyse", "rhythm_lead"]
 log = logging.getLogger(__name__)
 
 _RHYTHM_LEADS = ("II", "MLII", "V5", "I", "V1")
+_RUN_CONTEXT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class Analysis:
 
     ``r_idx`` are sample indices; ``beats`` is a table with one row per beat (time, RR, rate, reference
     label where the record carries reference annotations). ``rhythm_lead`` names the lead beats were
-    detected on first.
+    detected on first. ``not_analysable``: ``(start_s, stop_s)`` stretches where no lead held usable ECG
+    (no beats are sought there, and no RR interval spans them).
     """
 
     record: Record
@@ -53,6 +57,14 @@ class Analysis:
     rhythm_lead: str
     method: str
     beats: pd.DataFrame = field(repr=False)
+    not_analysable: tuple[tuple[float, float], ...] = ()
+
+    def quality_notes(self) -> list[str]:
+        """What the reader should know about the signal, in words: each lead's bad stretches
+        (``"V flat 0.0–2.7 s"``) and the stretches no lead could be read in."""
+        out = [str(st) for q in self.quality for st in q.stretches]
+        out += [f"not analysable {a:.1f}–{b:.1f} s (no usable lead)" for a, b in self.not_analysable]
+        return out
 
     def beat_annotation(self) -> Annotation:
         """Detected beats as a WFDB-style annotation (symbol ``N`` or the matched reference label)."""
@@ -71,6 +83,10 @@ def analyse(record: Record, filter: FilterSettings | None = None, method: str = 
     """Filter ``record``, detect beats on all usable leads (rhythm lead first), measure heart rate and
     per-lead quality, and tabulate the beats.
 
+    Where a lead is flat, saturated or artefact for part of the record
+    (:func:`~ecg_core.signal.quality.bad_stretches`), the record is cut where the set of usable leads
+    changes and each run is read on its own usable leads; a run with none is not analysable.
+
     Beats are detected on the unfiltered signal (the detector has its own band-pass), so the display
     filter never changes what counts as a beat.
     """
@@ -78,18 +94,50 @@ def analyse(record: Record, filter: FilterSettings | None = None, method: str = 
     filtered = clean(record.signal, record.fs, filter.low_hz, filter.high_hz, filter.notch_hz)
     quality = lead_quality(record.signal, record.fs, record.lead_names)
     lead0 = rhythm_lead(record)
-    usable = [i for i, q in enumerate(quality) if q.label not in ("flat", "saturated")] or [lead0]
-    order = [lead0] + [i for i in usable if i != lead0] if lead0 in usable else usable
-    r_idx = detect_rpeaks(record.signal[order], record.fs, method=method)
-    hr = heart_rate(r_idx, record.fs)
-    beats = _beat_table(record, r_idx)
+    runs = usable_runs(quality, record.n_samples, record.fs)
+    if len(runs) == 1 and not runs[0][2]:
+        runs = [(0, record.n_samples, (lead0,))]  # every lead wholly bad: try the rhythm lead anyway
+    peaks, first = [], None
+    pad = int(_RUN_CONTEXT_S * record.fs)
+    for j, (a, b, leads) in enumerate(runs):
+        if not leads:
+            continue
+        order = [lead0] + [i for i in leads if i != lead0] if lead0 in leads else list(leads)
+        first = order[0] if first is None else first
+        # each run is detected with up to 5 s of context either side where its leads are still usable
+        # (the detector learns its thresholds there, not on the run's first beats); its beats are kept
+        lo, k = a, j - 1
+        while k >= 0 and set(leads) <= set(runs[k][2]) and a - lo < pad:
+            lo = max(runs[k][0], a - pad)
+            k -= 1
+        hi, k = b, j + 1
+        while k < len(runs) and set(leads) <= set(runs[k][2]) and hi - b < pad:
+            hi = min(runs[k][1], b + pad)
+            k += 1
+        r = detect_rpeaks(record.signal[order, lo:hi], record.fs, method=method) + lo
+        peaks.append(r[(r >= a) & (r < b)])
+    r_idx = _merge_peaks(peaks, int(0.2 * record.fs))
+    gaps = [(a, b) for a, b, leads in runs if not leads]
+    hr = heart_rate(r_idx, record.fs, exclude=gaps)
+    beats = _beat_table(record, r_idx, gaps)
     return Analysis(record=record, filtered=filtered, filter=filter, r_idx=r_idx, heart_rate=hr,
-                    quality=quality, rhythm_lead=record.lead_names[order[0]], method=method, beats=beats)
+                    quality=quality, rhythm_lead=record.lead_names[first if first is not None else lead0],
+                    method=method, beats=beats,
+                    not_analysable=tuple((a / record.fs, b / record.fs) for a, b in gaps))
 
 
-def _beat_table(record: Record, r_idx: np.ndarray) -> pd.DataFrame:
+def _merge_peaks(parts: list[np.ndarray], refractory: int) -> np.ndarray:
+    """R peaks of consecutive runs joined; a beat found on both sides of a run boundary counts once."""
+    r = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+    if len(r) < 2:
+        return r.astype(np.int64)
+    keep = np.concatenate([[True], np.diff(r) >= refractory])
+    return r[keep].astype(np.int64)
+
+
+def _beat_table(record: Record, r_idx: np.ndarray, gaps=()) -> pd.DataFrame:
     fs = record.fs
-    rr = np.diff(r_idx) / fs
+    rr = rr_series(r_idx, fs, gaps)
     rr_s = np.concatenate([[np.nan], rr])
     df = pd.DataFrame({
         "beat": np.arange(1, len(r_idx) + 1),

@@ -72,6 +72,9 @@ with st.expander("Filter", expanded=False):
     notch = c3.selectbox("Mains notch", ["off", "50 Hz", "60 Hz"], key="sig_notch")
 st.session_state["filter"] = (low or None, high or None, None if notch == "off" else float(notch.split()[0]))
 res = cached_analysis(st.session_state["record_key"], *st.session_state["filter"], _record=rec)
+for a, b in res.not_analysable:
+    st.warning(f"Not analysable {a:.1f}–{b:.1f} s: no lead holds usable ECG there (see Lead quality); no beats "
+               "are counted there and no RR interval spans it.", icon="⚠️")
 
 # ---- summary ---------------------------------------------------------------------------------------
 hr = res.heart_rate
@@ -107,8 +110,11 @@ c1, c2 = st.columns([1, 2])
 with c1:
     st.subheader("Lead quality")
     st.dataframe(pd.DataFrame([{"lead": q.lead, "quality": q.label, "score": round(q.score, 2),
-                                "noise (mV)": round(q.noise_mv, 3)} for q in res.quality]),
+                                "noise (mV)": round(q.noise_mv, 3), "left out": q.detail} for q in res.quality]),
                  hide_index=True, key="sig_quality")
+    if any(q.stretches for q in res.quality):
+        st.caption("Stretches left out of beat detection (flat, saturated or artefact); the other leads were "
+                   "read there.")
 with c2:
     st.subheader("Beats")
     st.dataframe(res.beats, hide_index=True, height=260, key="sig_beats")

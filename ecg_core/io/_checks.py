@@ -75,11 +75,13 @@ def check_fs(fs: float | None, what: str) -> float:
     return fs
 
 
-def finish(record: Record, what: str, *, units_given: bool = False, units_from_header: bool = False) -> Record:
+def finish(record: Record, what: str, *, units_given: str | None = None, units_from_header: bool = False) -> Record:
     """Validate a freshly read record; return it with recoverable problems listed in ``warnings``.
 
     Raises RecordValueError for: bad fs, fewer than 2 s, non-finite samples, every lead flat or
     saturated, values that look like microvolts. One flat or saturated lead is only a warning.
+    ``units_given``: the unit the user chose for unitless files (``None``: assumed mV), so the advice
+    names what was chosen and is not repeated once followed.
     """
     fs = check_fs(record.fs, what)
     sig = record.signal
@@ -128,8 +130,16 @@ def finish(record: Record, what: str, *, units_given: bool = False, units_from_h
             "peak, which no ECG reaches: the header's gains are wrong (values in microvolts read as millivolts) "
             "or these channels are not an ECG."
         )
+    elif np.median(ranges) > UV_SUSPECT_RANGE_MV and (_unit_key(units_given or "") in ("uv", "nv")
+                                                       or np.median(ranges) * 1e-3 > UV_SUSPECT_RANGE_MV):
+        raise RecordValueError(  # the advice was followed: say what is left, not the same advice again
+            f"{what}: {'even read in ' + units_given + ', ' if units_given else ''}the signal spans about "
+            f"{np.median(ranges):.3g} mV, which no ECG reaches"
+            f"{'' if _unit_key(units_given or '') in ('uv', 'nv') else ', and reading it in uV would not make it one'}"
+            ": these values are not an ECG in mV, uV or V (check the file's scale or which columns are leads)."
+        )
     elif np.median(ranges) > UV_SUSPECT_RANGE_MV:
-        hint = "the units given" if units_given else "the units (assumed mV)"
+        hint = f"the units given ({units_given})" if units_given else "the units (assumed mV)"
         raise RecordValueError(
             f"{what}: the signal spans about {np.median(ranges):.0f} mV, which is not plausible for an ECG: "
             f"the values look like microvolts. Check {hint}; choose 'uV' as the unit."

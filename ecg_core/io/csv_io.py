@@ -61,6 +61,8 @@ def read_csv(path: str | Path, *, fs: float | None = None, units: str | None = N
 
     Header: lead names; a column named ``time``/``time_s``/``time_ms`` gives ``fs`` (else pass ``fs``).
     A second header row of units like ``'(mV)'`` (PhysioNet exports) is understood. ``units`` overrides.
+    Columns may be split by ',', ';', tabs or spaces; numbers may use a decimal comma ('0,125', as
+    European spreadsheets export them with ';' between columns).
     Raises RecordFormatError for text cells, ragged rows or no rows, naming the row and column.
 
     Memory: pandas parses numbers straight into float arrays (about 3 x the file at peak, measured by
@@ -120,8 +122,11 @@ def read_csv(path: str | Path, *, fs: float | None = None, units: str | None = N
     for j, c in enumerate(lead_cols):
         values[j] = _numbers(df[c], c, what, bool(col_units))
     if time_col is not None:
-        t = pd.to_numeric(df[time_col].astype(str).str.strip(), errors="coerce").to_numpy(dtype=np.float64) \
-            if df[time_col].dtype == object else df[time_col].to_numpy(dtype=np.float64)
+        try:
+            t = _numbers(df[time_col], time_col, what, bool(col_units)) if df[time_col].dtype == object \
+                else df[time_col].to_numpy(dtype=np.float64)
+        except RecordFormatError:
+            t = np.array([np.nan])
         scale = _TIME_COLS[time_col.lower()]
         unit = col_units.get(time_col, "").lower()
         if unit in {"ms"}:
@@ -152,7 +157,7 @@ def read_csv(path: str | Path, *, fs: float | None = None, units: str | None = N
     values *= np.asarray(factors)[:, None]  # in place: a long record is not copied again
     rec = Record(signal=values.astype(np.float32), fs=round(fs, 6), lead_names=tuple(lead_cols), name=path.stem,
                  metadata={"source_format": "CSV"})
-    return finish(rec, what, units_given=units is not None)
+    return finish(rec, what, units_given=units)
 
 
 def _numbers(col: pd.Series, name: str, what: str, units_row_dropped: bool) -> np.ndarray:
@@ -162,15 +167,32 @@ def _numbers(col: pd.Series, name: str, what: str, units_row_dropped: bool) -> n
         return col.to_numpy(dtype=np.float64)
     txt = col.astype(str).str.strip()
     empty = txt == ""
+    if _decimal_commas(txt[~empty]):  # European exports: '0,125' (columns split by ';' or tabs)
+        txt = txt.str.replace(",", ".", regex=False)
     num = pd.to_numeric(txt.where(~empty, "nan"), errors="coerce")
     bad = num.isna() & ~empty & ~txt.str.lower().isin({"nan", "na", "null"}) & col.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
+        cell = txt.iloc[row]
+        hint = (" Numbers are read with '.' or ',' as the decimal mark, not a mix of both in one column."
+                if _DECIMAL_COMMA.match(col.astype(str).iloc[row].strip()) else "")
         raise RecordFormatError(
             f"{what}: column {name!r} holds text where a number is expected "
-            f"(row {row + 2 + units_row_dropped}: {txt.iloc[row]!r})."
+            f"(row {row + 2 + units_row_dropped}: {cell!r}).{hint}"
         )
     return num.to_numpy(dtype=np.float64)
+
+
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
+
+
+def _decimal_commas(cells: pd.Series) -> bool:
+    """Whether a text column writes its numbers with a decimal comma: no cell holds a '.', and the
+    cells with a comma are all numbers written that way."""
+    if not len(cells) or cells.str.contains(".", regex=False).any():
+        return False
+    has = cells[cells.str.contains(",", regex=False)]
+    return bool(len(has)) and bool(has.str.match(_DECIMAL_COMMA).all())
 
 
 def _is_number(s: str) -> bool:

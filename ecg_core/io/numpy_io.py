@@ -103,5 +103,5 @@ def read_numpy(path: str | Path, *, fs: float | None = None, units: str | None =
         sig *= np.float32(factor)
     rec = Record(signal=sig, fs=fs,
                  lead_names=tuple(lead_names), name=path.stem, metadata={"source_format": "NumPy"})
-    return finish(rec, what, units_given=units is not None)
+    return finish(rec, what, units_given=units)
 

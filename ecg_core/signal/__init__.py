@@ -5,8 +5,8 @@ from .compare import BeatComparison, compare_beats, episode_mask_intervals, matc
 from .delineation import DELINEATION_METHODS, Delineation, delineate
 from .filters import bandpass, clean, notch, remove_baseline, resample
 from .intervals import Measurements, measure, qtc
-from .quality import LeadQuality, lead_quality
-from .rate import HeartRate, heart_rate, rr_intervals
+from .quality import LeadQuality, Stretch, bad_stretches, lead_quality, usable_runs
+from .rate import HeartRate, heart_rate, rr_intervals, rr_series
 from .rpeaks import RPEAK_METHODS, detect_rpeaks
 
 __all__ = [
@@ -20,6 +20,8 @@ __all__ = [
     "BeatComparison",
     "HeartRate",
     "LeadQuality",
+    "Stretch",
+    "bad_stretches",
     "bandpass",
     "clean",
     "compare_beats",
@@ -32,4 +34,6 @@ __all__ = [
     "remove_baseline",
     "resample",
     "rr_intervals",
+    "rr_series",
+    "usable_runs",
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .delineation import LeadWaves
+from .rate import heart_rate
 
 __all__ = ["Measurements", "measure", "qtc", "QTC_FORMULAS", "global_fiducials", "median_beats", "axis_deg"]
 
@@ -221,8 +222,8 @@ def measure(signal: np.ndarray, fs: float, lead_names: tuple[str, ...], waves, s
         return float(np.median(d)) if len(d) else nan
 
     rr = np.diff(g[:, 3]) * ms if len(g) > 1 else np.zeros(0)
-    rr_ms = float(np.median(rr)) if len(rr) else nan
-    hr = 60000.0 / rr_ms if np.isfinite(rr_ms) and rr_ms > 0 else nan
+    rr_ms = float(np.median(rr)) if len(rr) else nan  # QTc: the RR of the median beat QT is measured on
+    hr = heart_rate(g[:, 3].astype(np.int64), fs).mean_bpm if len(g) > 1 else nan  # the one definition
     p_ms, pr, qrs, qt = med(0, 1), med(0, 2), med(2, 4), med(2, 6)
     qtcs = {name: qtc(qt, rr_ms, name) if np.isfinite(qt) and np.isfinite(rr_ms) else nan for name in QTC_FORMULAS}
     # axes from the net area of each wave on the median beats of I and aVF

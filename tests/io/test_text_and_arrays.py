@@ -135,6 +135,30 @@ def test_microvolts_given_as_millivolts(tmp_path):
     assert 0.5 < np.ptp(rec.signal[0]) < 5
 
 
+def test_values_too_large_even_in_microvolts_get_advice_that_is_not_repeated(tmp_path):
+    p = _csv(tmp_path, _table(scale=1e9))  # 1e9 "mV": was told "choose 'uV'" again once uV was chosen
+    for units in (None, "uV"):
+        with pytest.raises(RecordValueError, match="not an ECG in mV, uV or V") as exc:
+            load_record(p, units=units)
+        assert "choose 'uV'" not in str(exc.value)
+    with pytest.raises(RecordValueError, match=r"even read in uV"):
+        load_record(p, units="uV")
+
+
+def test_european_export_with_decimal_commas_and_semicolons(tmp_path):
+    rec = demo_record(duration_s=6.0, fs=250.0)
+    t = np.arange(rec.n_samples) / rec.fs
+    rows = ["time;II;V1"] + [f"{a:.3f};{b:.6f};{c:.6f}".replace(".", ",")
+                             for a, b, c in zip(t, rec.signal[1], rec.signal[6])]
+    back = load_record(_csv(tmp_path, "\n".join(rows) + "\n"))  # was "holds text ... '0,000000'"
+    assert back.fs == 250.0 and back.lead_names == ("II", "V1")
+    assert np.max(np.abs(back.signal - rec.signal[[1, 6]])) < 1e-5
+    cells = rows[5].split(";")
+    rows[5] = ";".join([cells[0], cells[1].replace(",", "."), cells[2]])  # one '.' among decimal commas
+    with pytest.raises(RecordFormatError, match="decimal mark"):
+        load_record(_csv(tmp_path, "\n".join(rows) + "\n"))
+
+
 def test_one_flat_lead_is_a_warning(tmp_path):
     lines = _table().splitlines()
     out = [lines[0]] + [",".join(r.split(",")[:2] + ["0.0"]) for r in lines[1:]]
