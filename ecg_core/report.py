@@ -84,14 +84,19 @@ def build_report(record: Record, *, diagnosis: dict | None = None, measurements=
         rep.measurements = [r for r in measurements.table(qtc_formula)]
         rep.measurement_flags = list(measurements.flags)
     if diagnosis is not None:
-        for c, p, s, u in zip(diagnosis["classes"], diagnosis["probability"], diagnosis["spread"],
-                              diagnosis["uncertain"]):
-            rep.findings.append({"finding": c.replace("_", " "), "probability": float(p), "sd": float(s),
-                                 "status": "uncertain - needs review" if u else ("likely" if p >= 0.5 else "unlikely")})
+        from .findings import reconcile
+
+        found = reconcile(diagnosis, measurements)
+        for f in found:
+            rep.findings.append({"finding": f.label, "probability": f.probability, "sd": f.sd,
+                                 "status": f.status + (f": {f.evidence}" if f.evidence else "")})
         n = diagnosis.get("n_members", 1) * diagnosis.get("mc_samples", 1)
         gates = ", ".join(f"{k} {v:.2f}" for k, v in diagnosis.get("gates", {}).items() if np.isfinite(v))
+        disagree = " ".join(f.sentence() for f in found if f.model_disagrees)
         rep.findings_note = (f"Probability: mean of {n} samples (fold models x MC dropout), temperature-scaled; "
-                             f"SD: their spread. Modality gates: {gates}. The model reads the first 10 s.")
+                             f"SD: their spread. Modality gates: {gates}. The model reads the first 10 s. "
+                             "Where a measurement settles a finding, the measurement decides its status."
+                             + (f" {disagree}" if disagree else ""))
     if ectopy is not None:
         total = max(ectopy.n_beats, 1)
         rep.beats = [{"class": c, "beats": int(n), "share (%)": round(100.0 * n / total, 2)}

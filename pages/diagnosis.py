@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from ecg_core.errors import ECGError
+from ecg_core.findings import reconcile
 from ecg_core.signal.ectopy import ectopy_summary
 from ecg_core.viz import cam_strip_figure, diagnosis_figure, ecg_paper_figure, rollout_figure
 from pages._common import (
@@ -31,6 +32,15 @@ rec = st.session_state["record"]
 key = st.session_state["record_key"]
 dx = None
 models_used = []
+# the measurements (learned delineator, the first 10 s the 12-lead model reads too) settle some findings
+measurements, meas_error = None, None
+if delineation_available():
+    try:
+        _, dl = cached_delineation(key, "unet", 0.0, 10.0, _record=rec)
+        sex = (rec.metadata or {}).get("sex")
+        measurements = dl.measure(sex=sex if sex in ("M", "F") else None)
+    except ECGError as exc:
+        meas_error = exc
 mm = multimodal_model()
 if mm is not None:
     st.subheader("12-lead diagnosis")
@@ -45,9 +55,16 @@ if mm is not None:
         models_used.append(card_line(mm_card, "12-lead diagnosis"))
         st.plotly_chart(diagnosis_figure(dx["classes"], dx["probability"], dx["spread"], dx["uncertain"]),
                         key="dx_12lead")
-        flagged = [c.replace("_", " ") for c, u in zip(dx["classes"], dx["uncertain"]) if u]
+        found = reconcile(dx, measurements)
+        flagged = [f.label for f in found if f.status.startswith("uncertain")]
         if flagged:
             st.warning("Uncertain — needs review: " + ", ".join(flagged), icon="🔎")
+        st.dataframe(pd.DataFrame([{"finding": f.label, "probability": round(f.probability, 2),
+                                    "SD": round(f.sd, 2), "status": f.status, "measured": f.evidence}
+                                   for f in found]), hide_index=True, key="dx_findings")
+        for f in found:
+            if f.model_disagrees:
+                st.warning(f.sentence(), icon="⚖️")
         top = dx["classes"][dx["cam_class"]].replace("_", " ")
         left, right = st.columns([3, 1])
         with left:
@@ -134,15 +151,10 @@ else:
                    + rule)
 
 # the measurements of the PQRST page (learned delineator, first 10 s), then the report of the whole read
-measurements = None
 if delineation_available():
     st.subheader("Measurements")
-    try:
-        _, dl = cached_delineation(key, "unet", 0.0, 10.0, _record=rec)
-        sex = (rec.metadata or {}).get("sex")
-        measurements = dl.measure(sex=sex if sex in ("M", "F") else None)
-    except ECGError as exc:
-        st.info(f"No measurements: {exc}")
+    if meas_error is not None:
+        st.info(f"No measurements: {meas_error}")
     else:
         models_used.append(card_line(delineation_card(), "delineation"))
         if measurements.n_beats:

@@ -120,6 +120,10 @@ def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
     # the PQRST page's measurements, shown here too: record 1 is a sinus bradycardia (about 46 bpm)
     table = next(d.value for d in at.dataframe if "measurement" in d.value.columns).set_index("measurement")
     assert 40 <= table.loc["Heart rate", "value"] <= 55 and 60 <= table.loc["QRS duration", "value"] <= 120
+    # the measured QRS axis (27°) settles "axis deviation": the model's 0.76 is shown and said to disagree
+    found = next(d.value for d in at.dataframe if "finding" in d.value.columns).set_index("finding")
+    assert found.loc["axis deviation", "status"] == "absent (measured)"
+    assert any("Axis deviation: absent by measurement" in w.value and "disagreed" in w.value for w in at.warning)
 
 
 def _values(v):
