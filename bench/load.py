@@ -11,7 +11,7 @@ from /proc every 0.2 s: here the browsers share the machine's cores with the ser
 
 Target of the reliability issue: 10 concurrent sessions all succeed with p95 under 3x the single-
 session time. Caches hold models across sessions (loaded once); results of users' records are cached
-per session (pages/_common.record_key is salted per session), so every session does its own read.
+per session (app_pages/_common.record_key is salted per session), so every session does its own read.
 
     ECG_DATA_DIR=/path/to/data python bench/load.py [--n 1 5 10] [--json bench/results/load.json]
 """

@@ -98,7 +98,7 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
     }
     for w in rec.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    print(f"{rec.name}: {len(rec.lead_names)} leads, {rec.duration_s:.1f} s at {rec.fs:g} Hz")
+    print(f"{rec.name}: {rec.n_leads} lead{'s' if rec.n_leads != 1 else ''}, {rec.duration_s:.1f} s at {rec.fs:g} Hz")
     print(f"beats: {len(res.r_idx)} (detected on {res.rhythm_lead} first)")
     if hr.mean_bpm == hr.mean_bpm:
         print(f"heart rate: mean {hr.mean_bpm:.0f} bpm, min {hr.min_bpm:.0f}, max {hr.max_bpm:.0f}")

@@ -240,9 +240,11 @@ def default_cache_dir() -> Path:
 
 def _record_cached(db_dir: Path, name: str, mode: str, leads: tuple[int, ...], cache: Path) -> dict:
     from ..io import load_record
+    from ..io.wfdb_io import WFDB_READER_VERSION
     from ..signal.rpeaks import ECGCORE_VERSION
 
-    stamp = [_VERSION, ECGCORE_VERSION, name, mode, leads, (db_dir / f"{name}.dat").stat().st_size]
+    stamp = [_VERSION, ECGCORE_VERSION, WFDB_READER_VERSION, name, mode, leads,
+             (db_dir / f"{name}.dat").stat().st_size]
     key = hashlib.sha1(json.dumps(stamp).encode()).hexdigest()[:12]
     path = cache / f"mitdb_{name}_{mode}_{'-'.join(map(str, leads))}_{key}.npz"
     if path.exists():

@@ -84,7 +84,8 @@ def read_edf(path: str | Path, *, display_name: str | None = None) -> Record:
         raise RecordFormatError(f"{what}: not a readable EDF file ({exc}).") from None
     signals = [s for s in edf.signals if s.sampling_frequency > 0]
     if not signals:
-        raise RecordFormatError(f"{what}: the EDF file holds no signals.")
+        only = " (only annotations)" if getattr(edf, "annotations", None) else ""
+        raise RecordFormatError(f"{what}: the EDF file holds no signals{only}.")
     raw = _raw_units(path)
     units = raw if raw is not None and len(raw) == len(edf.signals) else [s.physical_dimension for s in edf.signals]
     unit_of = {id(s): u for s, u in zip(edf.signals, units)}

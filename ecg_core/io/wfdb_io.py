@@ -20,6 +20,8 @@ from ._checks import check_duration, finish, is_ecg_channel, to_mv_factor
 __all__ = ["read_wfdb", "read_wfdb_channels", "write_wfdb", "write_annotation", "wfdb_zip_bytes"]
 
 log = logging.getLogger(__name__)
+#: bump when the samples read_wfdb returns change: cached beat datasets (ecg_core.data.beats) depend on it
+WFDB_READER_VERSION = 2
 
 # bytes per sample of the WFDB storage formats we read (212 packs two samples into three bytes)
 _BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5,

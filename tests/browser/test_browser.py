@@ -67,10 +67,24 @@ def page(browser):
     pg.context.close()
 
 
+_SETTLED_JS = """() => {
+    const w = document.querySelector('[data-testid="stStatusWidget"]');
+    if (w && /running|stop/i.test(w.innerText)) return false;   // the script is still running
+    const plots = [...document.querySelectorAll('.js-plotly-plot')];
+    return plots.every(p => p.querySelector('.main-svg') && p._fullLayout);  // every chart drawn
+}"""
+
+
+def _settled(page, timeout_ms: int = 120_000) -> None:
+    """Wait until the app's script has finished and every plotly chart is drawn (a condition, not a fixed
+    time: on a loaded machine it takes what it takes)."""
+    page.wait_for_function(_SETTLED_JS, timeout=timeout_ms, polling=250)
+
+
 def _gallery(page, tmp_path, name: str) -> None:
     """Screenshot of the whole page; the gallery copy is refreshed with ECG_UPDATE_SCREENSHOTS=1."""
     assert "Traceback" not in page.locator("body").inner_text()
-    time.sleep(1.0)  # let plotly finish drawing
+    _settled(page)
     shot = tmp_path / f"{name}.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
@@ -84,6 +98,33 @@ def _nav(page, label: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=label, exact=True).click()
 
 
+PAGES = ["Home", "Signal", "PQRST", "Diagnosis", "Image", "Training", "Models"]
+
+
+def _links(nav) -> list[str]:
+    """The navigation's page titles (each link's text ends with its title, after the icon's name)."""
+    return [t.strip().split("\n")[-1].strip() for t in nav.get_by_role("link").all_inner_texts()]
+
+
+def test_first_request_to_a_fresh_server_shows_the_real_navigation(server, browser):
+    """First in this file, so the server's first request: a deep link. With the pages in a folder named
+    pages/, Streamlit showed its own list of lowercase file links (app, common, diagnosis, ...) for ~10 s
+    first."""
+    pg = _new_page(browser)
+    try:
+        pg.goto(f"{server}/pqrst")
+        nav = pg.locator('[data-testid="stSidebarNav"]')
+        nav.wait_for()
+        assert _links(nav) == PAGES  # the first navigation drawn is the real one
+        pg.get_by_text("Current record: demo").wait_for()
+        pg.get_by_text("not a medical device").first.wait_for()
+        pg.get_by_role("heading", name="PQRST").wait_for()
+        _settled(pg)
+        assert _links(nav) == PAGES
+    finally:
+        pg.context.close()
+
+
 def test_upload_csv_shows_tracing_and_heart_rate(server, page, demo_csv, tmp_path):
     page.goto(f"{server}/signal")
     page.get_by_text("Heart rate").first.wait_for()
@@ -95,8 +136,8 @@ def test_upload_csv_shows_tracing_and_heart_rate(server, page, demo_csv, tmp_pat
     assert values[4:] == ["2", "250 Hz"]  # the CSV's two leads at the rate its time column gives
     assert values[0].endswith("bpm") and 60 <= int(values[0].split()[0]) <= 85
     page.locator(".js-plotly-plot").last.wait_for()
+    _settled(page)
     assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 1
-    time.sleep(1.0)  # let plotly finish drawing before the screenshot
     page.screenshot(path=str(tmp_path / "signal.png"), full_page=True)
     assert (tmp_path / "signal.png").stat().st_size > 20_000
     if os.environ.get("ECG_UPDATE_SCREENSHOTS") == "1":  # refresh the README's picture on request only
@@ -116,12 +157,27 @@ def test_bad_upload_shows_message_and_keeps_previous_record(server, page, tmp_pa
     assert "Record demo (upload)" in page.locator("body").inner_text()
 
 
+def test_unreadable_file_type_is_refused_with_a_message(server, page, tmp_path):
+    """A .wav was refused by the browser's file filter with a hover tooltip only."""
+    wav = tmp_path / "recording.wav"
+    wav.write_bytes(b"RIFF" + bytes(60))
+    page.goto(f"{server}/signal")
+    page.get_by_text("Heart rate").first.wait_for()
+    page.locator("input[type=file]").first.set_input_files(str(wav))
+    err = page.locator('[data-testid="stAlert"]').filter(has_text="recording.wav")
+    err.wait_for()
+    assert "files of type '.wav' are not supported" in err.inner_text()
+    assert "The previous record is still shown" in err.inner_text()
+    page.get_by_text("Current record: demo").wait_for()
+
+
 def test_diagnosis_report_downloads_as_pdf(server, page, tmp_path):
     page.goto(f"{server}/diagnosis")
     page.get_by_text("Current record: demo").wait_for()
     button = page.get_by_role("button", name="Report (PDF)")
     button.wait_for(timeout=180_000)
-    with page.expect_download(timeout=120_000) as dl:
+    _settled(page, 300_000)  # the whole page has run: the click is not lost in a rerun
+    with page.expect_download(timeout=300_000) as dl:
         button.click()
     path = tmp_path / "report.pdf"
     dl.value.save_as(path)
@@ -141,7 +197,7 @@ def test_image_page_reads_a_printed_record_back(server, page, tmp_path):
     assert values[2:] == ["3 × 4 + rhythm", "12"] and values[0].endswith("px/mm")
     page.locator(".js-plotly-plot").nth(1).wait_for()  # the panels found, the record read back
     assert "Traceback" not in page.locator("body").inner_text()
-    time.sleep(1.0)  # let plotly finish drawing before the screenshot
+    _settled(page)
     page.screenshot(path=str(tmp_path / "image.png"), full_page=True)
     if os.environ.get("ECG_UPDATE_SCREENSHOTS") == "1":
         shutil.copy(tmp_path / "image.png", ROOT / "docs" / "screenshot-image.png")
@@ -165,7 +221,7 @@ def test_training_page_watches_and_stops_a_run(server, page, runs_dir, ludb, tmp
     assert bar.inner_text().startswith("running ·"), bar.inner_text()
     body = page.locator("body").inner_text()
     assert "python -m ecg_core -v train delineation" in body and "Traceback" not in body
-    time.sleep(1.0)
+    _settled(page)
     page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
     if os.environ.get("ECG_UPDATE_SCREENSHOTS") == "1":
         shutil.copy(tmp_path / "training.png", ROOT / "docs" / "screenshot-training.png")
@@ -241,7 +297,7 @@ def test_12_lead_record_from_signal_to_pqrst_to_diagnosis_report(server, browser
         button.wait_for(timeout=180_000)
         pg.get_by_text("Current record: ludb1").wait_for()
         _gallery(pg, tmp_path, "diagnosis")
-        with pg.expect_download(timeout=120_000) as dl:
+        with pg.expect_download(timeout=300_000) as dl:
             button.click()
         path = tmp_path / "report.pdf"
         dl.value.save_as(path)

@@ -77,7 +77,7 @@ def test_integrity_errors_are_project_errors():
 def test_diagnosis_page_names_a_tampered_beat_model(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    import pages._common as common
+    import app_pages._common as common
 
     bad = _copy(ROOT / "weights" / "beat_diagnostic.pt", tmp_path)
     bad.write_bytes(bad.read_bytes()[:-100])
@@ -85,7 +85,7 @@ def test_diagnosis_page_names_a_tampered_beat_model(tmp_path, monkeypatch):
     common._load_beat_model.clear()
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-        at.switch_page("pages/diagnosis.py").run()
+        at.switch_page("app_pages/diagnosis.py").run()
         assert not at.exception
         assert any("beat_diagnostic.pt" in e.value and "does not match its model card" in e.value for e in at.error)
     finally:

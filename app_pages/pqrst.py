@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_pages._common import cached_delineation, delineation_available, init_state
 from ecg_core.errors import ECGError
 from ecg_core.signal.delineation import BEAT_COLUMNS, compare_delineations
 from ecg_core.signal.intervals import QTC_FORMULAS
 from ecg_core.viz import add_wave_overlay, ecg_paper_figure, median_beat_figure
-from pages._common import cached_delineation, delineation_available, init_state
 
 init_state()
 st.title("PQRST")

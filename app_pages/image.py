@@ -9,11 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages._common import init_state, set_record
 from ecg_core.data.keypoints import KEYPOINTS
 from ecg_core.errors import ECGError
 from ecg_core.io.image_io import IMAGE_EXTENSIONS, read_image
 from ecg_core.viz import ecg_paper_figure
-from pages._common import init_state, set_record
 
 init_state()
 KP_COLOURS = ("#2ca02c", "#9467bd", "#d62728", "#ff7f0e", "#17becf")  # P, Q, R, S, T
@@ -80,8 +80,9 @@ def _print(key: str, _record) -> np.ndarray:
 
 src_upload, src_print = st.tabs(["Upload", "Print the current record"])
 with src_upload:
-    up = st.file_uploader("ECG image or PDF (first page)", type=[e.lstrip(".") for e in IMAGE_EXTENSIONS],
-                          key="img_upload")
+    up = st.file_uploader("ECG image or PDF (first page)", key="img_upload",  # any type: refusals are messages
+                          help="Read here: " + ", ".join(IMAGE_EXTENSIONS) + ". Other files are refused with the "
+                               "reason.")
     if up is not None:
         sig = (up.name, up.size)
         if st.session_state.get("img_loaded") != sig:

@@ -26,7 +26,7 @@ def test_home_shows_purpose_disclaimer_and_demo_button():
 
 def test_signal_page_on_demo_shows_rate_beats_quality():
     at = _app().run()
-    at.switch_page("pages/signal.py").run()
+    at.switch_page("app_pages/signal.py").run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Beats"] == "12"
@@ -41,7 +41,7 @@ def test_signal_page_on_demo_shows_rate_beats_quality():
 def test_signal_page_opens_a_database_record_and_keeps_it_across_pages(mitdb, monkeypatch):
     monkeypatch.setenv("ECG_DATA_DIR", str(mitdb.parent))
     at = _app().run()
-    at.switch_page("pages/signal.py").run()
+    at.switch_page("app_pages/signal.py").run()
     at.selectbox(key="sig_db").select("mitdb").run()
     at.selectbox(key="sig_db_record").select("105").run()
     at.button(key="sig_db_open").click().run()
@@ -50,15 +50,15 @@ def test_signal_page_opens_a_database_record_and_keeps_it_across_pages(mitdb, mo
     assert (metrics["Leads"], metrics["Sampling"]) == ("2", "360 Hz")
     assert 2550 <= int(metrics["Beats"]) <= 2650  # 105 has 2572 reference beats
     assert at.slider(key="sig_start").max == pytest.approx(1805.6 - 10, abs=0.1)
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     assert at.session_state["record"].name == "105"  # the current record of every page
-    at.switch_page("pages/signal.py").run()
+    at.switch_page("app_pages/signal.py").run()
     assert {m.label: m.value for m in at.metric}["Sampling"] == "360 Hz"
 
 
 def test_signal_page_filter_changes_are_applied():
     at = _app().run()
-    at.switch_page("pages/signal.py").run()
+    at.switch_page("app_pages/signal.py").run()
     at.selectbox(key="sig_notch").select("50 Hz").run()
     assert not at.exception
     assert "notch 50 Hz" in " ".join(c.value for c in at.caption)
@@ -73,7 +73,7 @@ def test_a_page_that_fails_shows_a_message_not_a_traceback(monkeypatch, raised, 
     details in the server log (not the message, which may name a patient's file)."""
     import logging
 
-    import pages._common as common
+    import app_pages._common as common
     from ecg_core.errors import RecordFormatError
 
     real = common.init_state
@@ -96,3 +96,41 @@ def test_a_page_that_fails_shows_a_message_not_a_traceback(monkeypatch, raised, 
     assert "Jane_Doe" not in caplog.text
     if raised == "bug":
         assert "page Home failed: KeyError" in caplog.text
+
+
+def _sidebar(at) -> str:
+    return " ".join(c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("page", ["image", "training", "pqrst", "models", "diagnosis", "home", "signal"])
+def test_notice_and_current_record_on_every_page_in_every_state(page):
+    """Image before an upload and Training stop early (st.stop); PQRST stops early on a record without a
+    QRS complex: the sidebar still names the record and carries the notice."""
+    import numpy as np
+
+    from app_pages._common import record_key
+    from ecg_core.record import Record
+
+    at = _app().run()
+    if page == "pqrst":  # 10 s of slow baseline sway, no QRS complex: the page stops after saying so
+        t = np.arange(5000) / 500.0
+        rec = Record(0.3 * np.sin(2 * np.pi * 0.3 * t)[None, :], 500.0, ("II",), name="no_qrs")
+        at.session_state["record"], at.session_state["record_key"] = rec, record_key(rec)
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception
+    name = "no_qrs" if page == "pqrst" else "demo"
+    assert f"Current record: **{name}**" in _sidebar(at) and "not a medical device" in _sidebar(at)
+    if page == "image":
+        assert any("No image yet" in i.value for i in at.info)
+    if page == "pqrst":
+        assert any("No QRS complex was found" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_uploads_accept_any_type_so_refusals_are_messages():
+    """A .wav was refused by the browser's file filter, a tooltip only: the uploaders take any file and
+    load_record / read_image say why (tested with the real file in tests/browser)."""
+    at = _app().run()
+    at.switch_page("app_pages/signal.py").run()
+    assert [list(u.proto.type) for u in at.get("file_uploader")] == [[]]
+    at.switch_page("app_pages/image.py").run()
+    assert all(list(u.proto.type) == [] for u in at.get("file_uploader"))

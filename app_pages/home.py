@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from app_pages._common import init_state, set_record
 from ecg_core.data import demo_record
-from pages._common import init_state, set_record
 
 init_state()
 st.title("ECG workbench")
@@ -25,4 +25,4 @@ st.warning(
 )
 if st.button("Open the demo record", type="primary"):
     set_record(demo_record(), "demo")
-    st.switch_page("pages/signal.py")
+    st.switch_page("app_pages/signal.py")

@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
+from app_pages._common import cached_analysis, cached_wfdb_zip, init_state, set_record
 from ecg_core.data import demo_record
 from ecg_core.errors import ECGError
 from ecg_core.io import SUPPORTED_EXTENSIONS, find_records, load_record
 from ecg_core.io.records import record_path
 from ecg_core.viz import aux_figure, ecg_paper_figure, overview_figure
-from pages._common import cached_analysis, cached_wfdb_zip, init_state, set_record
 
 init_state()
 
@@ -19,7 +19,8 @@ src_upload, src_db, src_demo = st.tabs(["Upload", "Database", "Demo"])
 with src_upload:
     files = st.file_uploader(
         "ECG file(s): a WFDB header with its .dat (and .atr), or one CSV / EDF / NumPy / zip file",
-        type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], accept_multiple_files=True, key="sig_upload")
+        accept_multiple_files=True, key="sig_upload",  # any type: a refusal is a message, not a tooltip
+        help="Read here: " + ", ".join(SUPPORTED_EXTENSIONS) + ". Other files are refused with the reason.")
     c1, c2 = st.columns(2)
     fs_in = c1.number_input("Sampling rate (Hz), for files that do not store it", min_value=0.0,
                             value=0.0, step=50.0, key="sig_fs", help="0 = take it from the file")

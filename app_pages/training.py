@@ -8,9 +8,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages._common import init_state
 from ecg_core import workbench as wb
 from ecg_core.errors import ECGError
-from pages._common import init_state
 
 init_state()
 root = wb.runs_root()

@@ -33,24 +33,9 @@ def set_record(record: Record, source: str) -> None:
 
 
 def init_state(from_app: bool = False) -> None:
-    """Set up shared state; called by app.py and, for direct links, by every page."""
-    if from_app:
-        st.session_state["_nav_ready"] = True
-    else:
-        _leave_pages_directory_mode()
+    """Set up shared state; called by app.py (``from_app=True``) and by every page."""
     if "record" not in st.session_state:
         set_record(demo_record(), "demo")
-
-
-def _leave_pages_directory_mode() -> None:
-    # Streamlit treats a folder named pages/ as old-style multipage navigation until app.py first calls
-    # st.navigation; a deep link (/signal) opened first on a fresh server would run the page alone,
-    # without app.py's layout, navigation and disclaimer. Switch to st.navigation and rerun through app.py.
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory and not st.session_state.get("_nav_ready"):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 @st.cache_data(max_entries=8, show_spinner="Detecting beats...")

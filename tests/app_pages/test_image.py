@@ -11,7 +11,7 @@ APP = str(ROOT / "app.py")
 
 def test_image_page_prints_reads_back_and_hands_over_the_record():
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("pages/image.py").run()
+    at.switch_page("app_pages/image.py").run()
     assert not at.exception
     assert any("No image yet" in i.value for i in at.info)
     at.button(key="img_print").click().run()

@@ -22,7 +22,7 @@ def test_training_page_launches_shows_progress_and_stops(ludb, tmp_path, monkeyp
     cache = page_cache(list(folds[0][:1]) + list(folds[1][:2]), tmp_path / "pages.npz")
     monkeypatch.setenv("ECG_RUNS_DIR", str(tmp_path / "runs"))
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("pages/training.py").run()
+    at.switch_page("app_pages/training.py").run()
     assert not at.exception
     assert any("No runs yet" in i.value for i in at.info)
     at.selectbox(key="tr_task").set_value("keypoints").run()
@@ -68,7 +68,7 @@ def test_training_can_be_switched_off_for_a_shared_server(tmp_path, monkeypatch)
     monkeypatch.setenv("ECG_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("ECG_ALLOW_TRAINING", "0")
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/training.py").run()
+    at.switch_page("app_pages/training.py").run()
     assert not at.exception
     assert any("switched off" in i.value for i in at.info)
     assert not any(b.key == "tr_launch" for b in at.button) and not at.expander  # no form to launch from

@@ -15,12 +15,12 @@ needs_weights = pytest.mark.skipif(not (ROOT / "weights" / "delineation_unet.pt"
 def _open(record=None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180).run()
     if record is not None:
-        from pages._common import record_key
+        from app_pages._common import record_key
 
         at.session_state["record"] = record
         at.session_state["record_key"] = record_key(record)
         at.session_state["record_source"] = "test"
-    at.switch_page("pages/pqrst.py").run()
+    at.switch_page("app_pages/pqrst.py").run()
     return at
 
 

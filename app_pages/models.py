@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._common import init_state
+from app_pages._common import init_state
 
 init_state()
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,14 +20,16 @@ for path in cards:
     with st.expander(f"{card.get('file', path.stem)} · {card.get('architecture', '')} · {card.get('mode', '')}",
                      expanded=False):
         rows = []
-        for split, label in (("ds2", "DS2"), ("ds2_s_rule", "DS2, with the premature-beat rule")):
+        for split, label in (("ds2", "DS2, model alone (no premature-beat rule)"),
+                             ("ds2_s_rule", "DS2, with the premature-beat rule")):
             if split in card:
                 rows.append({"data": label, **{f"{c} F1": round(card[split][c]["f1"], 3)
                                                for c in ("N", "S", "V", "F")},
                              "macro-F1": round(card[split]["macro_f1_nsvf"], 3)})
         cv = card.get("cv_ds1", {}).get("cv_pooled")
         if cv:
-            rows.insert(0, {"data": "DS1 CV", **{f"{c} F1": round(cv[c]["f1"], 3) for c in ("N", "S", "V", "F")},
+            rows.insert(0, {"data": "DS1 CV, model alone",
+                            **{f"{c} F1": round(cv[c]["f1"], 3) for c in ("N", "S", "V", "F")},
                             "macro-F1": round(cv["macro_f1_nsvf"], 3)})
         held = card.get("ludb_held_out")
         if held:  # delineation: per wave F1 and fiducial errors on held-out LUDB folds
@@ -65,10 +67,13 @@ qpath = ROOT / "bench" / "results" / "quantize.json"
 if qpath.exists():
     q = pd.DataFrame(json.loads(qpath.read_text()))
     q["size (MB)"] = (q["size_bytes"] / 1e6).round(3)
-    st.dataframe(q[["model", "variant", "size (MB)", "ms_batch1", "ms_batch256", "macro_f1_nsvf", "agreement"]],
-                 hide_index=True, key="models_quant")
+    q = q.rename(columns={"macro_f1_nsvf": "DS2 macro-F1, model alone (no rule)"})
+    st.dataframe(q[["model", "variant", "size (MB)", "ms_batch1", "ms_batch256", "DS2 macro-F1, model alone (no rule)",
+                    "agreement"]], hide_index=True, key="models_quant")
     st.caption("`python -m ecg_core bench quantize --json bench/results/quantize.json` (2 threads; latency is "
-               "the median of repeated runs; macro-F1 over N/S/V/F on MIT-BIH DS2 detected beats).")
+               "the median of repeated runs; macro-F1 over N/S/V/F on MIT-BIH DS2 detected beats, the networks "
+               "alone; the cards above give both, with and without the premature-beat rule the Diagnosis page "
+               "applies).")
 else:
     st.info("No quantisation benchmark yet: run `python -m ecg_core bench quantize --json "
             "bench/results/quantize.json`.")

@@ -6,11 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ecg_core.errors import ECGError
-from ecg_core.findings import reconcile
-from ecg_core.signal.ectopy import ectopy_summary
-from ecg_core.viz import cam_strip_figure, diagnosis_figure, ecg_paper_figure, rollout_figure
-from pages._common import (
+from app_pages._common import (
     beat_model,
     cached_analysis,
     cached_beat_classes,
@@ -22,6 +18,10 @@ from pages._common import (
     init_state,
     multimodal_model,
 )
+from ecg_core.errors import ECGError
+from ecg_core.findings import reconcile
+from ecg_core.signal.ectopy import ectopy_summary
+from ecg_core.viz import cam_strip_figure, diagnosis_figure, ecg_paper_figure, rollout_figure
 
 init_state()
 st.title("Diagnosis")
@@ -85,7 +85,8 @@ if mm is not None:
                    "samples, temperature-scaled); whiskers: ± 1 SD of the samples. Modality gates: " +
                    ", ".join(f"{k} {v:.2f}" for k, v in g.items()) +
                    ". The model reads the first 10 s; trained on LUDB (200 records).")
-        st.page_link("pages/models.py", label=f"Model card: {mm_card.get('file', '')}", icon=":material/description:")
+        st.page_link("app_pages/models.py", label=f"Model card: {mm_card.get('file', '')}",
+                     icon=":material/description:")
     st.divider()
 
 mode = st.radio("Beat model", ["diagnostic", "realtime"], horizontal=True, key="dx_mode",
