@@ -72,6 +72,19 @@ def test_pqrst_learned_on_demo_and_disagreement_table():
     assert len(beats) >= 10 and beats["qrs_on"].notna().all()
 
 
+@needs_weights
+def test_heart_rate_is_one_figure_on_signal_and_pqrst():
+    """The demo read 73 bpm on Signal and 71 on PQRST (median RR against mean RR): one definition now."""
+    at = _open()
+    pq = _measurements(at)["Heart rate"]
+    at.switch_page("app_pages/signal.py").run()
+    sig = {m.label: m.value for m in at.metric}["Heart rate"]
+    assert sig == f"{pq:.0f} bpm" == "73 bpm"
+    at.switch_page("app_pages/pqrst.py").run()
+    at.radio(key="pq_method").set_value("neurokit_dwt").run()
+    assert f"{_measurements(at)['Heart rate']:.0f} bpm" == sig
+
+
 def test_pqrst_too_short_record_gets_a_message():
     import numpy as np
 
