@@ -90,7 +90,7 @@ def cached_beat_classes(key: str, mode: str, _analysis: Analysis):
 
 def delineation_available() -> bool:
     """Whether the learned delineator is shipped."""
-    from ecg_core.signal.delineation import default_weights
+    from ecg_core.predict.delineation import default_weights
 
     return default_weights().exists()
 
@@ -99,7 +99,7 @@ def delineation_card() -> dict:
     """The learned delineator's model card."""
     import json
 
-    from ecg_core.signal.delineation import default_weights
+    from ecg_core.predict.delineation import default_weights
 
     return json.loads(default_weights().with_suffix(".json").read_text())
 
@@ -107,8 +107,8 @@ def delineation_card() -> dict:
 @st.cache_data(max_entries=8, show_spinner="Delineating P, QRS and T...")
 def cached_delineation(key: str, method: str, start_s: float, duration_s: float, _record: Record):
     """The window ``start_s`` .. ``start_s + duration_s`` of the record and its delineation (the learned
-    model is loaded once per process by ``ecg_core.signal.delineation``)."""
-    from ecg_core.signal import delineate
+    model is loaded once per process by ``ecg_core.predict.delineation``)."""
+    from ecg_core.pipeline import delineate
 
     crop = _record if _record.duration_s <= duration_s + 0.5 else _record.crop(start_s, start_s + duration_s)
     return crop, delineate(crop, method)

@@ -37,8 +37,8 @@ def speed(repeats: int = 20) -> dict:
     import torch
 
     from ecg_core.data.ludb import load_ludb
-    from ecg_core.signal import delineate
-    from ecg_core.signal.delineation import default_weights
+    from ecg_core.pipeline import delineate
+    from ecg_core.predict.delineation import default_weights
     from ecg_core.train.delineation import load_delineation_model
 
     torch.set_num_threads(2)

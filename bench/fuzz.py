@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from ecg_core.io import load_record
-    from ecg_core.io.fuzzing import FORMATS, fuzz
+    from ecg_core.testing.fuzzing import FORMATS, fuzz
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=5000, help="inputs per format and seed record")

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from ecg_core.cli import _keypoint_items
-    from ecg_core.signal.delineation import held_out_delineators
+    from ecg_core.predict.delineation import held_out_delineators
     from ecg_core.train.keypoints import evaluate_keypoints, load_keypoint_model, ludb_page_split
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ecg_core.data.ludb import load_ludb
 from ecg_core.io.records import data_dir
-from ecg_core.signal import delineate
+from ecg_core.pipeline import delineate
 
 
 def main() -> None:

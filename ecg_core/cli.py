@@ -371,10 +371,10 @@ def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
            "method": args.method}
     delineators = None
     if args.method != "detr":  # each record delineated by the delineation fold model that never saw it
-        from .signal.delineation import _learned_model, default_weights, held_out_delineators
+        from .predict.delineation import default_weights, held_out_delineators, load_delineation
 
         delineators = held_out_delineators(records)
-        out["delineator"] = {"weights": default_weights().name, "sha256": _learned_model(None)[2]["sha256"]}
+        out["delineator"] = {"weights": default_weights().name, "sha256": load_delineation()[2]["sha256"]}
         if args.method == "digitised":
             model = None
             out.pop("weights"), out.pop("sha256")
@@ -518,7 +518,7 @@ def _cmd_evaluate_delineation(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, res)
     if args.update_card and args.method == "unet" and args.records is None:
-        from .signal.delineation import default_weights
+        from .predict.delineation import default_weights
 
         card_path = Path(args.weights or default_weights()).with_suffix(".json")
         card = json.loads(card_path.read_text())

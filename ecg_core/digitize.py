@@ -29,7 +29,7 @@ import numpy as np
 
 from .data.render import MM_PER_MV, MM_PER_S, STANDARD_3X4
 from .errors import ECGError
-from .record import Record
+from .record import STANDARD_12_LEADS, Record
 
 __all__ = ["Digitized", "DigitizedPanel", "digitize", "grid_scale", "skew_angle", "trace_mask", "snr_db",
            "unrotate_points"]
@@ -75,7 +75,7 @@ class Digitized:
         if self.layout == "3x4":
             strip = next(p for p in self.panels if p.row == 3)
             n = int(round((strip.t1 - strip.t0) * fs))
-            order = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+            order = STANDARD_12_LEADS
             sig = np.zeros((12, n), np.float32)
             windows = {}
             for p in self.panels:

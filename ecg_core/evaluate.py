@@ -226,7 +226,7 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
     :func:`paired_sd_difference`).
     """
     from .data.ludb import WAVES, annotated_span, load_ludb, ludb_folds
-    from .signal.delineation import delineate
+    from .pipeline import delineate
     from .signal.intervals import global_fiducials, measure
 
     folds = ludb_folds()
@@ -237,9 +237,9 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
         raise ValueError(f"not LUDB records: {', '.join(unknown[:5])}")
     models = None
     if method == "unet":
-        from .signal.delineation import _learned_model
+        from .predict.delineation import load_delineation
 
-        models = _learned_model(weights)[0].members
+        models = load_delineation(weights)[0].members
     member_of = {**fold_of, **(members or {})}
     if perturb is not None and perturb not in PERTURBATIONS:
         raise ValueError(f"unknown perturbation {perturb!r}; valid: {', '.join(PERTURBATIONS)}")

@@ -20,8 +20,9 @@ from .signal import (
     rr_series,
     usable_runs,
 )
+from .signal.delineation import DELINEATION_METHODS, Delineation, check_delineable, delineate_neurokit
 
-__all__ = ["FilterSettings", "Analysis", "analyse", "rhythm_lead"]
+__all__ = ["FilterSettings", "Analysis", "analyse", "delineate", "rhythm_lead"]
 
 log = logging.getLogger(__name__)
 
@@ -210,3 +211,22 @@ def classify_beats(record: Record, r_idx: np.ndarray, model, spec, s_rule: bool 
         top, by_rule = apply_s_rule(feats, top)
         conf = np.where(by_rule, np.nan, conf)
     return BeatClasses([AAMI_CLASSES[k] for k in top], probs, conf, spec.mode, AAMI_CLASSES, by_rule)
+
+
+def delineate(record: Record, method: str = "unet", *, weights=None, model=None) -> Delineation:
+    """Delineate every lead of ``record`` with ``method`` (:data:`DELINEATION_METHODS`): ``"unet"`` (default)
+    the project's learned 12-lead model (:func:`ecg_core.predict.delineation.delineate_learned`; ``weights``
+    or ``model`` pick another than the shipped one), ``"neurokit_dwt"`` NeuroKit2's wavelet delineator.
+
+    Raises:
+        ECGError: a record shorter than 2 s, with missing values, or with every lead flat, with a message
+            naming the problem; ValueError for an unknown method.
+    """
+    if method not in DELINEATION_METHODS:
+        raise ValueError(f"unknown delineation method {method!r}; valid: {', '.join(DELINEATION_METHODS)}")
+    check_delineable(record)
+    if method == "neurokit_dwt":
+        return delineate_neurokit(record)
+    from .predict.delineation import delineate_learned  # torch: only the learned method pays for importing it
+
+    return delineate_learned(record, weights, model)

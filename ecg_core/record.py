@@ -11,7 +11,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Annotation", "AuxSignal", "Record", "canonical_lead_name", "BEAT_SYMBOLS"]
+__all__ = ["Annotation", "AuxSignal", "Record", "canonical_lead_name", "BEAT_SYMBOLS", "STANDARD_12_LEADS"]
+
+#: the standard 12 leads in their usual order (limb leads, augmented limb leads, precordial leads); the one
+#: place this tuple is written
+STANDARD_12_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
 #: WFDB annotation symbols that mark a beat (QRS complex); '!' (flutter wave) is not a beat.
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")

@@ -22,8 +22,8 @@ def _pdf_text(data: bytes) -> tuple[str, list]:
 @pytest.mark.skipif(not (ROOT / "weights" / "multimodal_ludb.pt").exists(), reason="no shipped 12-lead model")
 def test_full_report_of_a_ludb_record_is_a_readable_pdf_and_html(ludb):
     from ecg_core.data.ludb import load_ludb
+    from ecg_core.pipeline import delineate
     from ecg_core.report import build_report, report_html, report_pdf
-    from ecg_core.signal import delineate
     from ecg_core.signal.ectopy import ectopy_summary
     from ecg_core.train.multimodal import diagnose, load_multimodal
 

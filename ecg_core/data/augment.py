@@ -16,6 +16,8 @@ from functools import lru_cache
 import numpy as np
 import scipy.signal as sps
 
+from ..record import STANDARD_12_LEADS
+
 __all__ = ["baseline_wander", "muscle_noise", "electrode_motion", "powerline", "gaussian_noise",
            "amplitude_scale", "invert", "time_scale", "add_noise", "NOISE_KINDS", "shift", "time_warp",
            "lead_dropout", "pacing_spikes", "band_stop", "spectral_perturb", "mixup", "cutmix", "synthetic_ecg",
@@ -203,7 +205,7 @@ def pacing_spikes(x: np.ndarray, fs: float, rng: np.random.Generator, labels: np
     a one-sample step with a return of 0-1.5 samples' time constant, 4-60 ms before the wave (one latency for
     the segment, a sample of jitter), band-passed like the model's input (``band``). Labels are unchanged: the
     pulse belongs to no wave, as cardiologists mark the QRS (or P) after it."""
-    from ..signal.delineation import _runs
+    from ..waves import runs as _runs
 
     n_leads, n = x.shape
     lab = np.asarray(labels)[:n_leads]
@@ -308,7 +310,6 @@ def synthetic_ecg(duration_s: float = 10.0, fs: float = 500.0, heart_rate: float
 
     from ..record import Annotation, Record
     from ..signal.rpeaks import detect_rpeaks
-    from .demo import LEADS_12
 
     if leads not in (1, 12):
         raise ValueError("leads must be 1 or 12")
@@ -316,7 +317,7 @@ def synthetic_ecg(duration_s: float = 10.0, fs: float = 500.0, heart_rate: float
         df = nk.ecg_simulate(duration=duration_s, sampling_rate=int(fs), heart_rate=heart_rate,
                              heart_rate_std=hr_std, method="multileads", random_state=seed)
         sig = np.asarray(df, dtype=np.float32).T
-        names = list(LEADS_12)
+        names = list(STANDARD_12_LEADS)
     else:
         sig = np.asarray(nk.ecg_simulate(duration=duration_s, sampling_rate=int(fs), heart_rate=heart_rate,
                                          heart_rate_std=hr_std, method="ecgsyn", random_state=seed),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..record import Record
-from ..signal.delineation import LeadWaves
+from ..waves import LeadWaves
 from .render import MM_PER_S, Rendered, RenderStyle, photo_augment, render_record, shrink_page
 
 __all__ = ["KEYPOINTS", "BeatObjects", "beat_objects", "beat_times", "render_beats", "page_sample", "marked_window"]

@@ -16,14 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from ..record import Annotation, Record
-from ..signal.delineation import WAVE_LABELS, WAVES, LeadWaves
+from ..waves import WAVE_LABELS, WAVES, LeadWaves
 
-__all__ = ["WAVES", "WAVE_LABELS", "LUDB_LEADS", "LeadWaves", "waves_from_annotation", "annotated_span",
+__all__ = ["WAVES", "WAVE_LABELS", "LeadWaves", "waves_from_annotation", "annotated_span",
            "DIAGNOSIS_CLASSES", "ludb_diagnoses",
            "ludb_folds", "ludb_fold_split", "ludb_records", "label_mask", "load_ludb"]
 
 _PEAK_SYMBOL = {"p": "P", "N": "QRS", "t": "T"}
-LUDB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 _FOLDS_FILE = Path(__file__).with_name("ludb_folds.json")
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.lib.format as npformat
 
 from ..errors import FileTooLargeError, RecordFormatError
-from ..record import Record
+from ..record import STANDARD_12_LEADS, Record
 from ._checks import check_fs, finish, max_unpacked_bytes, to_mv_factor
 
 __all__ = ["read_numpy"]
@@ -93,7 +93,7 @@ def read_numpy(path: str | Path, *, fs: float | None = None, units: str | None =
     fs = check_fs(fs, what)
     n = arr.shape[0]
     if lead_names is None:
-        lead_names = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"] if n == 12 \
+        lead_names = list(STANDARD_12_LEADS) if n == 12 \
             else [f"lead{i + 1}" for i in range(n)]
     if len(lead_names) != n:
         raise RecordFormatError(f"{what}: {len(lead_names)} lead names for {n} leads.")

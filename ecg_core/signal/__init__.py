@@ -2,7 +2,7 @@
 intervals."""
 
 from .compare import BeatComparison, compare_beats, episode_mask_intervals, matched_symbols
-from .delineation import DELINEATION_METHODS, Delineation, delineate
+from .delineation import DELINEATION_METHODS, Delineation
 from .filters import bandpass, clean, notch, remove_baseline, resample
 from .intervals import Measurements, measure, qtc
 from .quality import LeadQuality, Stretch, bad_stretches, lead_quality, usable_runs
@@ -14,7 +14,6 @@ __all__ = [
     "RPEAK_METHODS",
     "Delineation",
     "Measurements",
-    "delineate",
     "measure",
     "qtc",
     "BeatComparison",

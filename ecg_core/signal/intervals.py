@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .delineation import LeadWaves
+from ..waves import LeadWaves
 from .rate import heart_rate
 
 __all__ = ["Measurements", "measure", "qtc", "QTC_FORMULAS", "global_fiducials", "median_beats", "axis_deg"]

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..checkpoints import half_state, load_checkpoint, save_checkpoint
 from ..data.augment import AugmentingTask
 from ..data.beats import (
     AAMI_CLASSES,
@@ -30,7 +31,6 @@ from ..data.beats import (
 )
 from ..models import create_model
 from ..models.ensemble import MeanEnsemble
-from .checkpoints import half_state, load_checkpoint, save_checkpoint
 from .loop import TensorBatches, TrainConfig, fit
 from .losses import build_loss
 from .metrics import class_report, confusion

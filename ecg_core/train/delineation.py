@@ -19,9 +19,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..checkpoints import atomic_save, half_state, int8_state, save_checkpoint
 from ..data import augment as aug
 from ..data.ludb import (
-    LUDB_LEADS,
     WAVES,
     global_label_mask,
     label_mask,
@@ -30,18 +30,21 @@ from ..data.ludb import (
     ludb_fold_split,
     ludb_folds,
 )
-from ..models import create_model
 from ..models.ensemble import MeanEnsemble
-from ..record import Record
-from .checkpoints import atomic_save, half_state, int8_state, load_checkpoint, save_checkpoint
+from ..predict.delineation import (
+    FS,
+    build_delineation_model,
+    load_delineation_ensemble,
+    model_input,
+    predict_probs,
+)
+from ..record import STANDARD_12_LEADS
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["DelineationSpec", "DelineationTask", "train_delineation", "save_delineation_model",
            "load_delineation_model", "assemble_folds", "model_input", "predict_probs", "ludb_arrays", "CropBatches"]
 
 log = logging.getLogger(__name__)
-FS = 500.0
-N_CLASSES = 4
 
 
 @dataclass
@@ -59,51 +62,6 @@ class DelineationSpec:
     paced_repeat: int = 1  # how many times an epoch draws each training record LUDB lists as paced
 
 
-def model_input(record: Record) -> tuple[np.ndarray, float]:
-    """The model's input for ``record``: 12 standard lead slots at 500 Hz (leads the record lacks are
-    zeros), high-passed at 0.5 Hz and low-passed at 150 Hz (zero-phase), in mV. Returns ``(x, 500.0)``."""
-    from ..signal.delineation import _lead_slots
-    from ..signal.filters import bandpass, resample
-
-    sig = record.signal.astype(np.float64)
-    if record.fs != FS:
-        sig = resample(sig, record.fs, FS)
-    sig = bandpass(sig, FS, 0.5, 150.0)
-    x = np.zeros((len(LUDB_LEADS), sig.shape[-1]), dtype=np.float32)
-    filled = set()
-    for i, slot in enumerate(_lead_slots(record.lead_names)):
-        if slot not in filled:  # two leads mapped to one slot: the first wins
-            x[slot] = sig[i]
-            filled.add(slot)
-    return x, FS
-
-
-def predict_probs(model: nn.Module, x: np.ndarray, chunk: int = 20_000, overlap: int = 1_000) -> np.ndarray:
-    """Class probabilities ``(4, 12, n)`` for one model input ``(12, n)``. Long inputs go through in
-    ``chunk``-sample pieces that overlap by ``overlap`` (averaged there), so memory stays bounded."""
-    model.eval()
-    n = x.shape[-1]
-
-    def run(seg: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            out = model({"x": torch.from_numpy(np.ascontiguousarray(seg))[None]})
-            return (out.exp() if isinstance(model, MeanEnsemble) else out.softmax(dim=1))[0].numpy()
-
-    if n <= chunk:
-        return run(x)
-    probs = np.zeros((N_CLASSES, x.shape[0], n), dtype=np.float32)
-    weight = np.zeros(n, dtype=np.float32)
-    step = chunk - overlap
-    for a in range(0, n, step):
-        b = min(a + chunk, n)
-        a = max(0, b - chunk)
-        probs[..., a:b] += run(x[:, a:b])
-        weight[a:b] += 1
-        if b == n:
-            break
-    return probs / weight
-
-
 def ludb_arrays(names: list[str] | tuple[str, ...], global_row: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Model inputs ``(n, 12, 5000)`` and labels ``(n, 12, 5000)`` (-1 outside each lead's marked span) of
     LUDB records ``names``; with ``global_row`` a 13th label row, the waves of all leads together
@@ -114,7 +72,7 @@ def ludb_arrays(names: list[str] | tuple[str, ...], global_row: bool = False) ->
         x, _ = model_input(rec)
         y = np.full((x.shape[0] + int(global_row), x.shape[1]), -1, dtype=np.int64)
         for i, lead in enumerate(rec.lead_names):
-            y[LUDB_LEADS.index(lead)] = label_mask(waves[i], rec.n_samples)
+            y[STANDARD_12_LEADS.index(lead)] = label_mask(waves[i], rec.n_samples)
         if global_row:
             y[-1] = global_label_mask(waves, rec.n_samples, rec.fs)
         xs.append(x)
@@ -233,7 +191,7 @@ class DelineationTask:
 
 
 def _build(spec: DelineationSpec) -> nn.Module:
-    return create_model(spec.model, **{"in_leads": len(LUDB_LEADS), "num_classes": N_CLASSES, **spec.model_kwargs})
+    return build_delineation_model(asdict(spec))
 
 
 def _grown_state(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
@@ -352,7 +310,7 @@ CARD_PROTOCOL = {"task": "P/QRS/T/background per sample and lead, 12 leads at 50
 
 def save_delineation_model(members: list[nn.Module], spec: DelineationSpec, path: str | Path, card: dict) -> dict:
     """Write the fold models and the spec to ``path`` and the model card beside it (with sha256). Weights
-    are stored as int8 with per-channel scales (:func:`~ecg_core.train.checkpoints.int8_state`): five
+    are stored as int8 with per-channel scales (:func:`~ecg_core.checkpoints.int8_state`): five
     fp16 U-Nets would pass 10 MB. The card gets the task, data and selection protocol unless ``card`` says
     otherwise."""
     spec_d = asdict(spec)
@@ -363,10 +321,7 @@ def save_delineation_model(members: list[nn.Module], spec: DelineationSpec, path
 
 
 def load_delineation_model(path: str | Path, verify: bool = True) -> tuple[MeanEnsemble, DelineationSpec, dict]:
-    """The five fold models as a :class:`MeanEnsemble` (``members[k]`` never saw fold k), the spec and the
-    card; ``weights_only=True`` and the sha256 checked against the card."""
-    payload, card = load_checkpoint(path, verify)
-    spec = _spec_from_dict(payload["spec"])
-    model = MeanEnsemble([_build(spec) for _ in range(payload["n_members"])])
-    model.load_state_dict(payload["state_dict"])
-    return model.eval(), spec, card
+    """The five fold models as a :class:`MeanEnsemble` (``members[k]`` never saw fold k), the training spec
+    and the card (:func:`ecg_core.predict.delineation.load_delineation_ensemble`, whose spec is a dict)."""
+    model, spec, card = load_delineation_ensemble(path, verify)
+    return model, _spec_from_dict(spec), card

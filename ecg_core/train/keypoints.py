@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from ..data.keypoints import KEYPOINTS, page_sample, render_beats
 from ..data.render import RenderStyle
 from ..errors import ECGError
-from ..record import Record
-from ..signal.delineation import WAVES, LeadWaves
+from ..record import STANDARD_12_LEADS, Record
+from ..waves import WAVES, LeadWaves
 from .loop import TrainConfig
 from .metrics import detection_prf, greedy_pairs
 
@@ -529,8 +529,8 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
                     resume: bool = False, init: nn.Module | None = None) -> tuple[nn.Module, dict]:
     """Train one ViT-DETR on the LUDB records of ``items`` outside fold ``held_fold`` (every 8th of them
     kept aside to choose the epoch, rendered clean); returns the model and the training report."""
+    from ..checkpoints import half_state
     from ..models import create_model
-    from .checkpoints import half_state
     from .loop import fit
 
     if torch.cuda.is_available():
@@ -595,15 +595,15 @@ def choose_decoding(model: nn.Module, spec: KeypointSpec, items: dict[str, tuple
 
 def save_keypoint_model(model: nn.Module, spec: KeypointSpec, path: str | Path, card: dict) -> dict:
     """Write ``path`` (fp16 state dict + spec) and its model card with the sha256."""
-    from .checkpoints import half_state, save_checkpoint
+    from ..checkpoints import half_state, save_checkpoint
 
     payload = {"spec": spec_dict(spec), "state_dict": half_state(model.state_dict())}
     return save_checkpoint(payload, path, {**card, "spec": spec_dict(spec), "keypoints": list(KEYPOINTS)})
 
 
 def load_keypoint_model(path: str | Path, verify: bool = True) -> tuple[nn.Module, KeypointSpec, dict]:
+    from ..checkpoints import load_checkpoint
     from ..models import create_model
-    from .checkpoints import load_checkpoint
 
     payload, card = load_checkpoint(path, verify)
     spec = spec_from_dict(KeypointSpec, payload["spec"])
@@ -660,10 +660,9 @@ def digitised_objects(image: np.ndarray, delineator: nn.Module | None = None, re
     page's tilt undone), ``scores`` all 1, and ``px_per_mm`` of the reading; no objects when the digitiser
     cannot read the page. ``read``: the page's :class:`~ecg_core.digitize.Digitized` when already at hand."""
     from ..data.keypoints import beat_times
-    from ..data.ludb import LUDB_LEADS
     from ..digitize import digitize, unrotate_points
     from ..errors import ECGError
-    from ..signal.delineation import delineate
+    from ..pipeline import delineate
 
     empty = {"scores": np.zeros(0, np.float32), "leads": np.zeros(0, np.int64), "boxes": np.zeros((0, 4)),
              "kps": np.zeros((0, N_KP, 2)), "vis": np.zeros((0, N_KP), bool)}
@@ -677,13 +676,13 @@ def digitised_objects(image: np.ndarray, delineator: nn.Module | None = None, re
     h, w = image.shape[:2]
     leads, kps, vis = [], [], []
     for p in read.panels:
-        if p.lead not in rec.lead_names or p.lead not in LUDB_LEADS:
+        if p.lead not in rec.lead_names or p.lead not in STANDARD_12_LEADS:
             continue
         bt = beat_times(d.waves[rec.lead_names.index(p.lead)], rec.fs)
         for row in bt[(bt[:, 2] >= p.t0) & (bt[:, 2] < p.t1)]:
             v = np.isfinite(row[:5]) & (row[:5] >= p.t0) & (row[:5] < p.t1)
             xy = p.to_pixels(np.nan_to_num(row[:5], nan=p.t0))
-            leads.append(LUDB_LEADS.index(p.lead))
+            leads.append(STANDARD_12_LEADS.index(p.lead))
             kps.append(unrotate_points(xy, read.rotation_deg, w, h) if read.rotation_deg else xy)
             vis.append(v)
     if not leads:

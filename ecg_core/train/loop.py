@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 
 from ..atomic import atomic_write_text
-from .checkpoints import atomic_save
+from ..checkpoints import atomic_save
 
 __all__ = ["TrainConfig", "Task", "TensorBatches", "fit", "train_one_epoch", "evaluate", "seed_everything",
            "pick_device", "FitResult", "atomic_save", "autocast", "Callback"]

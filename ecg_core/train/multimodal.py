@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from ..data.augment import AugmentingTask
 from ..data.ludb import DIAGNOSIS_CLASSES, ludb_diagnoses, ludb_folds
 from ..models import create_model
+from ..record import STANDARD_12_LEADS
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["MultimodalSpec", "MultimodalTask", "ludb_multimodal_arrays", "render_image", "model_inputs",
@@ -224,7 +225,7 @@ def _build(spec: MultimodalSpec, num_classes: int) -> nn.Module:
 
 def save_multimodal(members: list[nn.Module], spec: MultimodalSpec, classes: list[str], path, card: dict) -> dict:
     """The fold models (int8-stored weights) and their spec, with the model card beside them."""
-    from .checkpoints import int8_state, save_checkpoint
+    from ..checkpoints import int8_state, save_checkpoint
 
     spec_d = asdict(spec)
     payload = {"spec": spec_d, "classes": list(classes), "n_members": len(members),
@@ -233,7 +234,7 @@ def save_multimodal(members: list[nn.Module], spec: MultimodalSpec, classes: lis
 
 
 def load_multimodal(path) -> tuple[list[nn.Module], MultimodalSpec, dict]:
-    from .checkpoints import load_checkpoint
+    from ..checkpoints import load_checkpoint
 
     payload, card = load_checkpoint(path)
     sd = payload["spec"]
@@ -284,17 +285,17 @@ def record_inputs(record, modalities: tuple[str, ...]) -> dict[str, torch.Tensor
     the paper image rendered from it, age and sex from its metadata (unknown stays unknown).
 
     Raises ECGError when a standard lead is missing or the record is shorter than 10 s."""
-    from ..data.ludb import LUDB_LEADS
     from ..errors import ECGError
 
-    missing = [n for n in LUDB_LEADS if n not in record.lead_names]
+    missing = [n for n in STANDARD_12_LEADS if n not in record.lead_names]
     if missing:
         raise ECGError(f"{record.name}: the 12-lead model needs the 12 standard leads; missing "
                        f"{', '.join(missing)}")
     if record.duration_s < 10.0 - 1e-6:
         raise ECGError(f"{record.name}: the 12-lead model reads 10 s; the record has {record.duration_s:.1f} s")
     first = record.crop(0, 10.0)
-    rec = first.replace(signal=first.signal[[record.lead_index(n) for n in LUDB_LEADS]], lead_names=LUDB_LEADS)
+    rec = first.replace(signal=first.signal[[record.lead_index(n) for n in STANDARD_12_LEADS]],
+                        lead_names=STANDARD_12_LEADS)
     f = record_features(rec, age=record.metadata.get("age"), sex=record.metadata.get("sex"))
     return model_inputs(_stack([f]), modalities)
 

@@ -21,8 +21,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.render import RenderStyle, photo_augment, render_record, shrink_page
-from ..record import Record
-from ..signal.delineation import LeadWaves
+from ..record import STANDARD_12_LEADS, Record
+from ..waves import LeadWaves
 from .keypoints import random_style, spec_dict, spec_from_dict
 from .loop import TrainConfig
 from .metrics import detection_prf, greedy_pairs
@@ -238,15 +238,15 @@ def train_panels(spec: PanelSpec, items: dict[str, tuple[Record, list[LeadWaves]
 def save_panel_model(model: nn.Module, spec: PanelSpec, path: str | Path, card: dict) -> dict:
     """Write ``path`` (weights as int8 with per-channel scales, the rest fp16: 8 MB instead of 15) and its
     model card with the sha256."""
-    from .checkpoints import int8_state, save_checkpoint
+    from ..checkpoints import int8_state, save_checkpoint
 
     payload = {"spec": spec_dict(spec), "state_dict": int8_state(model.state_dict()), "storage": "int8 weights"}
     return save_checkpoint(payload, path, {**card, "spec": spec_dict(spec), "storage": "int8 weights"})
 
 
 def load_panel_model(path: str | Path, verify: bool = True) -> tuple[nn.Module, PanelSpec, dict]:
+    from ..checkpoints import load_checkpoint
     from ..models import create_model
-    from .checkpoints import load_checkpoint
 
     payload, card = load_checkpoint(path, verify)
     spec = spec_from_dict(PanelSpec, payload["spec"])
@@ -285,12 +285,12 @@ def detect_page_panels(model: nn.Module, spec: PanelSpec, image: np.ndarray) -> 
     the layout where it is the standard one: ``boxes`` (n, 4) x0, y0, x1, y1 in the image's own pixels,
     ``leads`` (names), ``scores``, ``masks`` (n, h, w) bool at the model's input size (they cover the whole
     image: a huge photo does not get huge masks)."""
-    from ..data.ludb import LUDB_LEADS
 
     h, w = image.shape[:2]
-    d = detect_panels(model, spec, shrink_page(image, spec.img_size), "layout", LUDB_LEADS)
+    d = detect_panels(model, spec, shrink_page(image, spec.img_size), "layout", STANDARD_12_LEADS)
     sy, sx = h / spec.img_size[0], w / spec.img_size[1]
-    return {"boxes": d["boxes"] * np.array([sx, sy, sx, sy]), "leads": [LUDB_LEADS[int(c) - 1] for c in d["labels"]],
+    return {"boxes": d["boxes"] * np.array([sx, sy, sx, sy]),
+            "leads": [STANDARD_12_LEADS[int(c) - 1] for c in d["labels"]],
             "scores": d["scores"], "masks": d["masks"]}
 
 

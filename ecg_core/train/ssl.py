@@ -159,7 +159,7 @@ def pretrain(spec: SSLSpec, segments: np.ndarray, run_dir=None, progress=None, r
 
 
 def save_encoder(model: nn.Module, spec: SSLSpec, path: str | Path, card: dict) -> dict:
-    from .checkpoints import save_checkpoint
+    from ..checkpoints import save_checkpoint
 
     sd = asdict(spec)
     payload = {"spec": sd, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
@@ -168,8 +168,8 @@ def save_encoder(model: nn.Module, spec: SSLSpec, path: str | Path, card: dict) 
 
 def load_encoder(path: str | Path, verify: bool = True) -> tuple[nn.Module, dict]:
     """The pre-trained ``hubert_ecg`` (its ``.encoder`` is what fine-tuning starts from) and its card."""
+    from ..checkpoints import load_checkpoint
     from ..models import create_model
-    from .checkpoints import load_checkpoint
 
     payload, card = load_checkpoint(path, verify)
     sd = payload["spec"]

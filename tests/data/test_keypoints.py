@@ -302,7 +302,7 @@ def test_digitised_and_hybrid_keypoints_on_held_out_renders(ludb):
     three place R within a few ms; the delineated trace places T better than the detector alone, and the
     hybrid takes part of that gain."""
     from ecg_core.data.ludb import load_ludb, ludb_folds
-    from ecg_core.signal.delineation import held_out_delineators
+    from ecg_core.predict.delineation import held_out_delineators
     from ecg_core.train.keypoints import evaluate_keypoints, load_keypoint_model
     from tests.conftest import ROOT
 

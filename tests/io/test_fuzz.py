@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from ecg_core.errors import ECGError, FileTooLargeError, RecordFormatError, RecordValueError
 from ecg_core.io import Upload as _Upload
 from ecg_core.io import load_record
-from ecg_core.io.fuzzing import FORMATS, FuzzDefect, fuzz, mutate, read_outcome, seed_inputs
 from ecg_core.io.image_io import read_image
+from ecg_core.testing.fuzzing import FORMATS, FuzzDefect, fuzz, mutate, read_outcome, seed_inputs
 
 SETTINGS = settings(max_examples=120, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

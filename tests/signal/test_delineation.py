@@ -7,9 +7,11 @@ import pytest
 
 from ecg_core.data.ludb import annotated_span, label_mask, load_ludb, ludb_folds, waves_from_annotation
 from ecg_core.errors import ECGError
+from ecg_core.pipeline import delineate
 from ecg_core.record import Annotation, Record
-from ecg_core.signal.delineation import BEAT_COLUMNS, LeadWaves, beat_table, delineate, waves_from_labels
+from ecg_core.signal.delineation import BEAT_COLUMNS, beat_table
 from ecg_core.signal.intervals import axis_deg, measure, qtc
+from ecg_core.waves import LeadWaves, waves_from_labels
 
 
 def test_ludb_folds_are_fixed_and_patient_wise():

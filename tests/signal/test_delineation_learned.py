@@ -60,7 +60,7 @@ def test_held_out_records_of_every_fold(model, ludb):
 
 def test_two_lead_mitdb_record_at_360_hz(model, mitdb):
     from ecg_core.io import load_record
-    from ecg_core.signal import delineate
+    from ecg_core.pipeline import delineate
 
     rec = load_record(mitdb / "100.hea").crop(0, 10)
     d = delineate(rec, "unet", model=model[0])
@@ -75,7 +75,7 @@ def test_two_lead_mitdb_record_at_360_hz(model, mitdb):
 
 def test_long_records_go_through_in_pieces(model, mitdb):
     from ecg_core.io import load_record
-    from ecg_core.train.delineation import model_input, predict_probs
+    from ecg_core.predict.delineation import model_input, predict_probs
 
     rec = load_record(mitdb / "100.hea").crop(0, 60)
     x, _ = model_input(rec)
@@ -99,7 +99,7 @@ def test_a_changed_file_is_refused(model, tmp_path):
 
 def test_unnamed_leads_are_each_delineated_from_their_own_signal(model, mitdb):
     from ecg_core.io import load_record
-    from ecg_core.signal import delineate
+    from ecg_core.pipeline import delineate
 
     rec = load_record(mitdb / "100.hea").crop(0, 10)
     unnamed = rec.replace(lead_names=("ECG1", "ECG2"))  # both would fill the lead II slot

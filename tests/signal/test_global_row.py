@@ -9,7 +9,7 @@ import torch
 
 
 def _w(p=(), qrs=(), t=()):
-    from ecg_core.signal.delineation import LeadWaves
+    from ecg_core.waves import LeadWaves
 
     def arr(v):
         return np.asarray(v, dtype=np.int64).reshape(-1, 3)
@@ -19,7 +19,7 @@ def _w(p=(), qrs=(), t=()):
 
 def test_global_labels_of_a_ludb_record_span_the_leads_marks(ludb):
     from ecg_core.data.ludb import annotated_span, global_label_mask, load_ludb
-    from ecg_core.signal.delineation import _runs
+    from ecg_core.waves import runs as _runs
 
     rec, waves = load_ludb("1")
     y = global_label_mask(waves, rec.n_samples, rec.fs)
@@ -72,9 +72,9 @@ def test_global_boundaries_come_from_the_global_waves_where_they_have_the_beat()
 def test_delineate_with_a_global_row_model_fills_global_waves_and_measures_with_them(ludb):
     from ecg_core.data.ludb import load_ludb
     from ecg_core.models import create_model
-    from ecg_core.signal import delineate
-    from ecg_core.signal.delineation import LeadWaves
+    from ecg_core.pipeline import delineate
     from ecg_core.train.delineation import _grown_state, load_delineation_model
+    from ecg_core.waves import LeadWaves
     from tests.conftest import ROOT
 
     shipped = load_delineation_model(ROOT / "weights" / "delineation_unet.pt")[0].members[0]

@@ -11,7 +11,7 @@ import torch
 
 
 def _fold(run_dir, k, spec, seed, **report):
-    from ecg_core.train.checkpoints import half_state
+    from ecg_core.checkpoints import half_state
     from ecg_core.train.delineation import _build
 
     torch.manual_seed(seed)

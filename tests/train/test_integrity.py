@@ -9,8 +9,8 @@ import shutil
 import pytest
 import torch
 
+from ecg_core.checkpoints import atomic_write_text, load_checkpoint, save_checkpoint
 from ecg_core.errors import ECGError, WeightsIntegrityError
-from ecg_core.train.checkpoints import atomic_write_text, load_checkpoint, save_checkpoint
 from tests.conftest import ROOT
 
 SHIPPED = sorted((ROOT / "weights").glob("*.pt"))

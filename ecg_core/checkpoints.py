@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from ..atomic import atomic_path, atomic_write_text
-from ..errors import WeightsIntegrityError
+from .atomic import atomic_path, atomic_write_text
+from .errors import WeightsIntegrityError
 
 __all__ = ["save_checkpoint", "load_checkpoint", "half_state", "int8_state", "atomic_save", "atomic_write_text"]
 

@@ -52,7 +52,7 @@ class FuzzDefect(AssertionError):
 
 
 def _record_bytes(record: Record) -> dict[str, Files]:
-    from .wfdb_io import wfdb_zip_bytes, write_wfdb
+    from ..io.wfdb_io import wfdb_zip_bytes, write_wfdb
 
     out: dict[str, Files] = {}
     with tempfile.TemporaryDirectory(prefix="ecg_fuzz_seed_") as tmp:
@@ -237,8 +237,8 @@ def read_outcome(files: Files, fmt: str, fs: float | None = 250.0) -> str:
     :class:`FuzzDefect` for anything else."""
     import warnings
 
-    from .image_io import read_image
-    from .load import Upload, load_record
+    from ..io.image_io import read_image
+    from ..io.load import Upload, load_record
 
     try:
         with warnings.catch_warnings():
