@@ -11,6 +11,7 @@ from ecg_core.data import demo_record
 from ecg_core.errors import ECGError
 from ecg_core.io import wfdb_zip_bytes
 from ecg_core.pipeline import Analysis, FilterSettings, analyse
+from ecg_core.predict import weights_path
 from ecg_core.record import Record
 
 
@@ -49,20 +50,17 @@ def cached_wfdb_zip(key: str, _analysis: Analysis) -> bytes:
     return wfdb_zip_bytes(_analysis.record, _analysis.beat_annotation())
 
 
-BEAT_WEIGHTS = {"diagnostic": "weights/beat_diagnostic.pt", "realtime": "weights/beat_realtime.pt"}
+# every model the pages run, loaded once per server process (shared, read-only): the library loads on
+# each call and caches nothing itself
 
 
 @st.cache_resource(show_spinner="Loading the beat model...")
 def _load_beat_model(mode: str):
-    from pathlib import Path
+    from ecg_core.predict.beats import BEAT_WEIGHTS, load_beat_model
 
-    from ecg_core.train.beats import load_beat_model
-
-    path = Path(__file__).resolve().parents[1] / BEAT_WEIGHTS[mode]
-    if not path.exists():
+    if not weights_path(BEAT_WEIGHTS[mode]).exists():
         return None
-    model, spec, card = load_beat_model(path)
-    return model, spec, card
+    return load_beat_model(mode)
 
 
 def _refused(loader, *args):
@@ -82,7 +80,7 @@ def beat_model(mode: str):
 
 @st.cache_data(max_entries=8, show_spinner="Classifying beats...")
 def cached_beat_classes(key: str, mode: str, _analysis: Analysis):
-    from ecg_core.pipeline import classify_beats
+    from ecg_core.predict.beats import classify_beats
 
     model, spec, _ = _load_beat_model(mode)
     return classify_beats(_analysis.record, _analysis.r_idx, model, spec)
@@ -104,27 +102,28 @@ def delineation_card() -> dict:
     return json.loads(default_weights().with_suffix(".json").read_text())
 
 
+@st.cache_resource(show_spinner="Loading the delineator...")
+def delineator():
+    """The shipped learned delineator's ensemble (raises ECGError when it is missing or refused)."""
+    from ecg_core.predict.delineation import load_delineation
+
+    return load_delineation()[0]
+
+
 @st.cache_data(max_entries=8, show_spinner="Delineating P, QRS and T...")
 def cached_delineation(key: str, method: str, start_s: float, duration_s: float, _record: Record):
-    """The window ``start_s`` .. ``start_s + duration_s`` of the record and its delineation (the learned
-    model is loaded once per process by ``ecg_core.predict.delineation``)."""
+    """The window ``start_s`` .. ``start_s + duration_s`` of the record and its delineation."""
     from ecg_core.pipeline import delineate
 
     crop = _record if _record.duration_s <= duration_s + 0.5 else _record.crop(start_s, start_s + duration_s)
-    return crop, delineate(crop, method)
-
-
-MULTIMODAL_WEIGHTS = "weights/multimodal_ludb.pt"
+    return crop, delineate(crop, method, model=delineator() if method == "unet" else None)
 
 
 @st.cache_resource(show_spinner="Loading the 12-lead model...")
 def _load_multimodal_model():
-    from pathlib import Path
+    from ecg_core.predict.diagnosis import default_weights, load_multimodal
 
-    from ecg_core.train.multimodal import load_multimodal
-
-    path = Path(__file__).resolve().parents[1] / MULTIMODAL_WEIGHTS
-    return load_multimodal(path) if path.exists() else None
+    return load_multimodal() if default_weights().exists() else None
 
 
 def multimodal_model():
@@ -135,10 +134,26 @@ def multimodal_model():
 @st.cache_data(max_entries=8, show_spinner="Reading the 12-lead ECG...")
 def cached_diagnosis(key: str, explain: tuple[str, ...] = ("grad_cam", "rollout"),
                      _record: Record | None = None) -> dict:
-    from ecg_core.train.multimodal import diagnose
+    from ecg_core.predict.diagnosis import diagnose
 
     members, spec, card = _load_multimodal_model()
     return diagnose(_record, members, spec, card, mc_samples=30, explain=explain)
+
+
+@st.cache_resource(show_spinner=False)
+def keypoint_model():
+    """The shipped image keypoint model (ViT-DETR): ``(model, spec, card)``."""
+    from ecg_core.train.keypoints import load_keypoint_model
+
+    return load_keypoint_model(weights_path("keypoints_detr.pt"))
+
+
+@st.cache_resource(show_spinner=False)
+def panel_model():
+    """The shipped lead-panel model (Mask R-CNN): ``(model, spec, card)``."""
+    from ecg_core.train.panels import load_panel_model
+
+    return load_panel_model(weights_path("panels_maskrcnn.pt"))
 
 
 def card_line(card: dict, role: str) -> dict:

@@ -2,17 +2,17 @@
 
 import hashlib
 import secrets
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages._common import init_state, set_record
+from app_pages._common import delineator, init_state, keypoint_model, panel_model, set_record
 from ecg_core.data.keypoints import KEYPOINTS
 from ecg_core.errors import ECGError
 from ecg_core.io.image_io import IMAGE_EXTENSIONS, read_image
+from ecg_core.predict import weights_path
 from ecg_core.viz import ecg_paper_figure
 
 init_state()
@@ -29,45 +29,27 @@ def _digitise(key: str, _image: np.ndarray):
     return digitize(_image)
 
 
-KEYPOINT_WEIGHTS = "weights/keypoints_detr.pt"
-
-
-@st.cache_resource(show_spinner=False)
-def _keypoint_model():
-    from ecg_core.train.keypoints import load_keypoint_model
-
-    return load_keypoint_model(KEYPOINT_WEIGHTS)
-
-
 @st.cache_data(max_entries=4, show_spinner="Finding beats and their P, Q, R, S, T points...")
 def _keypoints(key: str, how: str, _image: np.ndarray, _read) -> dict:
     from ecg_core.train.keypoints import detect_page, digitised_objects, hybrid_page
 
     if how == TRACE:
-        return digitised_objects(_image, read=_read)
-    model, spec, _ = _keypoint_model()
-    return hybrid_page(model, spec, _image, read=_read) if how == HYBRID else detect_page(model, spec, _image)
+        return digitised_objects(_image, delineator(), read=_read)
+    model, spec, _ = keypoint_model()
+    if how == HYBRID:
+        return hybrid_page(model, spec, _image, delineator(), read=_read)
+    return detect_page(model, spec, _image)
 
 
 HYBRID, DETR, TRACE = "ViT-DETR on the delineated trace", "ViT-DETR alone", "delineated trace alone"
 HELD_OUT = {HYBRID: "held_out_hybrid", DETR: "held_out_renders", TRACE: "held_out_digitised"}
 
 
-PANEL_WEIGHTS = "weights/panels_maskrcnn.pt"
-
-
-@st.cache_resource(show_spinner=False)
-def _panel_model():
-    from ecg_core.train.panels import load_panel_model
-
-    return load_panel_model(PANEL_WEIGHTS)
-
-
 @st.cache_data(max_entries=4, show_spinner="Finding lead panels (Mask R-CNN)...")
 def _panels(key: str, _image: np.ndarray) -> dict:
     from ecg_core.train.panels import detect_page_panels
 
-    model, spec, _ = _panel_model()
+    model, spec, _ = panel_model()
     return detect_page_panels(model, spec, _image)
 
 
@@ -129,9 +111,10 @@ for p in dig.panels:
     fig.add_annotation(x=x0 + 4, y=y0 + 4, text=p.lead, showarrow=False, xanchor="left", yanchor="top",
                        font=dict(color="#1f77b4", size=11))
 pn_card = None
-if Path(PANEL_WEIGHTS).exists() and st.toggle("Lead panels and traces (Mask R-CNN)", False, key="img_pn"):
+if weights_path("panels_maskrcnn.pt").exists() and st.toggle("Lead panels and traces (Mask R-CNN)", False,
+                                                              key="img_pn"):
     try:
-        _, _, pn_card = _panel_model()
+        _, _, pn_card = panel_model()
         pn = _panels(key, _image=image)
     except (ECGError, OSError, ValueError) as exc:  # a weights file that fails its check
         st.error(f"The panel model could not run: {exc}", icon="🚫")
@@ -149,7 +132,7 @@ if Path(PANEL_WEIGHTS).exists() and st.toggle("Lead panels and traces (Mask R-CN
             fig.add_annotation(x=x1 - 4, y=y0 + 4, text=lead, showarrow=False, xanchor="right", yanchor="top",
                                font=dict(color="#ff7f0e", size=11))
 kp_card = None
-if Path(KEYPOINT_WEIGHTS).exists() and st.toggle("Beat keypoints (ViT-DETR)", True, key="img_kp"):
+if weights_path("keypoints_detr.pt").exists() and st.toggle("Beat keypoints (ViT-DETR)", True, key="img_kp"):
     kp_how = st.radio("Keypoints from", (DETR, HYBRID, TRACE), horizontal=True, key="img_kp_how",
                       help="ViT-DETR alone: the detector and its keypoint refiner read the image (the best on "
                            "photographs). Hybrid: each detected P, Q, R, S, T point moves onto the point the learned "
@@ -157,7 +140,7 @@ if Path(KEYPOINT_WEIGHTS).exists() and st.toggle("Beat keypoints (ViT-DETR)", Tr
                            "peaks, the delineator's other beats are added too. The delineated trace alone is the "
                            "most exact on clean prints and the least on photographs.")
     try:
-        _, _, kp_card = _keypoint_model()
+        _, _, kp_card = keypoint_model()
         kp = _keypoints(key, kp_how, _image=image, _read=dig)
     except (ECGError, OSError, ValueError) as exc:  # a weights file that fails its check
         st.error(f"The keypoint detector could not run: {exc}", icon="🚫")

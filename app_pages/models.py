@@ -7,12 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._common import init_state
+from ecg_core.predict import weights_dir
 
 init_state()
 ROOT = Path(__file__).resolve().parents[1]
 
 st.title("Models")
-cards = sorted((ROOT / "weights").glob("*.json"))
+cards = sorted(weights_dir().glob("*.json"))
 if not cards:
     st.info("No trained weights are shipped yet.")
 for path in cards:

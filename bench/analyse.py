@@ -24,8 +24,8 @@ def main() -> None:
 
     from ecg_core.io import load_record
     from ecg_core.io.records import record_path
-    from ecg_core.pipeline import analyse, classify_beats
-    from ecg_core.train.beats import load_beat_model
+    from ecg_core.pipeline import analyse
+    from ecg_core.predict.beats import classify_beats, load_beat_ensemble
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--record", default="100")
@@ -35,7 +35,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     path = record_path("mitdb", args.record)
-    model, spec, _ = load_beat_model(args.weights)
+    model, spec, _ = load_beat_ensemble(args.weights)
 
     def ours() -> int:
         rec = load_record(path)

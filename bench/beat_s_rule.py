@@ -1,6 +1,6 @@
 """How the premature-beat rule's thresholds were chosen, on DS1 only (DS2 is not read here).
 
-A grid over the four thresholds of ``ecg_core.train.beats.S_RULE`` (``--mode realtime``: ``S_RULE_REALTIME``,
+A grid over the four thresholds of ``ecg_core.predict.beats.S_RULE`` (``--mode realtime``: ``S_RULE_REALTIME``,
 on causal features, with the real-time model) scored by the rule's own S F1 over all
 DS1 beats (in-sample), the same choice made leave-one-record-out (choose on 21 records, apply to the 22nd),
 and the shipped diagnostic model's fold members on their own held-out DS1 patients, alone and with the rule
@@ -48,12 +48,12 @@ def main() -> None:
                                 f"beat_s_rule_ds1{'_realtime' if args.mode == 'realtime' else ''}.json")
 
     from ecg_core.data.beats import DS1, mitdb_beats
-    from ecg_core.train.beats import (
+    from ecg_core.predict.beats import (
         S_RULE,
         S_RULE_REALTIME,
         apply_s_rule,
         beat_tensors,
-        load_beat_model,
+        load_beat_ensemble,
         predict_beats,
         premature_s_rule,
     )
@@ -71,7 +71,7 @@ def main() -> None:
         k = int(np.argmax([f1(m, y, 1, ~out) for m in fired]))
         chosen.append(json.dumps(combos[k], sort_keys=True))
         loro[out] = fired[k][out]
-    model, spec, card = load_beat_model(weights)
+    model, spec, card = load_beat_ensemble(weights)
     assert spec.mode == args.mode, f"{weights} is a {spec.mode} model"
     cv = np.full(len(y), -1)
     for k, fold in enumerate(card["cv_ds1"]["folds"]):  # each member on the patients it was stopped on

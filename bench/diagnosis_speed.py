@@ -36,8 +36,8 @@ def main() -> None:
     torch.set_num_threads(2)
     from ecg_core.data.ludb import load_ludb
     from ecg_core.pipeline import delineate
+    from ecg_core.predict.diagnosis import diagnose, load_multimodal
     from ecg_core.report import build_report, report_html, report_pdf
-    from ecg_core.train.multimodal import diagnose, load_multimodal
 
     t0 = time.perf_counter()
     members, spec, card = load_multimodal(ROOT / "weights" / "multimodal_ludb.pt")

@@ -457,9 +457,10 @@ def _cmd_evaluate_digitize(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
-    from .train.beats import evaluate_beat_model, load_beat_model
+    from .predict.beats import load_beat_ensemble
+    from .train.beats import evaluate_beat_model
 
-    model, spec, card = load_beat_model(args.weights)
+    model, spec, card = load_beat_ensemble(args.weights)
     res = evaluate_beat_model(model, spec, args.split, records=args.records, ann_dir=args.ann_dir, s_rule=args.s_rule)
     res["weights"] = Path(args.weights).name
     res["sha256"] = card["sha256"]
@@ -529,9 +530,10 @@ def _cmd_evaluate_delineation(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_quantize(args: argparse.Namespace) -> int:
+    from .predict import weights_dir
     from .quantize.bench import bench_quantize
 
-    weights = args.weights or sorted(str(p) for p in Path("weights").glob("beat_*.pt"))
+    weights = args.weights or sorted(str(p) for p in weights_dir().glob("beat_*.pt"))
     if not weights:
         print("error: no beat weights found (weights/beat_*.pt); train one with `train beats`", file=sys.stderr)
         return 2
@@ -545,13 +547,17 @@ def _cmd_bench_quantize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _training_options(p: argparse.ArgumentParser, epochs: int, batch_size: int, lr: float, patience: int,
-                      amp: str = "auto") -> None:
-    """The options every ``train`` command shares (defaults per task)."""
-    p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--batch-size", type=int, default=batch_size)
-    p.add_argument("--lr", type=float, default=lr)
-    p.add_argument("--patience", type=int, default=patience)
+def _training_options(p: argparse.ArgumentParser, task: str) -> None:
+    """The options every ``train`` command shares, their defaults the task's spec's
+    (:data:`ecg_core.recipes.LOOP_DEFAULTS`, the one place they are written)."""
+    from .recipes import loop_defaults
+
+    d = loop_defaults(task)
+    p.add_argument("--epochs", type=int, default=d["epochs"])
+    p.add_argument("--batch-size", type=int, default=d["batch_size"])
+    p.add_argument("--lr", type=float, default=d["lr"])
+    p.add_argument("--patience", type=int, default=d["patience"])
+    amp = d["amp"]
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--run-dir", help="per-fold metrics.jsonl, progress.json and last.pt here")
@@ -575,6 +581,7 @@ def _augment_ops_option(p: argparse.ArgumentParser, what: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .evaluate import PERTURBATIONS
+    from .predict import weights_path
     from .signal import RPEAK_METHODS
     from .signal.delineation import DELINEATION_METHODS
 
@@ -634,7 +641,7 @@ def build_parser() -> argparse.ArgumentParser:
     ed.set_defaults(func=_cmd_evaluate_delineation)
 
     ek = ev.add_parser("keypoints", help="image keypoints (P, Q, R, S, T) on renders of held-out LUDB records")
-    ek.add_argument("--weights", default="weights/keypoints_detr.pt")
+    ek.add_argument("--weights", default=str(weights_path("keypoints_detr.pt")))
     ek.add_argument("--records", nargs="*", help="default: the held-out fold named in the model card")
     ek.add_argument("--photo", type=float, default=0.8, help="strength of the simulated photo (second table)")
     ek.add_argument("--method", choices=("detr", "digitised", "hybrid"), default="detr",
@@ -645,7 +652,7 @@ def build_parser() -> argparse.ArgumentParser:
     ek.set_defaults(func=_cmd_evaluate_keypoints)
 
     ep = ev.add_parser("panels", help="lead panels on renders of held-out LUDB records: Mask R-CNN vs the digitiser")
-    ep.add_argument("--weights", default="weights/panels_maskrcnn.pt")
+    ep.add_argument("--weights", default=str(weights_path("panels_maskrcnn.pt")))
     ep.add_argument("--records", nargs="*", help="default: the held-out fold named in the model card")
     ep.add_argument("--photo", type=float, nargs="*", default=[0.3, 0.8],
                     help="strengths of the simulated photos (a table each, beside the clean renders)")
@@ -671,7 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--rr", nargs="*", help="RR feature names (default: ecg_core.data.beats.DEFAULT_RR[mode])")
     tb.add_argument("--loss", default="focal")
     tb.add_argument("--loss-kwargs", default='{"gamma": 1.0}', help="JSON")
-    _training_options(tb, epochs=15, batch_size=256, lr=1e-3, patience=4)
+    _training_options(tb, "beats")
     tb.add_argument("--balanced-sampling", action="store_true")
     tb.add_argument("--augment", action="store_true", help="jitter R position, add noise, vary RR while training")
     tb.add_argument("--folds", type=int, nargs="*", help="only these DS1 folds (0-3; a quick run, nothing saved)")
@@ -686,7 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
     td = tr.add_parser("delineation", help="wave segmentation on LUDB (five patient-wise folds)")
     td.add_argument("--model", default="delineation_unet")
     td.add_argument("--model-kwargs", default="{}", help="JSON")
-    _training_options(td, epochs=60, batch_size=8, lr=2e-3, patience=12)
+    _training_options(td, "delineation")
     td.add_argument("--crop", type=int, default=3072, help="training crop in samples at 500 Hz")
     td.add_argument("--no-augment", action="store_true")
     td.add_argument("--invert-leads", action="store_true", help="also train on upside-down leads")
@@ -715,7 +722,7 @@ def build_parser() -> argparse.ArgumentParser:
     tm.add_argument("--modalities", nargs="+", default=["signal", "image", "meta"],
                     choices=["signal", "image", "meta"])
     tm.add_argument("--model-kwargs", help="JSON (default: dim 96, ViT depth 4)")
-    _training_options(tm, epochs=40, batch_size=16, lr=1e-3, patience=10)
+    _training_options(tm, "multimodal")
     tm.add_argument("--weight-decay", type=float, default=1e-2)
     tm.add_argument("--limit", type=int, help="PTB-XL: only the first N records of each split (a quick run)")
     tm.add_argument("--folds", type=int, nargs="*", help="LUDB: only these folds (0-4; a quick run, nothing saved)")
@@ -726,7 +733,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tk = tr.add_parser("keypoints", help="ViT-DETR beat keypoints on rendered LUDB pages (one fold held out)")
     tk.add_argument("--model-kwargs", default="{}", help="JSON (ecg_core.models.detr.ViTDETR arguments)")
-    _training_options(tk, epochs=200, batch_size=16, lr=3e-4, patience=30)
+    _training_options(tk, "keypoints")
     tk.add_argument("--img-size", type=int, nargs=2, default=[512, 1024], metavar=("H", "W"))
     tk.add_argument("--repeats", type=int, default=8, help="rendered variants of each record per epoch")
     tk.add_argument("--pool", type=int, default=0,
@@ -745,7 +752,7 @@ def build_parser() -> argparse.ArgumentParser:
     tl = tr.add_parser("panels", help="Mask R-CNN lead panels (box, lead, trace mask) on rendered LUDB pages")
     tl.add_argument("--model-kwargs", default="{}", help="JSON (ecg_core.models.panels.panel_maskrcnn arguments)")
     # Mask R-CNN trains in float32 unless bf16 is asked for (untried under autocast)
-    _training_options(tl, epochs=30, batch_size=8, lr=1e-3, patience=8, amp="off")
+    _training_options(tl, "panels")
     tl.add_argument("--img-size", type=int, nargs=2, default=[512, 1024], metavar=("H", "W"))
     tl.add_argument("--repeats", type=int, default=4, help="rendered variants of each record per epoch")
     tl.add_argument("--held-fold", type=int, default=0)
@@ -757,7 +764,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tp = tr.add_parser("pretrain", help="self-supervised HuBERT-style encoder on unlabelled MIT-BIH DS1 + LUDB")
     tp.add_argument("--model-kwargs", default="{}", help="JSON (ecg_core.models.hubert.HubertEncoder arguments)")
-    _training_options(tp, epochs=8, batch_size=128, lr=1e-3, patience=3)
+    _training_options(tp, "pretrain")
     tp.add_argument("--db", nargs="+", default=["mitdb", "ludb"], choices=["mitdb", "ludb"])
     tp.add_argument("--segment-s", type=float, default=2.0)
     tp.add_argument("--clusters", type=int, default=64, help="k-means targets")

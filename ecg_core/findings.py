@@ -78,7 +78,7 @@ def _measured(name: str, m) -> tuple[bool, str] | None:
 
 def reconcile(diagnosis: dict, measurements=None) -> list[Finding]:
     """The findings of a 12-lead ``diagnosis`` (the dict of
-    :func:`ecg_core.train.multimodal.diagnose`), each settled by ``measurements``
+    :func:`ecg_core.predict.diagnosis.diagnose`), each settled by ``measurements``
     (:class:`~ecg_core.signal.intervals.Measurements` of the same 10 s) where they can settle it."""
     out = []
     for c, p, s, u in zip(diagnosis["classes"], diagnosis["probability"], diagnosis["spread"],

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .record import Annotation, Record
+from .record import Annotation, Record, rhythm_lead
 from .signal import (
     HeartRate,
     LeadQuality,
@@ -26,7 +26,6 @@ __all__ = ["FilterSettings", "Analysis", "analyse", "delineate", "rhythm_lead"]
 
 log = logging.getLogger(__name__)
 
-_RHYTHM_LEADS = ("II", "MLII", "V5", "I", "V1")
 _RUN_CONTEXT_S = 5.0
 
 
@@ -70,14 +69,6 @@ class Analysis:
     def beat_annotation(self) -> Annotation:
         """Detected beats as a WFDB-style annotation (symbol ``N`` or the matched reference label)."""
         return Annotation(self.r_idx, tuple(self.beats["label"].fillna("N").replace("", "N")), "qrs")
-
-
-def rhythm_lead(record: Record) -> int:
-    """Index of the lead to read rhythm from: II (or MLII), else V5, I, V1, else the first one."""
-    for name in _RHYTHM_LEADS:
-        if name in record.lead_names:
-            return record.lead_names.index(name)
-    return 0
 
 
 def analyse(record: Record, filter: FilterSettings | None = None, method: str = "ecgcore") -> Analysis:
@@ -158,59 +149,6 @@ def _beat_table(record: Record, r_idx: np.ndarray, gaps=()) -> pd.DataFrame:
         df["label_source"] = ""
     return df
 
-
-
-@dataclass(frozen=True)
-class BeatClasses:
-    """Beat classes of one record: ``labels`` (class letter per beat), ``probs`` ``(n, n_classes)``,
-    ``confidence`` (the winning probability), the model's ``mode`` and ``classes``."""
-
-    labels: list[str]
-    probs: np.ndarray
-    confidence: np.ndarray
-    mode: str
-    classes: tuple[str, ...]
-    by_rule: np.ndarray | None = None  # beats the model called N that the premature-beat rule made S
-
-
-MIN_BEATS_FOR_CLASSES = 3
-
-
-def classify_beats(record: Record, r_idx: np.ndarray, model, spec, s_rule: bool = True) -> BeatClasses:
-    """Classify the beats at ``r_idx`` with a beat model loaded by
-    :func:`ecg_core.train.beats.load_beat_model`.
-
-    The rhythm lead goes first (MLII/II); a model trained on two leads takes the next usable lead as
-    its second. ``s_rule`` (default on, as the shipped models' DS2 figures with it were measured): beats the
-    model calls N become S where :func:`ecg_core.train.beats.premature_s_rule` fires (in the model's mode); their
-    confidence is NaN (a rule, not a probability). Raises RecordValueError when there are too few beats for
-    RR context.
-    """
-    from .data.beats import AAMI_CLASSES, beat_features
-    from .errors import RecordValueError
-    from .train.beats import beat_tensors, predict_beats
-
-    if len(r_idx) < MIN_BEATS_FOR_CLASSES:
-        raise RecordValueError(
-            f"{record.name}: only {len(r_idx)} beat(s) were detected; beat classes need at least "
-            f"{MIN_BEATS_FOR_CLASSES} beats for their RR context."
-        )
-    lead0 = rhythm_lead(record)
-    order = [lead0] + [i for i in range(record.n_leads) if i != lead0]
-    if len(spec.leads) > len(order):
-        raise RecordValueError(f"{record.name}: the beat model needs {len(spec.leads)} leads; the record has "
-                               f"{record.n_leads}.")
-    feats = beat_features(record, r_idx, spec.mode, tuple(order[: len(spec.leads)]))
-    probs = predict_beats(model, beat_tensors(feats, spec, with_labels=False))
-    top = probs.argmax(1)
-    conf = probs.max(1)
-    by_rule = None
-    if s_rule:
-        from .train.beats import apply_s_rule
-
-        top, by_rule = apply_s_rule(feats, top)
-        conf = np.where(by_rule, np.nan, conf)
-    return BeatClasses([AAMI_CLASSES[k] for k in top], probs, conf, spec.mode, AAMI_CLASSES, by_rule)
 
 
 def delineate(record: Record, method: str = "unet", *, weights=None, model=None) -> Delineation:

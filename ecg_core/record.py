@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Annotation", "AuxSignal", "Record", "canonical_lead_name", "BEAT_SYMBOLS", "STANDARD_12_LEADS"]
+__all__ = ["Annotation", "AuxSignal", "Record", "canonical_lead_name", "rhythm_lead", "BEAT_SYMBOLS",
+           "STANDARD_12_LEADS"]
 
 #: the standard 12 leads in their usual order (limb leads, augmented limb leads, precordial leads); the one
 #: place this tuple is written
@@ -170,3 +171,15 @@ class Record:
         aux = tuple(AuxSignal(x.name, x.unit, x.signal[max(0, int(round(start_s * x.fs))):
                                                  max(0, int(round(stop_s * x.fs)))], x.fs) for x in self.aux)
         return self.replace(signal=self.signal[:, a:b], annotations=anns, aux=aux)
+
+
+#: leads read for rhythm, in order of preference
+RHYTHM_LEADS = ("II", "MLII", "V5", "I", "V1")
+
+
+def rhythm_lead(record: Record) -> int:
+    """Index of the lead to read rhythm from: II (or MLII), else V5, I, V1, else the first one."""
+    for name in RHYTHM_LEADS:
+        if name in record.lead_names:
+            return record.lead_names.index(name)
+    return 0

@@ -61,7 +61,7 @@ def build_report(record: Record, *, diagnosis: dict | None = None, measurements=
                  ectopy=None, models: list[dict] | tuple = (), start_s: float = 0.0) -> ReadReport:
     """Collect a report of ``record``.
 
-    ``diagnosis``: the dict of :func:`ecg_core.train.multimodal.diagnose`; ``measurements``: a
+    ``diagnosis``: the dict of :func:`ecg_core.predict.diagnosis.diagnose`; ``measurements``: a
     :class:`ecg_core.signal.intervals.Measurements`; ``ectopy``: an
     :class:`ecg_core.signal.ectopy.EctopySummary`; ``models``: one dict per model used (``role``,
     ``file``, ``sha256``, ``note``), as read from the model cards. The tracing shows 10 s from ``start_s``.

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from .atomic import atomic_path, atomic_write_text
 from .errors import ECGError
+from .recipes import loop_defaults
 
 __all__ = ["TASKS", "TaskInfo", "runs_root", "training_allowed", "build_command", "submit", "schedule", "stop",
            "resume", "list_runs", "current_job", "read_job", "run_progress", "run_metrics", "log_tail", "promote",
@@ -54,32 +55,35 @@ class TaskInfo:
     folds: int  # models trained per run (patient-wise cross-validation)
     monitor: str  # the validation metric the loop selects on (a metrics.jsonl column)
     out: str  # the weights file name it writes (and is promoted to)
-    defaults: dict = field(default_factory=dict)  # shared loop options
     options: dict = field(default_factory=dict)  # task options: name -> default (a list: the choices)
+
+    @property
+    def defaults(self) -> dict:
+        """The shared loop options' defaults (:data:`ecg_core.recipes.LOOP_DEFAULTS`)."""
+        return {k: v for k, v in loop_defaults(self.name).items() if k != "amp"}
 
 
 TASKS: dict[str, TaskInfo] = {t.name: t for t in [
     TaskInfo("beats", "Beat classes (MIT-BIH DS1, 4 patient-wise folds)", "mitdb",
              ("beat_template_resnet", "beat_dualbranch", "beat_resnet1d", "beat_mobilenet1d", "beat_hubert"), 4,
              "val_macro_f1_nsvf", "beat_diagnostic.pt",
-             dict(epochs=15, batch_size=256, lr=1e-3, patience=4),
              {"mode": ["diagnostic", "realtime"], "loss": ["focal", "cross_entropy", "class_balanced", "ldam"],
               "augment": False, "balanced_sampling": False, "label_fraction": "1.0", "init_encoder": "",
               "augment_ops": ""}),
     TaskInfo("delineation", "P/QRS/T delineation (LUDB, 5 folds)", "ludb", ("delineation_unet",), 5,
-             "val_macro_f1_waves", "delineation_unet.pt", dict(epochs=60, batch_size=8, lr=2e-3, patience=12),
+             "val_macro_f1_waves", "delineation_unet.pt",
              {"crop": 3072, "no_augment": False, "invert_leads": False, "augment_ops": ""}),
     TaskInfo("multimodal", "12-lead diagnosis (LUDB, 5 folds)", "ludb", ("",), 5, "val_macro_auc",
-             "multimodal_ludb.pt", dict(epochs=40, batch_size=16, lr=1e-3, patience=10),
+             "multimodal_ludb.pt",
              {"modalities": ["signal image meta", "signal meta", "signal", "image"], "augment_ops": ""}),
     TaskInfo("keypoints", "Image keypoints, ViT-DETR (LUDB renders)", "ludb", ("",), 1, "val_f1_prt",
-             "keypoints_detr.pt", dict(epochs=200, batch_size=16, lr=3e-4, patience=30),
+             "keypoints_detr.pt",
              {"img_size": "512 1024", "repeats": 8, "dn": False}),
     TaskInfo("panels", "Lead panels and traces, Mask R-CNN (LUDB renders)", "ludb", ("",), 1, "val_f1",
-             "panels_maskrcnn.pt", dict(epochs=30, batch_size=8, lr=1e-3, patience=8),
+             "panels_maskrcnn.pt",
              {"img_size": "512 1024", "repeats": 4}),
     TaskInfo("pretrain", "Self-supervised encoder, HuBERT-style (MIT-BIH DS1 + LUDB, unlabelled)", "mitdb", ("",), 1,
-             "val_masked_acc", "hubert_ecg.pt", dict(epochs=8, batch_size=128, lr=1e-3, patience=3),
+             "val_masked_acc", "hubert_ecg.pt",
              {"db": "mitdb ludb", "clusters": 64, "segment_s": "2.0", "limit_records": ""}),
 ]}
 

@@ -23,9 +23,9 @@ def _pdf_text(data: bytes) -> tuple[str, list]:
 def test_full_report_of_a_ludb_record_is_a_readable_pdf_and_html(ludb):
     from ecg_core.data.ludb import load_ludb
     from ecg_core.pipeline import delineate
+    from ecg_core.predict.diagnosis import diagnose, load_multimodal
     from ecg_core.report import build_report, report_html, report_pdf
     from ecg_core.signal.ectopy import ectopy_summary
-    from ecg_core.train.multimodal import diagnose, load_multimodal
 
     rec, _ = load_ludb("1")
     members, spec, card = load_multimodal(ROOT / "weights" / "multimodal_ludb.pt")

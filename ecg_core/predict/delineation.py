@@ -7,7 +7,6 @@ probabilities are what its validation scores.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -96,18 +95,15 @@ def default_weights() -> Path:
     return weights_path("delineation_unet.pt")
 
 
-@lru_cache(maxsize=4)
-def _load(path: str) -> tuple[MeanEnsemble, dict, dict]:
-    if not Path(path).exists():
-        raise ECGError(f"the learned delineator's weights are missing ({Path(path).name}); "
+def load_delineation(weights: str | Path | None = None) -> tuple[MeanEnsemble, dict, dict]:
+    """The learned delineator (default: the shipped one): ``(ensemble, spec, card)``; loaded on each call
+    (the app caches it, a loop loads it once and passes ``model=``). Raises ECGError naming the file when
+    it is missing."""
+    path = Path(weights or default_weights())
+    if not path.exists():
+        raise ECGError(f"the learned delineator's weights are missing ({path.name}); "
                        "train them with `python -m ecg_core train delineation` or use method='neurokit_dwt'")
     return load_delineation_ensemble(path)
-
-
-def load_delineation(weights: str | Path | None = None) -> tuple[MeanEnsemble, dict, dict]:
-    """The learned delineator (default: the shipped one), loaded once per process: ``(ensemble, spec,
-    card)``. Raises ECGError naming the file when it is missing."""
-    return _load(str(weights or default_weights()))
 
 
 def held_out_delineators(records, weights: str | Path | None = None) -> dict:

@@ -23,11 +23,12 @@ def bench_quantize(weights: list[str | Path], n_calib: int = 2000, repeats: int 
     :func:`ecg_core.train.beats.beat_report` (detected beats; missed and extra beats counted), so the
     fp32 row equals the model card's DS2 figure.
     """
-    from ..train.beats import beat_report, beat_tensors, load_beat_model
+    from ..predict.beats import beat_tensors, load_beat_ensemble
+    from ..train.beats import beat_report
 
     rows = []
     for w in weights:
-        model, spec, _ = load_beat_model(w)
+        model, spec, _ = load_beat_ensemble(w)
         ds1 = mitdb_beats(DS1, spec.mode, spec.leads)
         idx = np.random.default_rng(seed).choice(len(ds1), size=min(n_calib, len(ds1)), replace=False)
         calib = {k: v.numpy() for k, v in beat_tensors(ds1.subset(np.sort(idx)), spec, with_labels=False).items()}

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..checkpoints import half_state, load_checkpoint, save_checkpoint
+from ..checkpoints import half_state, save_checkpoint
 from ..data.augment import AugmentingTask
 from ..data.beats import (
     AAMI_CLASSES,
@@ -24,19 +24,25 @@ from ..data.beats import (
     DS1,
     DS1_FOLDS,
     DS2,
-    BeatFeatures,
     BeatSet,
     mitdb_beats,
-    rr_feature_names,
 )
-from ..models import create_model
 from ..models.ensemble import MeanEnsemble
+from ..predict.beats import (
+    S_RULE,
+    S_RULE_REALTIME,
+    apply_s_rule,
+    beat_tensors,
+    build_beat_model,
+    predict_beats,
+)
+from ..recipes import loop_defaults
 from .loop import TensorBatches, TrainConfig, fit
 from .losses import build_loss
 from .metrics import class_report, confusion
 
 __all__ = ["BeatSpec", "BeatTask", "train_beat_model", "evaluate_beat_model", "beat_report", "save_beat_model",
-           "load_beat_model", "beat_tensors", "premature_s_rule", "apply_s_rule", "S_RULE", "S_RULE_REALTIME"]
+           "SPLITS"]
 
 log = logging.getLogger(__name__)
 SPLITS = {"DS1": DS1, "DS2": DS2}
@@ -53,7 +59,7 @@ class BeatSpec:
     rr_features: tuple[str, ...] | None = None  # None: all of the mode's features
     loss: str = "focal"
     loss_kwargs: dict = field(default_factory=lambda: {"gamma": 1.0})
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(**loop_defaults("beats")))
     folds: tuple[tuple[str, ...], ...] = DS1_FOLDS
     augment: bool = False
     label_fraction: float = 1.0  # < 1: a low-label run, this share of each training record's beats (seeded)
@@ -100,24 +106,6 @@ def _augment(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {**batch, "x": x, "rr": rr}
 
 
-def beat_tensors(beats: BeatSet | object, spec: BeatSpec, with_labels: bool = True) -> dict[str, torch.Tensor]:
-    """Model inputs from beat features, with the spec's RR columns."""
-    names = rr_feature_names(spec.mode)
-    cols = [names.index(n) for n in spec.rr_names()]
-    out = {"x": torch.from_numpy(np.ascontiguousarray(beats.x, dtype=np.float32)),
-           "template": torch.from_numpy(np.ascontiguousarray(beats.template, dtype=np.float32)),
-           "rr": torch.from_numpy(np.ascontiguousarray(beats.rr[:, cols], dtype=np.float32))}
-    if with_labels:
-        out["y"] = torch.from_numpy(np.asarray(beats.y, dtype=np.int64))
-    return out
-
-
-def _build(spec: BeatSpec) -> nn.Module:
-    kw = {"num_classes": len(AAMI_CLASSES), "in_leads": len(spec.leads), "n_rr": len(spec.rr_names()),
-          **spec.model_kwargs}
-    return create_model(spec.model, **kw)
-
-
 def train_beat_model(spec: BeatSpec, run_dir: str | Path | None = None, folds: list[int] | None = None,
                      progress=None, resume: bool = False) -> tuple[MeanEnsemble, dict]:
     """Train one model per DS1 fold (early-stopped on that fold's held-out patients) and return their
@@ -135,7 +123,7 @@ def train_beat_model(spec: BeatSpec, run_dir: str | Path | None = None, folds: l
             tr = tr.subset(pick)
         counts = np.bincount(tr.y, minlength=len(AAMI_CLASSES))
         torch.manual_seed(spec.train.seed + k)
-        model = _build(spec)
+        model = build_beat_model(spec)
         if spec.init_encoder:
             from .ssl import load_encoder
 
@@ -164,14 +152,6 @@ def train_beat_model(spec: BeatSpec, run_dir: str | Path | None = None, folds: l
     cm = confusion(np.concatenate(pooled_true), np.concatenate(pooled_pred), len(AAMI_CLASSES))
     report = {"cv_pooled": class_report(cm, AAMI_CLASSES), "folds": fold_reports}
     return MeanEnsemble(members).eval(), report
-
-
-def predict_beats(model: nn.Module, tensors: dict[str, torch.Tensor], batch_size: int = 2048) -> np.ndarray:
-    """Class probabilities ``(n, 5)``."""
-    model.eval()
-    with torch.inference_mode():
-        out = [model(b).softmax(dim=1) for b in TensorBatches(tensors, batch_size)]
-    return torch.cat(out).numpy() if out else np.zeros((0, len(AAMI_CLASSES)), np.float32)
 
 
 def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", records: list[str] | None = None,
@@ -206,68 +186,6 @@ def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", re
             write_annotation(Annotation(beats.r_idx[sel], sym, "cls"), Path(ann_dir) / name, 360.0)
     rule = S_RULE if spec.mode == "diagnostic" else S_RULE_REALTIME
     return {**out, "split": split, "mode": spec.mode, "s_rule": rule if s_rule else None}
-
-
-#: the premature supraventricular beat rule (:func:`premature_s_rule`): a beat at least 15 % early against
-#: the beats around it (or 25 % against the 5-minute average, which a run of them cannot drag down), with the QRS
-#: of the record's usual beat, in a regular rhythm (atrial fibrillation is irregular and its beats are N).
-#: The four thresholds were chosen on DS1 alone (all its records; 20 of 22 leave-one-record-out choices
-#: agree), before DS2 was read with it.
-S_RULE = {"pre_local": 0.85, "pre_avg": 0.75, "qrs_corr": 0.9, "irregularity": 0.15}
-#: the same rule on causal features (past beats only: local and 5-minute means, running template, RR
-#: irregularity over the last 2k + 1 beats); thresholds chosen on DS1 the same way
-S_RULE_REALTIME = {"pre_local": 0.85, "pre_avg": 0.75, "qrs_corr": 0.8, "irregularity": 0.1}
-
-
-def qrs_template_corr(beats: BeatSet | BeatFeatures, half_ms: float = 100.0) -> np.ndarray:
-    """Pearson correlation of each beat's QRS (R +- ``half_ms``, first lead) with its record's usual beat."""
-    from ..data.beats import WINDOW
-
-    h = int(round(half_ms / 1000 * BEAT_FS))
-    x = beats.x[:, 0, WINDOW[0] - h:WINDOW[0] + h].astype(np.float64)
-    t = beats.template[:, 0, WINDOW[0] - h:WINDOW[0] + h].astype(np.float64)
-    x = x - x.mean(axis=1, keepdims=True)
-    t = t - t.mean(axis=1, keepdims=True)
-    return (x * t).sum(axis=1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(t, axis=1) + 1e-9)
-
-
-def rr_irregularity(beats: BeatSet | BeatFeatures, k: int = 8) -> np.ndarray:
-    """Per beat, the median absolute change of successive RR intervals over the ``k`` beats either side
-    (real-time features: the ``2 k`` beats before and the beat itself), over their mean RR (within each
-    record): near 0 in a regular rhythm, large in atrial fibrillation."""
-    causal = beats.mode == "realtime"
-    pre = beats.rr[:, rr_feature_names(beats.mode).index("pre_rr_s")]
-    record = getattr(beats, "record", None)  # BeatFeatures: one record
-    record = np.zeros(len(pre), np.int64) if record is None else record
-    out = np.zeros(len(pre))
-    for name in np.unique(record):
-        idx = np.flatnonzero(record == name)
-        idx = idx[np.argsort(beats.r_idx[idx], kind="stable")]
-        r = pre[idx]
-        d = np.abs(np.diff(r, prepend=r[0]))
-        before, after = (np.full(2 * k, np.nan), np.zeros(0)) if causal else (np.full(k, np.nan), np.full(k, np.nan))
-        # windows shrink at the record's ends
-        win_d = np.lib.stride_tricks.sliding_window_view(np.concatenate([before, d, after]), 2 * k + 1)
-        win_r = np.lib.stride_tricks.sliding_window_view(np.concatenate([before, r, after]), 2 * k + 1)
-        out[idx] = np.nanmedian(win_d, axis=1) / np.maximum(np.nanmean(win_r, axis=1), 1e-6)
-    return out
-
-
-def premature_s_rule(beats: BeatSet | BeatFeatures, params: dict[str, float] | None = None) -> np.ndarray:
-    """Beats the rule calls premature supraventricular: :data:`S_RULE` on diagnostic features (it looks at
-    later beats too), :data:`S_RULE_REALTIME` on real-time ones (past beats only)."""
-    p = {**(S_RULE if beats.mode == "diagnostic" else S_RULE_REALTIME), **(params or {})}
-    names = rr_feature_names(beats.mode)
-    rr = beats.rr
-    early = (rr[:, names.index("pre_local")] < p["pre_local"]) | (rr[:, names.index("pre_avg")] < p["pre_avg"])
-    return early & (qrs_template_corr(beats) > p["qrs_corr"]) & (rr_irregularity(beats) < p["irregularity"])
-
-
-def apply_s_rule(beats: BeatSet | BeatFeatures, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pred`` (indices into ``AAMI_CLASSES``) with the beats called N on which :func:`premature_s_rule`
-    fires made S, and those beats (bool)."""
-    by_rule = premature_s_rule(beats) & (pred == AAMI_CLASSES.index("N"))
-    return np.where(by_rule, AAMI_CLASSES.index("S"), pred), by_rule
 
 
 def beat_report(beats: BeatSet, pred: np.ndarray, names: list[str]) -> dict:
@@ -323,17 +241,3 @@ def _spec_dict(spec: BeatSpec) -> dict:
     d["rr_features"] = list(spec.rr_names())
     d["folds"] = [list(f) for f in spec.folds]
     return d
-
-
-def load_beat_model(path: str | Path, verify: bool = True) -> tuple[MeanEnsemble, BeatSpec, dict]:
-    """Load a beat model saved by :func:`save_beat_model` (``weights_only=True``), checking its sha256
-    against the model card; raises ValueError when the file is not the one the card describes."""
-    payload, card = load_checkpoint(path, verify)
-    sd = payload["spec"]
-    spec = BeatSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], mode=sd["mode"], leads=tuple(sd["leads"]),
-                    rr_features=tuple(sd["rr_features"]), loss=sd["loss"], loss_kwargs=sd["loss_kwargs"],
-                    train=TrainConfig(**sd["train"]), folds=tuple(tuple(f) for f in sd["folds"]),
-                    augment=sd.get("augment", False))
-    model = MeanEnsemble([_build(spec) for _ in range(payload["n_members"])])
-    model.load_state_dict(payload["state_dict"])
-    return model.eval(), spec, card

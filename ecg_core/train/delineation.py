@@ -38,6 +38,7 @@ from ..predict.delineation import (
     model_input,
     predict_probs,
 )
+from ..recipes import loop_defaults
 from ..record import STANDARD_12_LEADS
 from .loop import TensorBatches, TrainConfig, fit
 
@@ -51,8 +52,7 @@ log = logging.getLogger(__name__)
 class DelineationSpec:
     model: str = "delineation_unet"
     model_kwargs: dict = field(default_factory=dict)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=60, batch_size=8, lr=2e-3,
-                                                                    weight_decay=1e-4, patience=12))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(**loop_defaults("delineation"), weight_decay=1e-4))
     crop: int = 3072
     augment: bool = True
     invert: bool = False  # also flip leads upside down while training (robust to reversed electrodes)

@@ -25,10 +25,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torchvision.ops import box_convert, generalized_box_iou, generalized_box_iou_loss, sigmoid_focal_loss
 
 from ..data.keypoints import KEYPOINTS, page_sample, render_beats
 from ..data.render import RenderStyle
 from ..errors import ECGError
+from ..recipes import loop_defaults
 from ..record import STANDARD_12_LEADS, Record
 from ..waves import WAVES, LeadWaves
 from .loop import TrainConfig
@@ -64,8 +66,7 @@ class KeypointSpec:
     dn_label_flip: float = 0.2  # share of denoising queries given a wrong lead
     cost: dict = field(default_factory=lambda: {"cls": 2.0, "l1": 5.0, "giou": 2.0, "kp": 5.0})
     weight: dict = field(default_factory=lambda: {"cls": 2.0, "l1": 5.0, "giou": 2.0, "kp": 10.0, "vis": 1.0})
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=60, batch_size=16, lr=3e-4,
-                                                                  weight_decay=1e-4, patience=15,
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(**loop_defaults("keypoints"), weight_decay=1e-4,
                                                                   grad_clip=0.1))
 
 
@@ -240,8 +241,7 @@ class PageBatches(EpochBatches):
 # --- matching and losses -------------------------------------------------------------------------------
 
 def _xyxy(b: torch.Tensor) -> torch.Tensor:
-    cx, cy, w, h = b.unbind(-1)
-    return torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], dim=-1)
+    return box_convert(b, "cxcywh", "xyxy")
 
 
 def _unpack(y: torch.Tensor) -> list[dict[str, torch.Tensor]]:
@@ -257,18 +257,9 @@ def _padded(y: torch.Tensor) -> dict[str, torch.Tensor]:
             "kps": y[..., 6:6 + 2 * N_KP].unflatten(-1, (N_KP, 2)), "vis": y[..., 6 + 2 * N_KP:6 + 3 * N_KP]}
 
 
-def _giou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Generalised IoU of boxes (cx, cy, w, h) broadcast against each other (any leading shapes)."""
-    a, b = _xyxy(a), _xyxy(b)
-    area_a = (a[..., 2] - a[..., 0]).clamp_min(0) * (a[..., 3] - a[..., 1]).clamp_min(0)
-    area_b = (b[..., 2] - b[..., 0]).clamp_min(0) * (b[..., 3] - b[..., 1]).clamp_min(0)
-    lt = torch.maximum(a[..., :2], b[..., :2])
-    rb = torch.minimum(a[..., 2:], b[..., 2:])
-    inter = (rb - lt).clamp_min(0).prod(-1)
-    union = area_a + area_b - inter
-    hull = (torch.maximum(a[..., 2:], b[..., 2:]) - torch.minimum(a[..., :2], b[..., :2])).clamp_min(0).prod(-1)
-    iou = inter / union.clamp_min(1e-9)
-    return iou - (hull - union) / hull.clamp_min(1e-9)
+def _giou_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """1 - generalised IoU of paired boxes (cx, cy, w, h), summed (torchvision's loss)."""
+    return generalized_box_iou_loss(_xyxy(a), _xyxy(b), reduction="sum")
 
 
 @torch.no_grad()
@@ -286,7 +277,7 @@ def hungarian_match(out: dict, y: torch.Tensor, cost: dict) -> list[tuple[np.nda
     c_cls = alpha * (1 - p) ** gamma * -(p + 1e-8).log() - (1 - alpha) * p ** gamma * -(1 - p + 1e-8).log()
     boxes = out["boxes"].float()
     c_l1 = torch.cdist(boxes, t["boxes"], p=1)
-    c_giou = -_giou(boxes.unsqueeze(2), t["boxes"].unsqueeze(1))
+    c_giou = -torch.stack([generalized_box_iou(_xyxy(boxes[i]), _xyxy(t["boxes"][i])) for i in range(b)])
     vis = t["vis"].unsqueeze(1).unsqueeze(-1)  # (B, 1, M, K, 1)
     d = (out["kps"].float().unsqueeze(2) - t["kps"].unsqueeze(1)).abs() * vis  # (B, Q, M, K, 2)
     c_kp = d.sum(dim=(3, 4)) / vis.sum(dim=(3, 4)).clamp_min(1)
@@ -302,13 +293,9 @@ def hungarian_match(out: dict, y: torch.Tensor, cost: dict) -> list[tuple[np.nda
     return res
 
 
-def _focal(logits: torch.Tensor, target: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0,
-           weight: torch.Tensor | None = None) -> torch.Tensor:
-    p = logits.sigmoid()
-    ce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
-    p_t = p * target + (1 - p) * (1 - target)
-    a_t = alpha * target + (1 - alpha) * (1 - target)
-    loss = a_t * (1 - p_t) ** gamma * ce
+def _focal(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Sigmoid focal loss (alpha 0.25, gamma 2; torchvision's), summed, optionally weighted per element."""
+    loss = sigmoid_focal_loss(logits, target, alpha=0.25, gamma=2.0, reduction="none")
     return (loss * weight).sum() if weight is not None else loss.sum()
 
 
@@ -328,7 +315,7 @@ def _layer_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> dict[str, tor
         pb, tb = out["boxes"][bi, qi].float(), t["boxes"][bi, ti]
         pk, tk, tv = out["kps"][bi, qi].float(), t["kps"][bi, ti], t["vis"][bi, ti]
         losses["l1"] = (pb - tb).abs().sum() / n_obj
-        losses["giou"] = (1 - _giou(pb, tb)).sum() / n_obj
+        losses["giou"] = _giou_loss(pb, tb) / n_obj
         losses["kp"] = ((pk - tk).abs().sum(-1) * tv).sum() / tv.sum().clamp_min(1)
         losses["vis"] = F.binary_cross_entropy_with_logits(out["vis"][bi, qi].float(), tv)
     else:
@@ -364,7 +351,7 @@ def _dn_loss(out: dict, y: torch.Tensor) -> dict[str, torch.Tensor]:
     pb, tb = out["boxes"][v].float(), t["boxes"][v]
     pk, tk, tv = out["kps"][v].float(), t["kps"][v], t["vis"][v]
     losses["l1"] = (pb - tb).abs().sum() / n_obj
-    losses["giou"] = (1 - _giou(pb, tb)).sum() / n_obj
+    losses["giou"] = _giou_loss(pb, tb) / n_obj
     losses["kp"] = ((pk - tk).abs().sum(-1) * tv).sum() / tv.sum().clamp_min(1)
     losses["vis"] = F.binary_cross_entropy_with_logits(out["vis"][v].float(), tv) if len(tv) else losses["l1"] * 0
     return losses
@@ -388,7 +375,7 @@ def _dense_loss(enc: dict, y: torch.Tensor) -> dict[str, torch.Tensor]:
     if len(bi):
         pb, tb = enc["boxes"][bi, cell].float(), t["boxes"][bi, mi]
         losses["l1"] = (pb - tb).abs().sum() / n_obj
-        losses["giou"] = (1 - _giou(pb, tb)).sum() / n_obj
+        losses["giou"] = _giou_loss(pb, tb) / n_obj
     return losses
 
 

@@ -21,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.render import RenderStyle, photo_augment, render_record, shrink_page
+from ..recipes import loop_defaults
 from ..record import STANDARD_12_LEADS, Record
 from ..waves import LeadWaves
 from .keypoints import random_style, spec_dict, spec_from_dict
@@ -46,9 +47,8 @@ class PanelSpec:
     photo_p: float = 0.7
     repeats: int = 4  # rendered variants of each record per epoch
     score_threshold: float = 0.5
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=30, batch_size=8, lr=1e-3,
-                                                                  weight_decay=1e-4, patience=8, grad_clip=5.0,
-                                                                  amp="off"))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(**loop_defaults("panels"), weight_decay=1e-4,
+                                                                  grad_clip=5.0))
 
 
 def panel_sample(rec: Record, size: tuple[int, int] = (512, 1024), rng: np.random.Generator | None = None,

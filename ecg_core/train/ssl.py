@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 
 from ..atomic import atomic_path
+from ..recipes import loop_defaults
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["SSLSpec", "ssl_segments", "frame_targets", "PretrainTask", "pretrain", "save_encoder", "load_encoder"]
@@ -35,8 +36,7 @@ class SSLSpec:
     mask_p: float = 0.08
     mask_span: int = 5
     dbs: tuple[str, ...] = ("mitdb", "ludb")
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, batch_size=128, lr=1e-3,
-                                                                  weight_decay=1e-2, patience=3))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(**loop_defaults("pretrain"), weight_decay=1e-2))
 
 
 def _segments(sig: np.ndarray, fs: float, seg: int) -> np.ndarray:

@@ -97,7 +97,7 @@ def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
 
     from app_pages._common import record_key
     from ecg_core.data.ludb import DIAGNOSIS_CLASSES, load_ludb
-    from ecg_core.train.multimodal import diagnose, load_multimodal
+    from ecg_core.predict.diagnosis import diagnose, load_multimodal
 
     rec, _ = load_ludb("1")
     at = AppTest.from_file(APP, default_timeout=180).run()

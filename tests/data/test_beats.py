@@ -103,7 +103,7 @@ def test_realtime_mode_is_causal(mitdb):
         assert np.array_equal(getattr(a, name)[: k + 1], getattr(b, name)[: k + 1]), name
     # the real-time premature-beat rule reads past beats only; a looser rule (fires on about a third of the
     # beats here) so that the comparison has something to compare
-    from ecg_core.train.beats import premature_s_rule, rr_irregularity
+    from ecg_core.predict.beats import premature_s_rule, rr_irregularity
 
     loose = {"pre_local": 1.0, "pre_avg": 1.0, "qrs_corr": 0.0, "irregularity": 10.0}
     ra, rb = premature_s_rule(a, loose)[: k + 1], premature_s_rule(b, loose)[: k + 1]
@@ -152,7 +152,7 @@ def test_premature_rule_features_by_hand():
     from types import SimpleNamespace
 
     from ecg_core.data.beats import WINDOW, rr_feature_names
-    from ecg_core.train.beats import premature_s_rule, qrs_template_corr, rr_irregularity
+    from ecg_core.predict.beats import premature_s_rule, qrs_template_corr, rr_irregularity
 
     names = rr_feature_names("diagnostic")
     n = 40
@@ -188,7 +188,7 @@ def test_premature_rule_finds_the_apcs_of_a_ds1_record_and_spares_atrial_fibrill
     """DS1 records (the rule's thresholds were chosen on DS1): 220's APCs in sinus rhythm are found with no
     false alarm; in 201's atrial fibrillation the irregularity guard keeps nine in ten early beats out."""
     monkeypatch.setenv("ECG_DATA_DIR", str(mitdb.parent))
-    from ecg_core.train.beats import premature_s_rule
+    from ecg_core.predict.beats import premature_s_rule
 
     b = mitdb_beats(["220"], "diagnostic")
     s = premature_s_rule(b)

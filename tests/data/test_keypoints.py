@@ -93,7 +93,8 @@ def test_hungarian_matching_recovers_a_permutation_and_the_loss_of_a_perfect_ans
     (qi, ti), = hungarian_match(out, y, spec.cost)
     assert dict(zip(ti.tolist(), qi.tolist())) == dict(enumerate(perm.tolist()))
     loss, parts = set_loss(out, y, spec)
-    assert parts["l1"] < 1e-6 and parts["giou"] < 1e-5 and parts["kp"] < 1e-6 and parts["cls"] < 1e-3
+    # GIoU: torchvision's loss adds 1e-7 to its denominators, a few 1e-5 on boxes of a few mm
+    assert parts["l1"] < 1e-6 and parts["giou"] < 1e-4 and parts["kp"] < 1e-6 and parts["cls"] < 1e-3
     # moving one keypoint by 0.1 adds exactly 0.1 / (visible keypoints) to the keypoint loss
     out2 = _perfect_output(t, perm=perm)
     out2["kps"][0, perm[1], 2, 0] += 0.1
@@ -224,17 +225,18 @@ def test_an_untrained_refiner_returns_the_first_guesses_and_keeps_those_outside_
     assert torch.equal(out[..., 4], kx[..., 4])
 
 
-def test_batched_giou_matches_torchvision():
+def test_giou_loss_is_torchvisions_on_centre_size_boxes():
     from torchvision.ops import generalized_box_iou
 
-    from ecg_core.train.keypoints import _giou, _xyxy
+    from ecg_core.train.keypoints import _giou_loss, _xyxy
 
     g = torch.Generator().manual_seed(0)
     a = torch.cat([torch.rand(7, 2, generator=g), 0.05 + 0.3 * torch.rand(7, 2, generator=g)], dim=1)
-    b = torch.cat([torch.rand(5, 2, generator=g), 0.05 + 0.3 * torch.rand(5, 2, generator=g)], dim=1)
-    ref = generalized_box_iou(_xyxy(a), _xyxy(b))
-    assert torch.allclose(_giou(a.unsqueeze(1), b.unsqueeze(0)), ref, atol=1e-6)
-    assert torch.allclose(_giou(a, a), torch.ones(7), atol=1e-6)
+    b = torch.cat([torch.rand(7, 2, generator=g), 0.05 + 0.3 * torch.rand(7, 2, generator=g)], dim=1)
+    pairwise = generalized_box_iou(_xyxy(a), _xyxy(b))
+    assert torch.allclose(_giou_loss(a, b), (1 - pairwise.diagonal()).sum(), atol=1e-5)
+    assert float(_giou_loss(a, a)) < 1e-4 and float(_giou_loss(a, b)) > 1.0  # eps 1e-7 in each denominator
+    assert torch.allclose(_xyxy(torch.tensor([[0.5, 0.5, 0.2, 0.4]])), torch.tensor([[0.4, 0.3, 0.6, 0.7]]))
 
 
 def test_denoising_queries_are_invisible_to_the_object_queries():
@@ -371,7 +373,7 @@ def test_two_stage_dense_loss_wants_the_token_under_each_box_centre():
 
     right = _dense_loss(enc(cells), y)
     wrong = _dense_loss(enc((cells + 1) % (gh * gw)), y)
-    assert float(right["cls"]) < 1e-3 and float(right["l1"]) < 1e-6 and float(right["giou"]) < 1e-5
+    assert float(right["cls"]) < 1e-3 and float(right["l1"]) < 1e-6 and float(right["giou"]) < 1e-4
     assert float(wrong["cls"]) > 1.0
 
 

@@ -65,7 +65,7 @@ def test_train_multimodal_on_ptbxl_runs_end_to_end(ptbxl_dir, tmp_path, monkeypa
     import json
 
     from ecg_core.cli import main
-    from ecg_core.train.multimodal import load_multimodal
+    from ecg_core.predict.diagnosis import load_multimodal
 
     monkeypatch.setenv("ECG_DATA_DIR", str(ptbxl_dir.parent))
     out = tmp_path / "mm.pt"

@@ -79,9 +79,9 @@ def test_diagnosis_page_names_a_tampered_beat_model(tmp_path, monkeypatch):
 
     import app_pages._common as common
 
-    bad = _copy(ROOT / "weights" / "beat_diagnostic.pt", tmp_path)
+    bad = _copy(ROOT / "weights" / "beat_diagnostic.pt", tmp_path)  # a weights folder with one damaged file
     bad.write_bytes(bad.read_bytes()[:-100])
-    monkeypatch.setitem(common.BEAT_WEIGHTS, "diagnostic", str(bad))
+    monkeypatch.setenv("ECG_WEIGHTS_DIR", str(bad.parent))  # the one resolver every loader asks
     common._load_beat_model.clear()
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()

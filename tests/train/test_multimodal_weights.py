@@ -15,7 +15,8 @@ def test_fold_model_beats_the_prevalence_baseline_on_its_held_out_fold(ludb):
     import torch
 
     from ecg_core.data.ludb import ludb_folds
-    from ecg_core.train.multimodal import load_multimodal, ludb_multimodal_arrays, macro_auc, model_inputs
+    from ecg_core.predict.diagnosis import load_multimodal, model_inputs
+    from ecg_core.train.multimodal import ludb_multimodal_arrays, macro_auc
 
     members, spec, card = load_multimodal(WEIGHTS)
     assert len(members) == 5 and card["size_bytes"] <= 20 * 2 ** 20

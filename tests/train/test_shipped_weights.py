@@ -25,10 +25,11 @@ def test_reproduces_card_figures_on_ds2(path, mitdb, monkeypatch):
     monkeypatch.setenv("ECG_DATA_DIR", str(mitdb.parent))
     import torch
 
-    from ecg_core.train.beats import evaluate_beat_model, load_beat_model
+    from ecg_core.predict.beats import load_beat_ensemble
+    from ecg_core.train.beats import evaluate_beat_model
 
     torch.set_num_threads(2)
-    model, spec, card = load_beat_model(path)
+    model, spec, card = load_beat_ensemble(path)
     # the model with the premature-beat rule, as the Diagnosis page runs it, where the card has it: one pass of
     # the model gives both reports
     ruled = evaluate_beat_model(model, spec, "DS2", s_rule="ds2_s_rule" in card)

@@ -8,7 +8,8 @@ import torch
 
 from ecg_core.data.beats import mitdb_beats
 from ecg_core.models import create_model, list_models
-from ecg_core.train.beats import BeatSpec, BeatTask, beat_tensors, load_beat_model, predict_beats, save_beat_model
+from ecg_core.predict.beats import beat_tensors, load_beat_ensemble, predict_beats
+from ecg_core.train.beats import BeatSpec, BeatTask, save_beat_model
 from ecg_core.train.loop import TensorBatches, TrainConfig, fit
 from ecg_core.train.losses import build_loss
 from ecg_core.train.metrics import class_report, confusion
@@ -52,7 +53,7 @@ def test_small_training_run_learns(mitdb, monkeypatch, tmp_path):
 
     ens = MeanEnsemble([model.cpu()]).eval()
     card = save_beat_model(ens, spec, tmp_path / "w" / "beat_test.pt", {"note": "test"})
-    back, spec2, card2 = load_beat_model(tmp_path / "w" / "beat_test.pt")
+    back, spec2, card2 = load_beat_ensemble(tmp_path / "w" / "beat_test.pt")
     p1 = predict_beats(ens, beat_tensors(va, spec, with_labels=False))
     p2 = predict_beats(back, beat_tensors(va, spec2, with_labels=False))
     assert np.abs(p1 - p2).max() < 0.02  # fp16 storage
@@ -60,4 +61,4 @@ def test_small_training_run_learns(mitdb, monkeypatch, tmp_path):
     raw = (tmp_path / "w" / "beat_test.pt").read_bytes()
     (tmp_path / "w" / "beat_test.pt").write_bytes(raw[:-100])
     with pytest.raises(ValueError, match="does not match its model card"):
-        load_beat_model(tmp_path / "w" / "beat_test.pt")
+        load_beat_ensemble(tmp_path / "w" / "beat_test.pt")
