@@ -34,7 +34,7 @@ def test_hadolint_passes():
 def test_streamlit_config_keeps_xsrf_on_and_the_upload_limit_of_the_readers():
     import tomllib
 
-    from ecg_core.io._checks import max_file_bytes
+    from ecg_core.io import max_file_bytes
 
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
     assert cfg["enableXsrfProtection"] is True

@@ -1,5 +1,6 @@
 """Reading and writing ECG files: the only room of ecg_core that touches files."""
 
+from ._checks import max_file_bytes
 from .csv_io import read_csv
 from .edf_io import read_edf
 from .load import SUPPORTED_EXTENSIONS, Upload, load_record
@@ -12,6 +13,7 @@ __all__ = [
     "Upload",
     "find_records",
     "load_record",
+    "max_file_bytes",
     "read_csv",
     "read_edf",
     "read_numpy",

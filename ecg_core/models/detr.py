@@ -32,7 +32,7 @@ def inverse_sigmoid(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     return torch.log(x / (1 - x))
 
 
-def _sine(xy: torch.Tensor, dim: int, temperature: float = 10000.0) -> torch.Tensor:
+def sine_embedding(xy: torch.Tensor, dim: int, temperature: float = 10000.0) -> torch.Tensor:
     """Sine embedding of points in [0, 1]: ``(..., 2)`` -> ``(..., dim)``."""
     half = dim // 4
     freq = temperature ** (torch.arange(half, device=xy.device, dtype=xy.dtype) / half)
@@ -195,7 +195,7 @@ class ViTDETR(nn.Module):
         (one dict per decoder layer) to be trained to reconstruct the objects, no matching needed."""
         x = self.stem(images) if self.cnn_stem else images
         mem = self.vit.forward_features(x)  # (B, N, dim), no class token
-        mem_pos = self.mem_pos(_sine(self.mem_xy, mem.shape[-1]).to(mem.dtype)).unsqueeze(0)
+        mem_pos = self.mem_pos(sine_embedding(self.mem_xy, mem.shape[-1]).to(mem.dtype)).unsqueeze(0)
         b = images.shape[0]
         nq = self.num_queries
         q = self.query.weight.unsqueeze(0).expand(b, -1, -1)
@@ -224,7 +224,7 @@ class ViTDETR(nn.Module):
         n_all = q.shape[1]
         outs = []
         for layer in self.layers:
-            q_pos = self.query_pos(_sine(ref.sigmoid(), q.shape[-1]).to(q.dtype))
+            q_pos = self.query_pos(sine_embedding(ref.sigmoid(), q.shape[-1]).to(q.dtype))
             q = layer(q, q_pos, mem, mem_pos, mask)
             h = self.norm(q)
             box = self.box_head(h)

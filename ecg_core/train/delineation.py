@@ -194,7 +194,7 @@ def _build(spec: DelineationSpec) -> nn.Module:
     return build_delineation_model(asdict(spec))
 
 
-def _grown_state(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
+def grown_state(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
     """``state`` of an earlier model for ``model``, which may add a global row to the head: the new row's
     output channels start as the mean of the leads' (the global wave starts as the leads' average)."""
     own = model.state_dict()
@@ -238,7 +238,7 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         torch.manual_seed(spec.train.seed + k)
         model = _build(spec)
         if init is not None:
-            model.load_state_dict(_grown_state(init[k].state_dict(), model))
+            model.load_state_dict(grown_state(init[k].state_dict(), model))
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
         repeat = None
         if meta is not None:  # LUDB's paced records (ludb.csv), drawn more often

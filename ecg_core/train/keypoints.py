@@ -240,7 +240,7 @@ class PageBatches(EpochBatches):
 
 # --- matching and losses -------------------------------------------------------------------------------
 
-def _xyxy(b: torch.Tensor) -> torch.Tensor:
+def xyxy(b: torch.Tensor) -> torch.Tensor:
     return box_convert(b, "cxcywh", "xyxy")
 
 
@@ -257,9 +257,9 @@ def _padded(y: torch.Tensor) -> dict[str, torch.Tensor]:
             "kps": y[..., 6:6 + 2 * N_KP].unflatten(-1, (N_KP, 2)), "vis": y[..., 6 + 2 * N_KP:6 + 3 * N_KP]}
 
 
-def _giou_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def giou_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """1 - generalised IoU of paired boxes (cx, cy, w, h), summed (torchvision's loss)."""
-    return generalized_box_iou_loss(_xyxy(a), _xyxy(b), reduction="sum")
+    return generalized_box_iou_loss(xyxy(a), xyxy(b), reduction="sum")
 
 
 @torch.no_grad()
@@ -277,7 +277,7 @@ def hungarian_match(out: dict, y: torch.Tensor, cost: dict) -> list[tuple[np.nda
     c_cls = alpha * (1 - p) ** gamma * -(p + 1e-8).log() - (1 - alpha) * p ** gamma * -(1 - p + 1e-8).log()
     boxes = out["boxes"].float()
     c_l1 = torch.cdist(boxes, t["boxes"], p=1)
-    c_giou = -torch.stack([generalized_box_iou(_xyxy(boxes[i]), _xyxy(t["boxes"][i])) for i in range(b)])
+    c_giou = -torch.stack([generalized_box_iou(xyxy(boxes[i]), xyxy(t["boxes"][i])) for i in range(b)])
     vis = t["vis"].unsqueeze(1).unsqueeze(-1)  # (B, 1, M, K, 1)
     d = (out["kps"].float().unsqueeze(2) - t["kps"].unsqueeze(1)).abs() * vis  # (B, Q, M, K, 2)
     c_kp = d.sum(dim=(3, 4)) / vis.sum(dim=(3, 4)).clamp_min(1)
@@ -315,7 +315,7 @@ def _layer_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> dict[str, tor
         pb, tb = out["boxes"][bi, qi].float(), t["boxes"][bi, ti]
         pk, tk, tv = out["kps"][bi, qi].float(), t["kps"][bi, ti], t["vis"][bi, ti]
         losses["l1"] = (pb - tb).abs().sum() / n_obj
-        losses["giou"] = _giou_loss(pb, tb) / n_obj
+        losses["giou"] = giou_loss(pb, tb) / n_obj
         losses["kp"] = ((pk - tk).abs().sum(-1) * tv).sum() / tv.sum().clamp_min(1)
         losses["vis"] = F.binary_cross_entropy_with_logits(out["vis"][bi, qi].float(), tv)
     else:
@@ -351,13 +351,13 @@ def _dn_loss(out: dict, y: torch.Tensor) -> dict[str, torch.Tensor]:
     pb, tb = out["boxes"][v].float(), t["boxes"][v]
     pk, tk, tv = out["kps"][v].float(), t["kps"][v], t["vis"][v]
     losses["l1"] = (pb - tb).abs().sum() / n_obj
-    losses["giou"] = _giou_loss(pb, tb) / n_obj
+    losses["giou"] = giou_loss(pb, tb) / n_obj
     losses["kp"] = ((pk - tk).abs().sum(-1) * tv).sum() / tv.sum().clamp_min(1)
     losses["vis"] = F.binary_cross_entropy_with_logits(out["vis"][v].float(), tv) if len(tv) else losses["l1"] * 0
     return losses
 
 
-def _dense_loss(enc: dict, y: torch.Tensor) -> dict[str, torch.Tensor]:
+def dense_loss(enc: dict, y: torch.Tensor) -> dict[str, torch.Tensor]:
     """Loss of a two-stage model's dense proposals (no matching): the encoder token whose cell holds a
     true box's centre must name its lead and predict its box; every other token predicts nothing (when
     two centres share a cell, one of them is kept)."""
@@ -375,7 +375,7 @@ def _dense_loss(enc: dict, y: torch.Tensor) -> dict[str, torch.Tensor]:
     if len(bi):
         pb, tb = enc["boxes"][bi, cell].float(), t["boxes"][bi, mi]
         losses["l1"] = (pb - tb).abs().sum() / n_obj
-        losses["giou"] = _giou_loss(pb, tb) / n_obj
+        losses["giou"] = giou_loss(pb, tb) / n_obj
     return losses
 
 
@@ -384,7 +384,7 @@ def set_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> tuple[torch.Tens
     a two-stage model's dense proposals)."""
     total, parts = 0.0, {}
     if "enc" in out:
-        total = total + sum(spec.weight[k] * v for k, v in _dense_loss(out["enc"], y).items())
+        total = total + sum(spec.weight[k] * v for k, v in dense_loss(out["enc"], y).items())
     for layer_out in [out, *out.get("aux", [])]:
         losses = _layer_loss(layer_out, y, spec)
         total = total + sum(spec.weight[k] * v for k, v in losses.items())
@@ -416,7 +416,7 @@ def decode(pred: torch.Tensor, n_leads: int = 12, threshold: float = 0.5, nms_io
         boxes = p[:, n_leads:n_leads + 4]
         if keep.any():
             idx = torch.nonzero(keep).flatten()
-            idx = idx[batched_nms(_xyxy(boxes[idx]), score[idx], lead[idx], nms_iou)]
+            idx = idx[batched_nms(xyxy(boxes[idx]), score[idx], lead[idx], nms_iou)]
         else:
             idx = torch.zeros(0, dtype=torch.long)
         kps = p[idx, n_leads + 4:n_leads + 4 + 2 * N_KP].reshape(-1, N_KP, 2)

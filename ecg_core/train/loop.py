@@ -233,7 +233,7 @@ def evaluate(model: nn.Module, task: Task, batches: TensorBatches, device: torch
     return metrics
 
 
-def _cosine_with_warmup(optimizer: torch.optim.Optimizer, base_lr: float, total_steps: int,
+def cosine_with_warmup(optimizer: torch.optim.Optimizer, base_lr: float, total_steps: int,
                         warmup_steps: int, clock: Callable[[], float] | None = None) -> Callable[[int], None]:
     """A pure schedule: each call advances one step and sets the learning rate. With ``clock`` (the share
     of a time budget spent, 0 to 1) the cosine is as far along as the larger of the step share and it."""
@@ -355,7 +355,7 @@ def fit(model: nn.Module, task: Task, train: TensorBatches, val: TensorBatches, 
     if cfg.anneal_to_time and cfg.time_limit_s:
         def clock() -> float:  # t0 is set below, before the first step
             return (time.perf_counter() - t0) / cfg.time_limit_s
-    sched = _cosine_with_warmup(opt, cfg.lr, cfg.epochs * len(train), cfg.warmup_epochs * len(train), clock)
+    sched = cosine_with_warmup(opt, cfg.lr, cfg.epochs * len(train), cfg.warmup_epochs * len(train), clock)
     best_state, best, best_epoch, history, best_metrics = None, -math.inf, -1, [], {}
     start_epoch, elapsed = 0, 0.0
     log_file = events = None

@@ -228,15 +228,15 @@ def test_an_untrained_refiner_returns_the_first_guesses_and_keeps_those_outside_
 def test_giou_loss_is_torchvisions_on_centre_size_boxes():
     from torchvision.ops import generalized_box_iou
 
-    from ecg_core.train.keypoints import _giou_loss, _xyxy
+    from ecg_core.train.keypoints import giou_loss, xyxy
 
     g = torch.Generator().manual_seed(0)
     a = torch.cat([torch.rand(7, 2, generator=g), 0.05 + 0.3 * torch.rand(7, 2, generator=g)], dim=1)
     b = torch.cat([torch.rand(7, 2, generator=g), 0.05 + 0.3 * torch.rand(7, 2, generator=g)], dim=1)
-    pairwise = generalized_box_iou(_xyxy(a), _xyxy(b))
-    assert torch.allclose(_giou_loss(a, b), (1 - pairwise.diagonal()).sum(), atol=1e-5)
-    assert float(_giou_loss(a, a)) < 1e-4 and float(_giou_loss(a, b)) > 1.0  # eps 1e-7 in each denominator
-    assert torch.allclose(_xyxy(torch.tensor([[0.5, 0.5, 0.2, 0.4]])), torch.tensor([[0.4, 0.3, 0.6, 0.7]]))
+    pairwise = generalized_box_iou(xyxy(a), xyxy(b))
+    assert torch.allclose(giou_loss(a, b), (1 - pairwise.diagonal()).sum(), atol=1e-5)
+    assert float(giou_loss(a, a)) < 1e-4 and float(giou_loss(a, b)) > 1.0  # eps 1e-7 in each denominator
+    assert torch.allclose(xyxy(torch.tensor([[0.5, 0.5, 0.2, 0.4]])), torch.tensor([[0.4, 0.3, 0.6, 0.7]]))
 
 
 def test_denoising_queries_are_invisible_to_the_object_queries():
@@ -356,7 +356,7 @@ def test_fusion_moves_detected_points_onto_the_read_ones_and_adds_beats_only_on_
 
 
 def test_two_stage_dense_loss_wants_the_token_under_each_box_centre():
-    from ecg_core.train.keypoints import _dense_loss
+    from ecg_core.train.keypoints import dense_loss
 
     t = _targets()
     _, y = pack_targets([t])
@@ -371,8 +371,8 @@ def test_two_stage_dense_loss_wants_the_token_under_each_box_centre():
             boxes[0, c] = torch.from_numpy(t["boxes"][j])
         return {"logits": logits, "boxes": boxes, "grid": (gh, gw)}
 
-    right = _dense_loss(enc(cells), y)
-    wrong = _dense_loss(enc((cells + 1) % (gh * gw)), y)
+    right = dense_loss(enc(cells), y)
+    wrong = dense_loss(enc((cells + 1) % (gh * gw)), y)
     assert float(right["cls"]) < 1e-3 and float(right["l1"]) < 1e-6 and float(right["giou"]) < 1e-4
     assert float(wrong["cls"]) > 1.0
 
@@ -392,6 +392,6 @@ def test_two_stage_queries_start_at_the_best_proposals():
     assert enc["logits"].shape == (1, 4 * 8, 12) and enc["grid"] == (4, 8)
     top = enc["logits"].max(-1).values.topk(6, dim=1).indices[0]
     centres = enc["boxes"][0, top, :2]
-    from ecg_core.models.detr import _sine
+    from ecg_core.models.detr import sine_embedding
 
-    assert torch.allclose(captured["pos"][0], _sine(inverse_sigmoid(centres).sigmoid(), 32), atol=1e-4)
+    assert torch.allclose(captured["pos"][0], sine_embedding(inverse_sigmoid(centres).sigmoid(), 32), atol=1e-4)

@@ -39,12 +39,12 @@ def test_global_labels_of_a_ludb_record_span_the_leads_marks(ludb):
 
 def test_a_grown_head_starts_as_the_leads_model_with_their_mean_as_the_global_row():
     from ecg_core.models import create_model
-    from ecg_core.train.delineation import _grown_state
+    from ecg_core.train.delineation import grown_state
 
     torch.manual_seed(0)
     leads = create_model("delineation_unet", width=4, depth=2).eval()
     grown = create_model("delineation_unet", width=4, depth=2, global_row=True).eval()
-    grown.load_state_dict(_grown_state(leads.state_dict(), grown))
+    grown.load_state_dict(grown_state(leads.state_dict(), grown))
     x = torch.randn(2, 12, 600)
     with torch.no_grad():
         a, b = leads({"x": x}), grown({"x": x})
@@ -73,13 +73,13 @@ def test_delineate_with_a_global_row_model_fills_global_waves_and_measures_with_
     from ecg_core.data.ludb import load_ludb
     from ecg_core.models import create_model
     from ecg_core.pipeline import delineate
-    from ecg_core.train.delineation import _grown_state, load_delineation_model
+    from ecg_core.train.delineation import grown_state, load_delineation_model
     from ecg_core.waves import LeadWaves
     from tests.conftest import ROOT
 
     shipped = load_delineation_model(ROOT / "weights" / "delineation_unet.pt")[0].members[0]
     model = create_model("delineation_unet", global_row=True)
-    model.load_state_dict(_grown_state(shipped.state_dict(), model))
+    model.load_state_dict(grown_state(shipped.state_dict(), model))
     rec, _ = load_ludb("9")  # held out from fold 0's model
     d = delineate(rec, "unet", model=model)
     plain = delineate(rec, "unet", model=shipped)

@@ -11,11 +11,12 @@ import torch
 
 
 def _fold(run_dir, k, spec, seed, **report):
+
     from ecg_core.checkpoints import half_state
-    from ecg_core.train.delineation import _build
+    from ecg_core.predict.delineation import build_delineation_model
 
     torch.manual_seed(seed)
-    model = _build(spec)
+    model = build_delineation_model(asdict(spec))
     d = run_dir / f"fold{k}"
     d.mkdir(parents=True)
     torch.save(half_state(model.state_dict()), d / "model.pt")

@@ -67,11 +67,11 @@ def test_a_callback_sees_every_epoch_and_can_stop_the_run():
 
 
 def test_the_cosine_can_follow_the_clock_to_a_time_limit():
-    from ecg_core.train.loop import _cosine_with_warmup
+    from ecg_core.train.loop import cosine_with_warmup
 
     opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
     spent = {"share": 0.0}
-    sched = _cosine_with_warmup(opt, 1.0, total_steps=1000, warmup_steps=0, clock=lambda: spent["share"])
+    sched = cosine_with_warmup(opt, 1.0, total_steps=1000, warmup_steps=0, clock=lambda: spent["share"])
     sched()
     assert opt.param_groups[0]["lr"] == pytest.approx(1.0, abs=1e-4)  # one step of 1000, no time spent
     spent["share"] = 0.5  # half the time gone after 2 steps: the clock leads, lr = 0.5 (1 + cos(pi / 2))
@@ -80,6 +80,6 @@ def test_the_cosine_can_follow_the_clock_to_a_time_limit():
     spent["share"] = 1.3  # past the limit: the end of the cosine
     sched()
     assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-9)
-    plain = _cosine_with_warmup(opt, 1.0, total_steps=4, warmup_steps=0)
+    plain = cosine_with_warmup(opt, 1.0, total_steps=4, warmup_steps=0)
     plain(2)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.5, abs=1e-6)  # without a clock: steps only
