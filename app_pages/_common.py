@@ -143,7 +143,7 @@ def cached_diagnosis(key: str, explain: tuple[str, ...] = ("grad_cam", "rollout"
 @st.cache_resource(show_spinner=False)
 def keypoint_model():
     """The shipped image keypoint model (ViT-DETR): ``(model, spec, card)``."""
-    from ecg_core.train.keypoints import load_keypoint_model
+    from ecg_core.predict.keypoints import load_keypoint_model
 
     return load_keypoint_model(weights_path("keypoints_detr.pt"))
 
@@ -151,7 +151,7 @@ def keypoint_model():
 @st.cache_resource(show_spinner=False)
 def panel_model():
     """The shipped lead-panel model (Mask R-CNN): ``(model, spec, card)``."""
-    from ecg_core.train.panels import load_panel_model
+    from ecg_core.predict.panels import load_panel_model
 
     return load_panel_model(weights_path("panels_maskrcnn.pt"))
 

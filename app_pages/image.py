@@ -31,7 +31,7 @@ def _digitise(key: str, _image: np.ndarray):
 
 @st.cache_data(max_entries=4, show_spinner="Finding beats and their P, Q, R, S, T points...")
 def _keypoints(key: str, how: str, _image: np.ndarray, _read) -> dict:
-    from ecg_core.train.keypoints import detect_page, digitised_objects, hybrid_page
+    from ecg_core.predict.keypoints import detect_page, digitised_objects, hybrid_page
 
     if how == TRACE:
         return digitised_objects(_image, delineator(), read=_read)
@@ -47,7 +47,7 @@ HELD_OUT = {HYBRID: "held_out_hybrid", DETR: "held_out_renders", TRACE: "held_ou
 
 @st.cache_data(max_entries=4, show_spinner="Finding lead panels (Mask R-CNN)...")
 def _panels(key: str, _image: np.ndarray) -> dict:
-    from ecg_core.train.panels import detect_page_panels
+    from ecg_core.predict.panels import detect_page_panels
 
     model, spec, _ = panel_model()
     return detect_page_panels(model, spec, _image)

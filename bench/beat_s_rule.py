@@ -29,7 +29,7 @@ GRID = {"pre_local": (0.8, 0.85, 0.9), "pre_avg": (0.0, 0.7, 0.75, 0.8), "qrs_co
 
 def f1(pred: np.ndarray, y: np.ndarray, c: int, sel: np.ndarray | None = None) -> float:
     """F1 of class ``c`` over the beats ``sel`` (all by default)."""
-    from ecg_core.train.metrics import detection_prf
+    from ecg_core.metrics import detection_prf
 
     sel = np.ones(len(y), bool) if sel is None else sel
     hit, true = sel & (pred == c), sel & (y == c)

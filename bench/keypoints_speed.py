@@ -36,7 +36,8 @@ def main() -> None:
     torch.set_num_threads(2)
     from ecg_core.data.ludb import load_ludb
     from ecg_core.digitize import digitize
-    from ecg_core.train.keypoints import detect_keypoints, hybrid_page, load_keypoint_model, render_sample
+    from ecg_core.predict.keypoints import detect_keypoints, hybrid_page, load_keypoint_model
+    from ecg_core.train.keypoints import render_sample
 
     model, spec, _ = load_keypoint_model(args.weights)
     rows = []

@@ -319,7 +319,7 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
 
     init = init_card = None
     if args.init:
-        from .train.keypoints import load_keypoint_model
+        from .predict.keypoints import load_keypoint_model
 
         init, init_spec, init_card = load_keypoint_model(args.init)
         if init_card.get("held_fold") != args.held_fold:
@@ -363,7 +363,8 @@ def _held_out_pages(args: argparse.Namespace, card: dict) -> tuple[dict, list[st
 
 
 def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
-    from .train.keypoints import evaluate_keypoints, load_keypoint_model
+    from .predict.keypoints import load_keypoint_model
+    from .train.keypoints import evaluate_keypoints
 
     model, spec, card = load_keypoint_model(args.weights)
     items, records = _held_out_pages(args, card)
@@ -392,7 +393,8 @@ def _cmd_evaluate_keypoints(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate_panels(args: argparse.Namespace) -> int:
-    from .train.panels import evaluate_panels, load_panel_model
+    from .predict.panels import load_panel_model
+    from .train.panels import evaluate_panels
 
     model, spec, card = load_panel_model(args.weights)
     items, records = _held_out_pages(args, card)

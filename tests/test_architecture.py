@@ -12,11 +12,7 @@ from tests.conftest import ROOT
 PKG = ROOT / "ecg_core"
 GROUND = {"ecg_core.record", "ecg_core.errors", "ecg_core.atomic", "ecg_core.waves", "ecg_core.recipes"}
 LOW_ROOMS = ("ecg_core.signal", "ecg_core.io")
-#: page imports of training code still to move into ecg_core.predict (image keypoints and lead panels)
-PAGE_TRAIN_IMPORTS_LEFT = {("app_pages/_common.py", "ecg_core.train.keypoints"),
-                           ("app_pages/_common.py", "ecg_core.train.panels"),
-                           ("app_pages/image.py", "ecg_core.train.keypoints"),
-                           ("app_pages/image.py", "ecg_core.train.panels")}
+
 
 
 def _modules() -> dict[str, Path]:
@@ -102,7 +98,7 @@ def test_pages_do_not_import_training_code():
             names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module else
                      [a.name for a in node.names] if isinstance(node, ast.Import) else [])
             found.update((f"app_pages/{p.name}", n) for n in names if n.startswith("ecg_core.train"))
-    assert found <= PAGE_TRAIN_IMPORTS_LEFT, f"pages import training code: {sorted(found - PAGE_TRAIN_IMPORTS_LEFT)}"
+    assert not found, f"pages import training code: {sorted(found)}"
 
 
 def test_the_twelve_standard_leads_are_written_once():

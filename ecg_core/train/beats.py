@@ -27,6 +27,7 @@ from ..data.beats import (
     BeatSet,
     mitdb_beats,
 )
+from ..metrics import class_report, confusion
 from ..models.ensemble import MeanEnsemble
 from ..predict.beats import (
     S_RULE,
@@ -39,7 +40,6 @@ from ..predict.beats import (
 from ..recipes import loop_defaults
 from .loop import TensorBatches, TrainConfig, fit
 from .losses import build_loss
-from .metrics import class_report, confusion
 
 __all__ = ["BeatSpec", "BeatTask", "train_beat_model", "evaluate_beat_model", "beat_report", "save_beat_model",
            "SPLITS"]

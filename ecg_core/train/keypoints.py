@@ -25,24 +25,35 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torchvision.ops import box_convert, generalized_box_iou, generalized_box_iou_loss, sigmoid_focal_loss
+from torchvision.ops import generalized_box_iou, generalized_box_iou_loss, sigmoid_focal_loss
 
 from ..data.keypoints import KEYPOINTS, page_sample, render_beats
 from ..data.render import RenderStyle
 from ..errors import ECGError
+from ..metrics import detection_prf
+from ..predict.keypoints import (
+    N_KP,
+    decode,
+    detect_keypoints,
+    digitised_objects,
+    hybrid_page,
+    keypoint_pairs,
+    model_config,
+    pack_predictions,
+    predict_pages,
+    xyxy,
+)
 from ..recipes import loop_defaults
-from ..record import STANDARD_12_LEADS, Record
+from ..record import Record
 from ..waves import WAVES, LeadWaves
 from .loop import TrainConfig
-from .metrics import detection_prf, greedy_pairs
 
 __all__ = ["KeypointSpec", "KeypointTask", "EpochBatches", "PageBatches", "page_cache", "load_page_cache",
-           "hungarian_match", "set_loss", "decode", "keypoint_scores", "choose_decoding", "pack_targets", "Y_COLS",
-           "train_keypoints", "save_keypoint_model", "load_keypoint_model", "evaluate_keypoints", "detect_keypoints",
-           "digitised_objects", "fuse_keypoints", "hybrid_page", "predict_pages", "sample_truth"]
+           "hungarian_match", "set_loss", "keypoint_scores", "choose_decoding", "pack_targets", "Y_COLS",
+           "train_keypoints", "save_keypoint_model", "evaluate_keypoints", "sample_truth", "render_sample",
+           "random_style", "spec_dict", "spec_from_dict", "ludb_page_split", "THRESHOLDS", "NMS_IOUS"]
 
 log = logging.getLogger(__name__)
-N_KP = len(KEYPOINTS)
 #: columns of a packed target row: valid, lead, box (cx, cy, w, h), keypoints (x, y) x 5, visibility x 5,
 #: one millimetre of paper in x and in y (image units)
 Y_COLS = 1 + 1 + 4 + 2 * N_KP + N_KP + 2
@@ -240,10 +251,6 @@ class PageBatches(EpochBatches):
 
 # --- matching and losses -------------------------------------------------------------------------------
 
-def xyxy(b: torch.Tensor) -> torch.Tensor:
-    return box_convert(b, "cxcywh", "xyxy")
-
-
 def _unpack(y: torch.Tensor) -> list[dict[str, torch.Tensor]]:
     """Per image, its true objects (the valid rows of :func:`_padded`) and one mm of paper in x and y."""
     t = _padded(y)
@@ -397,49 +404,6 @@ def set_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> tuple[torch.Tens
 
 # --- decoding and scoring ------------------------------------------------------------------------------
 
-def pack_predictions(out: dict) -> torch.Tensor:
-    """``(B, Q, n_leads + 4 + 2 K + K)`` of the last layer, the task's "logits" for the shared loop."""
-    b, q = out["logits"].shape[:2]
-    return torch.cat([out["logits"], out["boxes"], out["kps"].reshape(b, q, -1), out["vis"]], dim=-1)
-
-
-def decode(pred: torch.Tensor, n_leads: int = 12, threshold: float = 0.5, nms_iou: float = 0.5) -> list[dict]:
-    """Objects of packed predictions: per image ``scores``, ``leads``, ``boxes`` (cx, cy, w, h), ``kps``
-    ``(n, K, 2)``, ``vis`` ``(n, K)`` bool; score threshold, then non-maximum suppression per lead."""
-    from torchvision.ops import batched_nms
-
-    out = []
-    for p in pred.float():
-        prob = p[:, :n_leads].sigmoid()
-        score, lead = prob.max(dim=1)
-        keep = score >= threshold
-        boxes = p[:, n_leads:n_leads + 4]
-        if keep.any():
-            idx = torch.nonzero(keep).flatten()
-            idx = idx[batched_nms(xyxy(boxes[idx]), score[idx], lead[idx], nms_iou)]
-        else:
-            idx = torch.zeros(0, dtype=torch.long)
-        kps = p[idx, n_leads + 4:n_leads + 4 + 2 * N_KP].reshape(-1, N_KP, 2)
-        vis = p[idx, n_leads + 4 + 2 * N_KP:].sigmoid() >= 0.5
-        out.append({"scores": score[idx].numpy(), "leads": lead[idx].numpy(), "boxes": boxes[idx].numpy(),
-                    "kps": kps.numpy(), "vis": vis.numpy()})
-    return out
-
-
-def _pairs(a: dict, b: dict, j: int, tol_px: float, tol_y_px: float) -> list[tuple[int, int]]:
-    """One-to-one pairs (object of ``a``, object of ``b``) of visible type-``j`` keypoints of the same lead
-    within ``tol_px`` along x and ``tol_y_px`` along y, closest in x first (scoring and fusion alike)."""
-    out = []
-    for lead in np.intersect1d(a["leads"], b["leads"]):
-        ia = np.flatnonzero((a["leads"] == lead) & (a["vis"][:, j] > 0))
-        ib = np.flatnonzero((b["leads"] == lead) & (b["vis"][:, j] > 0))
-        if len(ia) and len(ib):
-            dx = np.abs(a["kps"][ia, j, 0][:, None] - b["kps"][ib, j, 0][None])
-            dy = np.abs(a["kps"][ia, j, 1][:, None] - b["kps"][ib, j, 1][None])
-            out += [(ia[p], ib[q]) for p, q in greedy_pairs((dx <= tol_px) & (dy <= tol_y_px), dx)]
-    return out
-
-
 def keypoint_scores(preds: list[dict], targets: list[dict], tol_ms: float = 40.0) -> dict:
     """Per keypoint type: tp, fp, fn, precision, recall, F1 and mean absolute error (ms). A predicted
     keypoint matches a true one of the same type and lead within ``tol_ms`` along the time axis (one mm of
@@ -448,7 +412,7 @@ def keypoint_scores(preds: list[dict], targets: list[dict], tol_ms: float = 40.0
     for p, t in zip(preds, targets):
         mm_x, mm_y = float(t["mm"][0]), float(t["mm"][1])
         for j, kname in enumerate(KEYPOINTS):
-            pairs = _pairs(p, t, j, tol_ms / 40.0 * mm_x, 15 * mm_y)
+            pairs = keypoint_pairs(p, t, j, tol_ms / 40.0 * mm_x, 15 * mm_y)
             tally[kname]["err"] += [abs(p["kps"][i, j, 0] - t["kps"][k, j, 0]) / mm_x * 40.0 for i, k in pairs]
             tally[kname]["tp"] += len(pairs)
             tally[kname]["fp"] += int((p["vis"][:, j] > 0).sum()) - len(pairs)
@@ -485,10 +449,6 @@ class KeypointTask:
         out = {f"f1_{k}": v["f1"] for k, v in scores.items()}
         out["f1_prt"] = float(np.mean([scores[k]["f1"] for k in ("P", "R", "T")]))
         return out
-
-
-def model_config(spec: KeypointSpec) -> dict:
-    return {"n_leads": spec.n_leads, "n_kp": N_KP, "img_size": tuple(spec.img_size), **spec.model_kwargs}
 
 
 def ludb_page_split(items: dict, held_fold: int) -> tuple[list[str], list[str]]:
@@ -588,139 +548,10 @@ def save_keypoint_model(model: nn.Module, spec: KeypointSpec, path: str | Path, 
     return save_checkpoint(payload, path, {**card, "spec": spec_dict(spec), "keypoints": list(KEYPOINTS)})
 
 
-def load_keypoint_model(path: str | Path, verify: bool = True) -> tuple[nn.Module, KeypointSpec, dict]:
-    from ..checkpoints import load_checkpoint
-    from ..models import create_model
-
-    payload, card = load_checkpoint(path, verify)
-    spec = spec_from_dict(KeypointSpec, payload["spec"])
-    model = create_model(spec.model, **model_config(spec))
-    model.load_state_dict({k: v.float() for k, v in payload["state_dict"].items()})
-    return model.eval(), spec, card
-
-
-def predict_pages(model: nn.Module, images: np.ndarray, batch_size: int = 8) -> torch.Tensor:
-    """Packed predictions (:func:`pack_predictions`) for ``images`` ``(B, H, W, 3)`` uint8 at the model's
-    input size, before decoding."""
-    out = []
-    model.eval()
-    with torch.inference_mode():
-        for i in range(0, len(images), batch_size):
-            x = torch.from_numpy(np.array(images[i:i + batch_size])).permute(0, 3, 1, 2).float() / 255
-            out.append(pack_predictions(model(x)))
-    return torch.cat(out)
-
-
-def detect_keypoints(model: nn.Module, images: np.ndarray, spec: KeypointSpec, threshold: float | None = None,
-                     batch_size: int = 8) -> list[dict]:
-    """Objects found in ``images`` ``(B, H, W, 3)`` uint8 at the model's input size (see :func:`decode`);
-    ``threshold`` defaults to the model's own (``spec.score_threshold``)."""
-    threshold = spec.score_threshold if threshold is None else threshold
-    return decode(predict_pages(model, images, batch_size), spec.n_leads, threshold, spec.nms_iou)
-
-
 def sample_truth(s: dict) -> dict:
     """The true objects of a rendered sample (:func:`render_sample`) as :func:`keypoint_scores` takes them."""
     return {"leads": s["leads"], "kps": s["kps"], "vis": s["vis"].astype(np.float32),
             "mm": np.array([s["mm_x"], s["mm_y"]])}
-
-
-def detect_page(model: nn.Module, spec: KeypointSpec, image: np.ndarray, threshold: float | None = None) -> dict:
-    """Objects on one page image of any size (shrunk to the model's input: :func:`shrink_page`): ``scores``,
-    ``leads`` (indices into LUDB's lead order), ``boxes`` ``(n, 4)`` x0, y0, x1, y1 and ``kps`` ``(n, K, 2)``
-    in the image's own pixels, ``vis`` ``(n, K)``."""
-    from ..data.render import shrink_page
-
-    h, w = image.shape[:2]
-    obj = detect_keypoints(model, shrink_page(image, spec.img_size)[None], spec, threshold)[0]
-    scale = np.array([w, h], dtype=np.float32)
-    boxes = obj["boxes"]
-    xyxy = np.concatenate([boxes[:, :2] - boxes[:, 2:] / 2, boxes[:, :2] + boxes[:, 2:] / 2], axis=1)
-    return {**obj, "boxes": xyxy * np.tile(scale, 2), "kps": obj["kps"] * scale}
-
-
-def digitised_objects(image: np.ndarray, delineator: nn.Module | None = None, read=None) -> dict:
-    """The beat objects of a page found the other way: read by the digitiser (:func:`ecg_core.digitize.digitize`),
-    delineated by the learned delineator (``delineator``: one of its fold models, or the shipped one), each
-    lead's beats grouped as the training objects are (P peak before the QRS, T peak after it) and drawn back
-    onto the panels where that lead is printed. Same keys as :func:`detect_page` (pixels of ``image``; the
-    page's tilt undone), ``scores`` all 1, and ``px_per_mm`` of the reading; no objects when the digitiser
-    cannot read the page. ``read``: the page's :class:`~ecg_core.digitize.Digitized` when already at hand."""
-    from ..data.keypoints import beat_times
-    from ..digitize import digitize, unrotate_points
-    from ..errors import ECGError
-    from ..pipeline import delineate
-
-    empty = {"scores": np.zeros(0, np.float32), "leads": np.zeros(0, np.int64), "boxes": np.zeros((0, 4)),
-             "kps": np.zeros((0, N_KP, 2)), "vis": np.zeros((0, N_KP), bool)}
-    try:
-        read = read if read is not None else digitize(image)
-        rec = read.to_record()
-        d = delineate(rec, "unet", model=delineator)
-    except ECGError:
-        return {**empty, "px_per_mm": float("nan")}
-    empty["px_per_mm"] = read.px_per_mm
-    h, w = image.shape[:2]
-    leads, kps, vis = [], [], []
-    for p in read.panels:
-        if p.lead not in rec.lead_names or p.lead not in STANDARD_12_LEADS:
-            continue
-        bt = beat_times(d.waves[rec.lead_names.index(p.lead)], rec.fs)
-        for row in bt[(bt[:, 2] >= p.t0) & (bt[:, 2] < p.t1)]:
-            v = np.isfinite(row[:5]) & (row[:5] >= p.t0) & (row[:5] < p.t1)
-            xy = p.to_pixels(np.nan_to_num(row[:5], nan=p.t0))
-            leads.append(STANDARD_12_LEADS.index(p.lead))
-            kps.append(unrotate_points(xy, read.rotation_deg, w, h) if read.rotation_deg else xy)
-            vis.append(v)
-    if not leads:
-        return empty
-    kps_a = np.asarray(kps, np.float64)
-    vis_a = np.asarray(vis, bool)
-    pts = np.where(vis_a[..., None], kps_a, np.nan)
-    boxes = np.concatenate([np.nanmin(pts, axis=1), np.nanmax(pts, axis=1)], axis=1)
-    return {"scores": np.ones(len(leads), np.float32), "leads": np.asarray(leads, np.int64), "boxes": boxes,
-            "kps": kps_a, "vis": vis_a, "px_per_mm": read.px_per_mm}
-
-
-#: hybrid keypoints (chosen on the inner-validation renders of fold 0's model, clean and photographed): a
-#: detected keypoint moves to the delineated one of its type and lead within SNAP_MS; where the reading agrees
-#: with the detector on at least AGREE of its R peaks (within 40 ms), the reading's other beats are added too
-SNAP_MS, AGREE = 120.0, 0.7
-
-
-def fuse_keypoints(detected: dict, read: dict, px_per_mm: float, snap_ms: float = SNAP_MS,
-                   agree: float = AGREE) -> dict:
-    """Hybrid objects: the detector's (``detected``, :func:`detect_page`) with each keypoint moved onto the
-    digitised-and-delineated keypoint (``read``, :func:`digitised_objects`) of its type and lead within
-    ``snap_ms``, plus the reading's unpaired beats when it agrees with the detector on at least ``agree`` of the
-    detector's R peaks (``agreement`` in the result; NaN when the reading has no beats to offer). Both in the
-    same pixels; ``px_per_mm`` their scale."""
-    if not len(read["leads"]) or not np.isfinite(px_per_mm):
-        return {**detected, "agreement": float("nan")}
-    tol_y = 15 * px_per_mm  # half a panel row
-    n_r = int(detected["vis"][:, 2].sum())
-    agreement = len(_pairs(detected, read, 2, px_per_mm, tol_y)) / max(n_r, 1)  # R within 40 ms (1 mm)
-    kps = detected["kps"].copy()
-    used = np.zeros(len(read["leads"]), bool)
-    for j in range(N_KP):
-        for ia, ib in _pairs(detected, read, j, snap_ms / 40.0 * px_per_mm, tol_y):
-            kps[ia, j] = read["kps"][ib, j]
-            used[ib] = True
-    out = {k: detected[k] for k in ("scores", "leads", "boxes", "vis")}
-    out["kps"] = kps
-    if agreement >= agree and (~used).any():
-        new = ~used
-        out = {k: np.concatenate([out[k], read[k][new]]) for k in ("scores", "leads", "boxes", "kps", "vis")}
-    return {**out, "agreement": float(agreement)}
-
-
-def hybrid_page(model: nn.Module, spec: KeypointSpec, image: np.ndarray, delineator: nn.Module | None = None,
-                read=None) -> dict:
-    """Keypoints of one page from both readings (:func:`fuse_keypoints`): the detector's objects placed on the
-    delineated trace where the digitiser reads the page; the detector's alone where it cannot. ``read``: the
-    page's :class:`~ecg_core.digitize.Digitized` when already at hand."""
-    found = digitised_objects(image, delineator, read)
-    return fuse_keypoints(detect_page(model, spec, image), found, found["px_per_mm"])
 
 
 def evaluate_keypoints(model: nn.Module | None, spec: KeypointSpec | None,

@@ -21,15 +21,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.render import RenderStyle, photo_augment, render_record, shrink_page
+from ..metrics import detection_prf, greedy_pairs
+from ..predict.panels import by_layout, detect_panels, model_config
 from ..recipes import loop_defaults
-from ..record import STANDARD_12_LEADS, Record
+from ..record import Record
 from ..waves import LeadWaves
-from .keypoints import random_style, spec_dict, spec_from_dict
+from .keypoints import random_style, spec_dict
 from .loop import TrainConfig
-from .metrics import detection_prf, greedy_pairs
 
 __all__ = ["PanelSpec", "PanelTask", "panel_sample", "panel_scores", "train_panels", "save_panel_model",
-           "load_panel_model", "detect_panels", "detect_page_panels", "layout_leads", "by_layout",
            "classical_panels", "evaluate_panels"]
 
 log = logging.getLogger(__name__)
@@ -205,11 +205,6 @@ class PanelTask:
         return {k: s[k] for k in ("precision", "recall", "f1", "mean_iou", "pages_all_correct")}
 
 
-def model_config(spec: PanelSpec) -> dict:
-    return {"n_leads": spec.n_leads, "min_size": min(spec.img_size), "max_size": max(spec.img_size),
-            **spec.model_kwargs}
-
-
 def train_panels(spec: PanelSpec, items: dict[str, tuple[Record, list[LeadWaves]]], held_fold: int = 0,
                  run_dir: str | Path | None = None, workers: int = 0, progress=None,
                  resume: bool = False) -> tuple[nn.Module, dict]:
@@ -242,90 +237,6 @@ def save_panel_model(model: nn.Module, spec: PanelSpec, path: str | Path, card: 
 
     payload = {"spec": spec_dict(spec), "state_dict": int8_state(model.state_dict()), "storage": "int8 weights"}
     return save_checkpoint(payload, path, {**card, "spec": spec_dict(spec), "storage": "int8 weights"})
-
-
-def load_panel_model(path: str | Path, verify: bool = True) -> tuple[nn.Module, PanelSpec, dict]:
-    from ..checkpoints import load_checkpoint
-    from ..models import create_model
-
-    payload, card = load_checkpoint(path, verify)
-    spec = spec_from_dict(PanelSpec, payload["spec"])
-    model = create_model(spec.model, **model_config(spec))
-    model.load_state_dict(payload["state_dict"])  # load_checkpoint gave fp32 back (int8 weights dequantised)
-    return model.eval(), spec, card
-
-
-def detect_panels(model: nn.Module, spec: PanelSpec, image: np.ndarray, leads: str = "model",
-                  lead_names: tuple[str, ...] | None = None) -> dict:
-    """Panels on one page image at the model's input size: ``boxes`` (n, 4) x0, y0, x1, y1, ``labels``
-    (1 + lead index), ``scores``, ``masks`` (n, H, W) bool. ``leads="layout"``: the model's boxes, one per
-    place, labelled by their place on a 3 x 4 + rhythm page (:func:`layout_leads`, needs ``lead_names``),
-    the model's own classes where the page is not laid out so."""
-    model.eval()
-    with torch.inference_mode():
-        x = torch.from_numpy(np.array(image[..., :3])).permute(2, 0, 1).float() / 255.0
-        d = model([x])[0]
-    keep = d["scores"] >= spec.score_threshold
-    out = {"boxes": d["boxes"][keep].numpy(), "labels": d["labels"][keep].numpy(),
-           "scores": d["scores"][keep].numpy(), "masks": (d["masks"][keep, 0] >= 0.5).numpy()}
-    return by_layout(out, lead_names) if leads == "layout" else out
-
-
-def by_layout(found: dict, lead_names: tuple[str, ...]) -> dict:
-    """Panels found (:func:`detect_panels`) relabelled by :func:`layout_leads`, or as they were."""
-    got = layout_leads(found["boxes"], found["scores"], lead_names)
-    if got is None:
-        return found
-    idx, labels = got
-    return {**{k: v[idx] for k, v in found.items()}, "labels": labels}
-
-
-def detect_page_panels(model: nn.Module, spec: PanelSpec, image: np.ndarray) -> dict:
-    """Panels on one page image of any size (shrunk to the model's input, :func:`shrink_page`), leads from
-    the layout where it is the standard one: ``boxes`` (n, 4) x0, y0, x1, y1 in the image's own pixels,
-    ``leads`` (names), ``scores``, ``masks`` (n, h, w) bool at the model's input size (they cover the whole
-    image: a huge photo does not get huge masks)."""
-
-    h, w = image.shape[:2]
-    d = detect_panels(model, spec, shrink_page(image, spec.img_size), "layout", STANDARD_12_LEADS)
-    sy, sx = h / spec.img_size[0], w / spec.img_size[1]
-    return {"boxes": d["boxes"] * np.array([sx, sy, sx, sy]),
-            "leads": [STANDARD_12_LEADS[int(c) - 1] for c in d["labels"]],
-            "scores": d["scores"], "masks": d["masks"]}
-
-
-def layout_leads(boxes: np.ndarray, scores: np.ndarray, lead_names: tuple[str, ...]):
-    """Lead classes from where panels sit on a standard page: of boxes overlapping by IoU >= 0.5 the
-    best-scoring stays; rows by box centre (a new row where centres are more than half a box height
-    apart); rows of 4, 4, 4 and 1 panels are the 3 x 4 leads by row and column
-    (:data:`~ecg_core.data.render.STANDARD_3X4`) and the lead II rhythm strip. Returns ``(kept indices,
-    labels)``, or None for any other arrangement."""
-    from torchvision.ops import nms
-
-    from ..data.render import STANDARD_3X4
-
-    keep = nms(torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4),
-               torch.as_tensor(scores, dtype=torch.float32), 0.5).tolist()  # class-agnostic: one box per place
-    if len(keep) != 13 or any(n not in lead_names for row in STANDARD_3X4 for n in row):
-        return None
-    b = boxes[keep]
-    cy, h = (b[:, 1] + b[:, 3]) / 2, b[:, 3] - b[:, 1]
-    order = np.argsort(cy)
-    rows, cur = [], [order[0]]
-    for i in order[1:]:
-        if cy[i] - cy[cur[-1]] > 0.5 * np.median(h):
-            rows.append(cur)
-            cur = []
-        cur.append(i)
-    rows.append(cur)
-    if [len(r) for r in rows] != [4, 4, 4, 1]:
-        return None
-    labels = np.zeros(13, np.int64)
-    for r, row in enumerate(rows[:3]):
-        for c, i in enumerate(sorted(row, key=lambda i: b[i, 0])):
-            labels[i] = lead_names.index(STANDARD_3X4[r][c]) + 1
-    labels[rows[3][0]] = lead_names.index("II") + 1
-    return np.asarray(keep), labels
 
 
 def classical_panels(image: np.ndarray, lead_names: tuple[str, ...]) -> dict:

@@ -8,12 +8,11 @@ import torch
 
 from ecg_core.data.keypoints import KEYPOINTS, page_sample, render_beats
 from ecg_core.data.render import photo_augment
+from ecg_core.predict.keypoints import decode, pack_predictions
 from ecg_core.train.keypoints import (
     KeypointSpec,
-    decode,
     hungarian_match,
     keypoint_scores,
-    pack_predictions,
     pack_targets,
     set_loss,
 )
@@ -125,7 +124,8 @@ def test_decode_suppresses_duplicates_and_scores_keypoints_by_hand():
 
 def test_a_small_detr_learns_on_two_rendered_records(ludb):
     from ecg_core.models import create_model
-    from ecg_core.train.keypoints import KeypointTask, PageBatches, load_page_cache, model_config, page_cache
+    from ecg_core.predict.keypoints import model_config
+    from ecg_core.train.keypoints import KeypointTask, PageBatches, load_page_cache, page_cache
 
     items = load_page_cache(page_cache(["1", "2"], __import__("tempfile").mkdtemp() + "/pages.npz"))
     spec = KeypointSpec(img_size=(128, 256), model_kwargs=dict(dim=64, depth=2, heads=2, dec_layers=2, num_queries=48,
@@ -163,7 +163,8 @@ def test_cli_trains_saves_and_evaluates_a_keypoint_model(ludb, tmp_path):
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["held_fold"] == 0 and card["report"]["fit_records"] == 2 and card["sha256"]
     # the decoding (score threshold, NMS overlap) is chosen on the inner-validation records, kept with the model
-    from ecg_core.train.keypoints import NMS_IOUS, THRESHOLDS, load_keypoint_model
+    from ecg_core.predict.keypoints import load_keypoint_model
+    from ecg_core.train.keypoints import NMS_IOUS, THRESHOLDS
 
     dec = card["report"]["decoding"]
     assert dec["records"] == card["report"]["inner_val_records"]
@@ -228,7 +229,8 @@ def test_an_untrained_refiner_returns_the_first_guesses_and_keeps_those_outside_
 def test_giou_loss_is_torchvisions_on_centre_size_boxes():
     from torchvision.ops import generalized_box_iou
 
-    from ecg_core.train.keypoints import giou_loss, xyxy
+    from ecg_core.predict.keypoints import xyxy
+    from ecg_core.train.keypoints import giou_loss
 
     g = torch.Generator().manual_seed(0)
     a = torch.cat([torch.rand(7, 2, generator=g), 0.05 + 0.3 * torch.rand(7, 2, generator=g)], dim=1)
@@ -269,7 +271,8 @@ def test_shipped_detector_beats_a_trivial_baseline_on_held_out_renders(ludb):
     """The shipped ViT-DETR on clean renders of records of its held-out fold, against "a beat every second"
     (60 bpm, started at each lead's first true R peak, at the lead's mean R height: generous)."""
     from ecg_core.data.ludb import load_ludb, ludb_folds
-    from ecg_core.train.keypoints import detect_keypoints, keypoint_scores, load_keypoint_model, render_sample
+    from ecg_core.predict.keypoints import detect_keypoints, load_keypoint_model
+    from ecg_core.train.keypoints import keypoint_scores, render_sample
     from tests.conftest import ROOT
 
     model, spec, card = load_keypoint_model(ROOT / "weights" / "keypoints_detr.pt")
@@ -305,7 +308,8 @@ def test_digitised_and_hybrid_keypoints_on_held_out_renders(ludb):
     hybrid takes part of that gain."""
     from ecg_core.data.ludb import load_ludb, ludb_folds
     from ecg_core.predict.delineation import held_out_delineators
-    from ecg_core.train.keypoints import evaluate_keypoints, load_keypoint_model
+    from ecg_core.predict.keypoints import load_keypoint_model
+    from ecg_core.train.keypoints import evaluate_keypoints
     from tests.conftest import ROOT
 
     model, spec, card = load_keypoint_model(ROOT / "weights" / "keypoints_detr.pt")
@@ -323,7 +327,7 @@ def test_digitised_and_hybrid_keypoints_on_held_out_renders(ludb):
 
 
 def test_fusion_moves_detected_points_onto_the_read_ones_and_adds_beats_only_on_agreement():
-    from ecg_core.train.keypoints import fuse_keypoints
+    from ecg_core.predict.keypoints import fuse_keypoints
 
     ppm = 4.0  # pixels per mm: 40 ms is 4 px, 120 ms 12 px
 

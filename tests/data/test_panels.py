@@ -100,7 +100,7 @@ def test_cli_trains_and_evaluates_a_panel_model(ludb, tmp_path):
 
 def test_layout_leads_names_panels_by_their_place_on_the_page(ludb):
     from ecg_core.data.ludb import load_ludb
-    from ecg_core.train.panels import layout_leads
+    from ecg_core.predict.panels import layout_leads
 
     rec, _ = load_ludb("1")
     s = panel_sample(rec, (512, 1024))
@@ -118,7 +118,7 @@ def test_shipped_panel_model_on_held_out_renders(ludb):
     """The shipped Mask R-CNN on clean renders of records of its held-out fold: every panel found; with
     leads from the layout every page right."""
     from ecg_core.data.ludb import load_ludb, ludb_folds
-    from ecg_core.train.panels import by_layout, detect_panels, load_panel_model
+    from ecg_core.predict.panels import by_layout, detect_panels, load_panel_model
     from tests.conftest import ROOT
 
     model, spec, card = load_panel_model(ROOT / "weights" / "panels_maskrcnn.pt")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecg_core.train.metrics import class_report, confusion
+from ecg_core.metrics import class_report, confusion
 
 
 def test_plain_confusion():

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from ecg_core.data.beats import mitdb_beats
+from ecg_core.metrics import class_report, confusion
 from ecg_core.models import create_model, list_models
 from ecg_core.predict.beats import beat_tensors, load_beat_ensemble, predict_beats
 from ecg_core.train.beats import BeatSpec, BeatTask, save_beat_model
 from ecg_core.train.loop import TensorBatches, TrainConfig, fit
 from ecg_core.train.losses import build_loss
-from ecg_core.train.metrics import class_report, confusion
 
 
 def test_registry_lists_and_refuses_unknown():

@@ -81,7 +81,7 @@ def test_a_keypoint_run_trains_in_the_background_and_is_promoted(pages, tmp_path
     dest = wb.promote(run, tmp_path / "weights")
     card = json.loads(dest.with_suffix(".json").read_text())
     assert card["promoted_from"]["run"] == run.name and card["sha256"]
-    from ecg_core.train.keypoints import load_keypoint_model
+    from ecg_core.predict.keypoints import load_keypoint_model
 
     load_keypoint_model(dest)  # the sha256 in the card still matches the copied file
     with pytest.raises(ECGError, match="exists"):
