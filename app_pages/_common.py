@@ -133,7 +133,7 @@ def multimodal_model():
 
 @st.cache_data(max_entries=8, show_spinner="Reading the 12-lead ECG...")
 def cached_diagnosis(key: str, explain: tuple[str, ...] = ("grad_cam", "rollout"),
-                     _record: Record | None = None) -> dict:
+                     _record: Record | None = None):
     from ecg_core.predict.diagnosis import diagnose
 
     members, spec, card = _load_multimodal_model()

@@ -53,7 +53,7 @@ if mm is not None:
     else:
         mm_card = mm[2]
         models_used.append(card_line(mm_card, "12-lead diagnosis"))
-        st.plotly_chart(diagnosis_figure(dx["classes"], dx["probability"], dx["spread"], dx["uncertain"]),
+        st.plotly_chart(diagnosis_figure(dx.classes, dx.probability, dx.spread, dx.uncertain),
                         key="dx_12lead")
         found = reconcile(dx, measurements)
         flagged = [f.label for f in found if f.status.startswith("uncertain")]
@@ -65,23 +65,23 @@ if mm is not None:
         for f in found:
             if f.model_disagrees:
                 st.warning(f.sentence(), icon="⚖️")
-        top = dx["classes"][dx["cam_class"]].replace("_", " ")
+        top = dx.classes[dx.cam_class].replace("_", " ")
         left, right = st.columns([3, 1])
         with left:
             if "II" in rec.lead_names:
                 ii = rec.crop(0, 10.0)
-                if dx["cam"] is not None:
-                    st.plotly_chart(cam_strip_figure(ii.lead("II"), ii.fs, dx["cam"], dx["cam_fs"], top),
+                if dx.cam is not None:
+                    st.plotly_chart(cam_strip_figure(ii.lead("II"), ii.fs, dx.cam, dx.cam_fs, top),
                                     key="dx_cam")
-                if dx["ig"] is not None:  # |IG| of lead II (index 1 of the standard order), scaled to [0, 1]
-                    a = np.abs(dx["ig"][1])
-                    st.plotly_chart(cam_strip_figure(ii.lead("II"), ii.fs, a / max(a.max(), 1e-12), dx["cam_fs"], top,
+                if dx.ig is not None:  # |IG| of lead II (index 1 of the standard order), scaled to [0, 1]
+                    a = np.abs(dx.ig[1])
+                    st.plotly_chart(cam_strip_figure(ii.lead("II"), ii.fs, a / max(a.max(), 1e-12), dx.cam_fs, top,
                                                      method="integrated gradients"), key="dx_ig_strip")
         with right:
-            if dx["rollout"] is not None:
-                st.plotly_chart(rollout_figure(dx["image"], dx["rollout"], top), key="dx_rollout")
-        g = dx["gates"]
-        st.caption(f"Bars: probability (mean of {dx['n_members']} fold models × {dx['mc_samples']} MC-dropout "
+            if dx.rollout is not None:
+                st.plotly_chart(rollout_figure(dx.image, dx.rollout, top), key="dx_rollout")
+        g = dx.gates
+        st.caption(f"Bars: probability (mean of {dx.n_members} fold models × {dx.mc_samples} MC-dropout "
                    "samples, temperature-scaled); whiskers: ± 1 SD of the samples. Modality gates: " +
                    ", ".join(f"{k} {v:.2f}" for k, v in g.items()) +
                    ". The model reads the first 10 s; trained on LUDB (200 records).")

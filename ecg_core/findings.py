@@ -76,13 +76,13 @@ def _measured(name: str, m) -> tuple[bool, str] | None:
     return None
 
 
-def reconcile(diagnosis: dict, measurements=None) -> list[Finding]:
-    """The findings of a 12-lead ``diagnosis`` (the dict of
-    :func:`ecg_core.predict.diagnosis.diagnose`), each settled by ``measurements``
-    (:class:`~ecg_core.signal.intervals.Measurements` of the same 10 s) where they can settle it."""
+def reconcile(diagnosis, measurements=None) -> list[Finding]:
+    """The findings of a 12-lead ``diagnosis`` (a :class:`~ecg_core.predict.diagnosis.Diagnosis`), each
+    settled by ``measurements`` (:class:`~ecg_core.signal.intervals.Measurements` of the same 10 s) where
+    they can settle it."""
     out = []
-    for c, p, s, u in zip(diagnosis["classes"], diagnosis["probability"], diagnosis["spread"],
-                          diagnosis["uncertain"]):
+    d = diagnosis
+    for c, p, s, u in zip(d.classes, d.probability, d.spread, d.uncertain):
         p, s = float(p), float(s)
         settled = _measured(c, measurements)
         if settled is None:

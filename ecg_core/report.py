@@ -61,7 +61,7 @@ def build_report(record: Record, *, diagnosis: dict | None = None, measurements=
                  ectopy=None, models: list[dict] | tuple = (), start_s: float = 0.0) -> ReadReport:
     """Collect a report of ``record``.
 
-    ``diagnosis``: the dict of :func:`ecg_core.predict.diagnosis.diagnose`; ``measurements``: a
+    ``diagnosis``: a :class:`ecg_core.predict.diagnosis.Diagnosis`; ``measurements``: a
     :class:`ecg_core.signal.intervals.Measurements`; ``ectopy``: an
     :class:`ecg_core.signal.ectopy.EctopySummary`; ``models``: one dict per model used (``role``,
     ``file``, ``sha256``, ``note``), as read from the model cards. The tracing shows 10 s from ``start_s``.
@@ -90,8 +90,8 @@ def build_report(record: Record, *, diagnosis: dict | None = None, measurements=
         for f in found:
             rep.findings.append({"finding": f.label, "probability": f.probability, "sd": f.sd,
                                  "status": f.status + (f": {f.evidence}" if f.evidence else "")})
-        n = diagnosis.get("n_members", 1) * diagnosis.get("mc_samples", 1)
-        gates = ", ".join(f"{k} {v:.2f}" for k, v in diagnosis.get("gates", {}).items() if np.isfinite(v))
+        n = diagnosis.n_members * diagnosis.mc_samples
+        gates = ", ".join(f"{k} {v:.2f}" for k, v in diagnosis.gates.items() if np.isfinite(v))
         disagree = " ".join(f.sentence() for f in found if f.model_disagrees)
         rep.findings_note = (f"Probability: mean of {n} samples (fold models x MC dropout), temperature-scaled; "
                              f"SD: their spread. Modality gates: {gates}. The model reads the first 10 s. "

@@ -8,8 +8,17 @@ import numpy as np
 
 from ecg_core.findings import reconcile
 
-_DX = {"classes": ["rhythm_abnormal", "axis_deviation", "conduction"], "probability": np.array([0.39, 0.76, 0.2]),
-       "spread": np.array([0.1, 0.05, 0.04]), "uncertain": np.array([True, False, False])}
+
+def _dx(**kw):
+    from ecg_core.predict.diagnosis import Diagnosis
+
+    return Diagnosis(classes=("rhythm_abnormal", "axis_deviation", "conduction"),
+                     probability=np.array([0.39, 0.76, 0.2]), spread=np.array([0.1, 0.05, 0.04]),
+                     uncertain=np.array([True, False, False]), gates={"signal": 1.0}, cam_class=1, cam_fs=100.0,
+                     n_members=5, mc_samples=30, **kw)
+
+
+_DX = _dx()
 
 
 def _m(axis, qrs=98.0, pr=138.0):
@@ -43,7 +52,7 @@ def test_report_states_the_measured_status_and_the_disagreement():
     from ecg_core.data import demo_record
     from ecg_core.report import build_report, report_html
 
-    dx = {**_DX, "n_members": 5, "mc_samples": 30, "gates": {"signal": 1.0}}
+    dx = _DX
     rep = build_report(demo_record(), diagnosis=dx, measurements=None)
     assert rep.findings[1]["status"] == "likely"
     m = SimpleNamespace(n_beats=8, qrs_axis=27.0, qrs_ms=98.0, pr_ms=138.0, flags=[],

@@ -26,12 +26,37 @@ from ..signal.filters import bandpass, resample
 from ..uncertainty import mc_predict
 from .weights import weights_path
 
-__all__ = ["FS", "N_SAMPLES", "IMG", "DiagnosisModelSpec", "render_image", "record_features", "stack_features",
-           "model_inputs", "build_multimodal", "load_multimodal", "default_weights", "record_inputs", "diagnose"]
+__all__ = ["FS", "N_SAMPLES", "IMG", "Diagnosis", "DiagnosisModelSpec", "render_image", "record_features",
+           "stack_features", "model_inputs", "build_multimodal", "load_multimodal", "default_weights", "record_inputs",
+           "diagnose"]
 
 FS = 100.0
 N_SAMPLES = 1000
 IMG = 224
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A 12-lead read (:func:`diagnose`): per class its ``probability`` (mean over fold models x MC-dropout
+    samples, temperature-scaled), ``spread`` (their SD) and ``uncertain`` flag; the modality ``gates``; for
+    the most probable class (``cam_class``) its explanations, each the mean over the fold models (``None``
+    when not asked for or not possible): ``cam`` (Grad-CAM over the first 10 s at ``cam_fs`` Hz), ``ig``
+    (integrated gradients ``(12, 1000)``), ``rollout`` (attention rollout ``(14, 14)`` over ``image``, the
+    224 x 224 page the model saw)."""
+
+    classes: tuple[str, ...]
+    probability: np.ndarray
+    spread: np.ndarray
+    uncertain: np.ndarray
+    gates: dict[str, float]
+    cam_class: int
+    cam_fs: float
+    n_members: int
+    mc_samples: int
+    cam: np.ndarray | None = None
+    ig: np.ndarray | None = None
+    rollout: np.ndarray | None = None
+    image: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +160,7 @@ def record_inputs(record, modalities: tuple[str, ...]) -> dict[str, torch.Tensor
 
 
 def diagnose(record, members: list[nn.Module], spec, card: dict, mc_samples: int = 10,
-             explain: tuple[str, ...] = ("grad_cam", "rollout")) -> dict:
+             explain: tuple[str, ...] = ("grad_cam", "rollout")) -> Diagnosis:
     """Per-class probability (mean over the fold models, each temperature-scaled, each sampled with MC
     dropout), its spread (SD over all samples), the modality gates, an "uncertain" flag per class
     (spread above 0.15, or a probability between 0.35 and 0.65), and explanations of the most probable
@@ -165,10 +190,10 @@ def diagnose(record, members: list[nn.Module], spec, card: dict, mc_samples: int
     if vit and "rollout" in explain:  # which patches of the page the image encoder attended to
         rollout = np.mean([attention_rollout(m.image_enc.backbone, inputs["image"])[0] for m in members], axis=0)
     image = (inputs["image"][0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) if "image" in inputs else None
-    return {"classes": list(card.get("classes", [])), "probability": mean, "spread": sd, "uncertain": uncertain,
-            "gates": dict(zip(("signal", "image", "meta"), np.nanmean(np.stack(gates), axis=0).tolist())),
-            "cam_class": top, "cam": cam, "cam_fs": FS, "ig": ig, "rollout": rollout, "image": image,
-            "mc_samples": mc_samples, "n_members": len(members)}
+    return Diagnosis(classes=tuple(card.get("classes", [])), probability=mean, spread=sd, uncertain=uncertain,
+                     gates=dict(zip(("signal", "image", "meta"), np.nanmean(np.stack(gates), axis=0).tolist())),
+                     cam_class=top, cam_fs=FS, n_members=len(members), mc_samples=mc_samples, cam=cam, ig=ig,
+                     rollout=rollout, image=image)
 
 
 class _Scaled(nn.Module):

@@ -117,8 +117,8 @@ def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
     # the bars are the library's read of the same record (same seeds), whiskers its spread
     members, spec, card = load_multimodal(ROOT / "weights" / "multimodal_ludb.pt")
     dx = diagnose(rec, members, spec, card, mc_samples=30, explain=())
-    np.testing.assert_allclose(_values(bars["x"]), dx["probability"], atol=1e-6)
-    np.testing.assert_allclose(_values(bars["error_x"]["array"]), dx["spread"], atol=1e-6)
+    np.testing.assert_allclose(_values(bars["x"]), dx.probability, atol=1e-6)
+    np.testing.assert_allclose(_values(bars["error_x"]["array"]), dx.spread, atol=1e-6)
     assert "attention rollout" in charts[2]["layout"]["title"]["text"]
     assert [b.proto.label for b in at.get("download_button")] == ["Report (PDF)", "Report (HTML)"]
     # the PQRST page's measurements, shown here too: record 1 is a sinus bradycardia (about 46 bpm)
