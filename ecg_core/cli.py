@@ -188,8 +188,7 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
     spec = DelineationSpec(model=args.model, model_kwargs=json.loads(args.model_kwargs),
                            train=TrainConfig(**_loop_options(args)),
                            crop=args.crop, augment=not args.no_augment, invert=args.invert_leads,
-                           augment_ops=tuple(args.augment_ops or ()), boundary_weight=args.boundary_weight,
-                           pacing_spikes=args.pacing_spikes, paced_repeat=args.paced_repeat)
+                           augment_ops=tuple(args.augment_ops or ()))
 
     def show(row: dict) -> None:
         print(f"  epoch {row['epoch']:2d}  loss {row['train_loss']:.4f}  inner-val F1 P/QRS/T "
@@ -699,13 +698,6 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--crop", type=int, default=3072, help="training crop in samples at 500 Hz")
     td.add_argument("--no-augment", action="store_true")
     td.add_argument("--invert-leads", action="store_true", help="also train on upside-down leads")
-    td.add_argument("--pacing-spikes", type=float, default=0.0, metavar="P",
-                    help="give a share P of training crops pacemaker pulses before their QRS (and sometimes P) "
-                         "waves, labels unchanged (the QRS is marked after the pulse)")
-    td.add_argument("--paced-repeat", type=int, default=1, metavar="N",
-                    help="draw each training record that LUDB lists as paced N times an epoch (default 1)")
-    td.add_argument("--boundary-weight", type=float, default=0.0,
-                    help="extra loss weight on samples within ~10 ms of a wave's onset or offset (0: plain CE)")
     _augment_ops_option(td, "instead of the default set")
     td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture; the "
                                    "head may grow a global row: --model-kwargs '{\"global_row\": true}')")

@@ -26,7 +26,6 @@ from ..data.ludb import (
     global_label_mask,
     label_mask,
     load_ludb,
-    ludb_diagnoses,
     ludb_fold_split,
     ludb_folds,
 )
@@ -57,9 +56,6 @@ class DelineationSpec:
     augment: bool = True
     invert: bool = False  # also flip leads upside down while training (robust to reversed electrodes)
     augment_ops: tuple[str, ...] = ()  # names in ecg_core.data.augment.AUGMENTATIONS: replace the default set
-    boundary_weight: float = 0.0  # extra loss weight on samples near a wave boundary (1 + this at the boundary)
-    pacing_spikes: float = 0.0  # share of training crops given pacemaker pulses before their waves
-    paced_repeat: int = 1  # how many times an epoch draws each training record LUDB lists as paced
 
 
 def ludb_arrays(names: list[str] | tuple[str, ...], global_row: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -83,16 +79,13 @@ def ludb_arrays(names: list[str] | tuple[str, ...], global_row: bool = False) ->
 class CropBatches:
     """Random crops of training records with augmentation: gain, one kind of noise (muscle, electrode
     motion, mains, white) at 12-30 dB, tachycardia-like time compression, optionally inverted leads
-    (some or all) and pacemaker pulses before the waves (a share ``pacing`` of crops), and lead dropout
-    (missing leads become zeros with no labels, so the model serves 1- and 2-lead records too). ``repeat``
-    (one count per record): how many crops of each record an epoch draws (default one each)."""
+    (some or all), and lead dropout (missing leads become zeros with no labels, so the model serves 1- and
+    2-lead records too); named transforms (``ops``) replace that default set."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, crop: int, augment: bool, seed: int = 0,
-                 invert: bool = False, ops: tuple[str, ...] = (), pacing: float = 0.0,
-                 repeat: np.ndarray | None = None):
+                 invert: bool = False, ops: tuple[str, ...] = ()):
         self.x, self.y, self.batch_size, self.crop, self.augment, self.invert = x, y, batch_size, crop, augment, invert
-        self.pacing = pacing
-        self.index = np.repeat(np.arange(len(x)), 1 if repeat is None else np.asarray(repeat, dtype=np.int64))
+        self.index = np.arange(len(x))
         self.rng = np.random.default_rng(seed)
         # named transforms (each with probability 0.5, labels kept on their waves) instead of the default set
         self.ops = aug.SignalAugmenter(ops) if ops else None
@@ -116,8 +109,6 @@ class CropBatches:
         elif n < self.crop:
             x = np.pad(x, ((0, 0), (0, self.crop - n)))
             y = np.pad(y, ((0, 0), (0, self.crop - n)), constant_values=-1)
-        if self.augment and self.pacing and rng.random() < self.pacing:
-            x = aug.pacing_spikes(x, FS, rng, y)
         if self.augment and self.ops is None:
             x = aug.amplitude_scale(x, FS, rng, 0.5, 2.0)
             if rng.random() < 0.5:
@@ -154,37 +145,14 @@ def sample_f1(pred: np.ndarray, y: np.ndarray) -> dict:
     return out
 
 
-def boundary_weights(y: torch.Tensor, weight: float, sigma: float = 5.0) -> torch.Tensor:
-    """Per-sample loss weights for labels ``y`` (..., T): 1 everywhere, rising to ``1 + weight`` at each change
-    of label between two labelled samples (a wave's onset or offset), a Gaussian of ``sigma`` samples wide
-    about it (the larger where two boundaries are close); 0 on unlabelled samples (-1)."""
-    valid = y >= 0
-    edge = torch.zeros(y.shape, dtype=torch.float32, device=y.device)
-    edge[..., 1:] = ((y[..., 1:] != y[..., :-1]) & valid[..., 1:] & valid[..., :-1]).float()
-    half = int(3 * sigma)
-    k = torch.exp(-0.5 * (torch.arange(-half, half + 1, dtype=torch.float32, device=y.device) / sigma) ** 2)
-    flat = edge.reshape(-1, 1, edge.shape[-1])
-    near = F.conv1d(flat, k.view(1, 1, -1), padding=half).reshape(edge.shape).clamp_max(1.0)
-    return (1.0 + weight * near) * valid
-
-
 class DelineationTask:
-    """Cross-entropy over labelled samples (label -1 ignored), optionally weighted towards wave boundaries
-    (:func:`boundary_weights`: the fiducials are what is scored); monitors sample-wise macro-F1 of P/QRS/T."""
+    """Cross-entropy over labelled samples (label -1 ignored); monitors sample-wise macro-F1 of P/QRS/T."""
 
     monitor = "macro_f1_waves"
 
-    def __init__(self, boundary_weight: float = 0.0):
-        self.boundary_weight = boundary_weight
-
     def step(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         logits = model(batch)
-        y = batch["y"]
-        if not self.boundary_weight:
-            return {"loss": F.cross_entropy(logits, y, ignore_index=-1), "logits": logits}
-        w = boundary_weights(y, self.boundary_weight)  # on the labels' device: no round trip each step
-        ce = F.cross_entropy(logits.float(), y, ignore_index=-1, reduction="none")
-        return {"loss": (ce * w).sum() / w.sum().clamp_min(1.0), "logits": logits}
+        return {"loss": F.cross_entropy(logits, batch["y"], ignore_index=-1), "logits": logits}
 
     def metrics(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
         return sample_f1(logits.argmax(1).numpy(), targets.numpy())
@@ -225,7 +193,6 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
     if clash:  # checked before any fold trains
         raise ValueError(f"fold(s) {clash} both trained and left out: name the folds to train (--folds k) and "
                          "other folds to leave out")
-    meta = ludb_diagnoses()[2] if spec.paced_repeat > 1 else None
     members: list[nn.Module | None] = [None] * len(all_folds)
     reports = []
     for k, held in enumerate(all_folds):
@@ -240,13 +207,10 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         if init is not None:
             model.load_state_dict(grown_state(init[k].state_dict(), model))
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
-        repeat = None
-        if meta is not None:  # LUDB's paced records (ludb.csv), drawn more often
-            repeat = [spec.paced_repeat if meta[r]["paced"] else 1 for r in fit_names]
         train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed, invert=spec.invert,
-                              ops=tuple(spec.augment_ops), pacing=spec.pacing_spikes, repeat=repeat)
+                              ops=tuple(spec.augment_ops))
         val_b = TensorBatches({"x": torch.from_numpy(xv), "y": torch.from_numpy(yv)}, 8)
-        res = fit(model, DelineationTask(spec.boundary_weight), train_b, val_b, cfg,
+        res = fit(model, DelineationTask(), train_b, val_b, cfg,
                   run_dir=Path(run_dir) / f"fold{k}" if run_dir else None, progress=progress, resume=resume)
         log.info("fold %d: best epoch %d, inner-val macro-F1 %.4f", k, res.best_epoch,
                  res.best_metrics["macro_f1_waves"])
@@ -297,9 +261,7 @@ def assemble_folds(run_dirs: list[str | Path]) -> tuple[list[nn.Module], Delinea
 def _spec_from_dict(sd: dict) -> DelineationSpec:
     return DelineationSpec(model=sd["model"], model_kwargs=sd["model_kwargs"], train=TrainConfig(**sd["train"]),
                            crop=sd["crop"], augment=sd["augment"], invert=sd.get("invert", False),
-                           augment_ops=tuple(sd.get("augment_ops", ())),
-                           boundary_weight=sd.get("boundary_weight", 0.0), pacing_spikes=sd.get("pacing_spikes", 0.0),
-                           paced_repeat=sd.get("paced_repeat", 1))
+                           augment_ops=tuple(sd.get("augment_ops", ())))
 
 
 #: what every delineation card says of the task, data and selection
