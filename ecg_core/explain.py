@@ -27,17 +27,17 @@ def _score(out, score):
 
 
 def _forward(model: nn.Module, batch, score, key: str | None = None):
-    """A captum forward function: tensor(s) in, ``(B, n_classes)`` scores out. With a dict ``batch``, the
-    explained entry ``key`` comes first and the other entries follow in ``batch``'s order (captum repeats
-    them along the integration path)."""
+    """``(f, x, extra)`` for captum: ``f(x, *extra)`` gives ``(B, n_classes)`` scores, ``x`` the explained
+    input (``batch`` itself, or its ``key`` entry), ``extra`` the other entries of a dict ``batch`` in its
+    order (captum repeats them along the integration path; ``None`` when there are none)."""
     if not isinstance(batch, dict):
-        return lambda x: _score(model(x), score)
+        return (lambda x: _score(model(x), score)), batch, None
     others = [k for k in batch if k != key]
 
     def f(x, *rest):
         return _score(model({key: x, **dict(zip(others, rest))}), score)
 
-    return f, others
+    return f, batch[key], tuple(batch[k] for k in others) or None
 
 
 def _grad_cam(model: nn.Module, batch, layer: nn.Module, target: int, score, tokens: bool = False) -> torch.Tensor:
@@ -46,10 +46,7 @@ def _grad_cam(model: nn.Module, batch, layer: nn.Module, target: int, score, tok
     from captum.attr import LayerGradCam
 
     key = next(iter(batch)) if isinstance(batch, dict) else None  # any input: the gradient is the layer's
-    fwd = _forward(model, batch, score, key)
-    f, rest = fwd if isinstance(fwd, tuple) else (fwd, [])
-    x = batch[key] if isinstance(batch, dict) else batch
-    extra = tuple(batch[k] for k in rest)
+    f, x, extra = _forward(model, batch, score, key)
     seen, handle = layer, None
     if tokens:
         seen = nn.Identity()
@@ -58,7 +55,7 @@ def _grad_cam(model: nn.Module, batch, layer: nn.Module, target: int, score, tok
     model.eval()
     try:
         with torch.enable_grad():
-            cam = LayerGradCam(f, seen).attribute(x, target=target, additional_forward_args=extra or None,
+            cam = LayerGradCam(f, seen).attribute(x, target=target, additional_forward_args=extra,
                                                   relu_attributions=True)
     finally:
         if handle is not None:
@@ -97,8 +94,6 @@ def grad_cam_2d(model: nn.Module, batch, layer: nn.Module, target: int,
 
     ``layer`` outputs ``(B, C, h, w)`` (for example the last stage of a timm ResNet or MobileNet); the map
     is stretched bilinearly to ``size`` (default: the image's, from ``batch["image"]`` or ``batch``)."""
-    if isinstance(batch, dict) and "image" in batch:
-        batch = {"image": batch["image"], **{k: v for k, v in batch.items() if k != "image"}}
     cam = _grad_cam(model, batch, layer, target, score)  # (B, 1, h, w)
     if size is None:
         x = batch["image"] if isinstance(batch, dict) else batch
@@ -119,17 +114,14 @@ def integrated_gradients(model: nn.Module, batch, target: int, key: str | None =
     tested)."""
     from captum.attr import IntegratedGradients
 
-    fwd = _forward(model, batch, score, key)
-    f, rest = fwd if isinstance(fwd, tuple) else (fwd, [])
-    x = batch[key] if isinstance(batch, dict) else batch
+    f, x, extra = _forward(model, batch, score, key)
     base = torch.zeros_like(x) if baseline is None else baseline.to(x)
-    extra = tuple(batch[k] for k in rest)
     was = model.training
     model.eval()
     try:
         with torch.enable_grad():
             attr = IntegratedGradients(f).attribute(x, baselines=base, target=target,
-                                                    additional_forward_args=extra or None, n_steps=steps,
+                                                    additional_forward_args=extra, n_steps=steps,
                                                     method="riemann_middle",
                                                     internal_batch_size=chunk * x.shape[0])
     finally:

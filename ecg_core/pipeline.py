@@ -120,7 +120,9 @@ def analyse(record: Record, filter: FilterSettings | None = None, method: str = 
 
 def _merge_peaks(parts: list[np.ndarray], refractory: int) -> np.ndarray:
     """R peaks of consecutive runs joined; a beat found on both sides of a run boundary counts once."""
-    r = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+    if len(parts) < 2:  # one run: the detector's own beats
+        return parts[0].astype(np.int64) if parts else np.empty(0, dtype=np.int64)
+    r = np.sort(np.concatenate(parts))
     if len(r) < 2:
         return r.astype(np.int64)
     keep = np.concatenate([[True], np.diff(r) >= refractory])

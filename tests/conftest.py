@@ -21,28 +21,27 @@ def _db(name: str) -> Path | None:
     return p if p.is_dir() else None
 
 
-@pytest.fixture(scope="session")
-def mitdb() -> Path:
-    p = _db("mitdb")
+def _db_or_skip(name: str, what: str) -> Path:
+    p = _db(name)
     if p is None:
-        pytest.skip("MIT-BIH not found: set ECG_DATA_DIR to a folder holding mitdb/")
+        pytest.skip(f"{what} not found: set ECG_DATA_DIR to a folder holding {name}/")
     return p
 
 
 @pytest.fixture(scope="session")
+def mitdb() -> Path:
+    return _db_or_skip("mitdb", "MIT-BIH")
+
+
+@pytest.fixture(scope="session")
 def ludb() -> Path:
-    p = _db("ludb")
-    if p is None:
-        pytest.skip("LUDB not found: set ECG_DATA_DIR to a folder holding ludb/")
+    p = _db_or_skip("ludb", "LUDB")
     return p / "data" if (p / "data").is_dir() else p
 
 
 @pytest.fixture(scope="session")
 def wfdb_samples() -> Path:
-    p = _db("wfdb-samples")
-    if p is None:
-        pytest.skip("wfdb-samples not found: set ECG_DATA_DIR to a folder holding wfdb-samples/")
-    return p
+    return _db_or_skip("wfdb-samples", "wfdb-samples")
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ def _line_of_standard() -> int:
     raise AssertionError("STANDARD_12_LEADS is not defined in record.py")
 
 
-def test_the_rules_catch_what_they_forbid(tmp_path):
+def test_the_rules_catch_what_they_forbid():
     """The checks are not vacuous: the graph sees function-local and relative imports."""
     graph = _graph()
     assert "ecg_core.predict.delineation" in graph["ecg_core.pipeline"]  # a function-local import

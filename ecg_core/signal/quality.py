@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..waves import runs
 from .filters import bandpass
 
 __all__ = ["LeadQuality", "Stretch", "bad_stretches", "lead_quality", "usable_runs"]
@@ -110,10 +111,12 @@ def lead_quality(signal: np.ndarray, fs: float, lead_names: tuple[str, ...] | li
     return out
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """``[start, stop)`` index pairs of the True runs of a 1-D boolean array."""
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
+def _runs(mask: np.ndarray) -> np.ndarray:
+    """``(n, 2)`` ``[start, stop)`` of the True runs of a 1-D boolean array (:func:`ecg_core.waves.runs`,
+    whose ends are inclusive)."""
+    r = runs(mask)
+    r[:, 1] += 1
+    return r
 
 
 def _lead_stretches(x: np.ndarray, band: np.ndarray, fs: float,
@@ -126,9 +129,9 @@ def _lead_stretches(x: np.ndarray, band: np.ndarray, fs: float,
     const = np.concatenate([[False], np.diff(x) == 0])
     const[:-1] |= const[1:]
     lo, hi = float(x.min()), float(x.max())
-    for a, b in _runs(const):
-        if b - a >= CONSTANT_MIN_S * fs:
-            marks[a:b] = 2 if x[a] in (lo, hi) and hi - lo > 0.01 and (b - a) < 0.9 * n else 1
+    const_runs = _runs(const)
+    for a, b in const_runs[const_runs[:, 1] - const_runs[:, 0] >= CONSTANT_MIN_S * fs]:
+        marks[a:b] = 2 if x[a] in (lo, hi) and hi - lo > 0.01 and (b - a) < 0.9 * n else 1
     # windows of 0.5 s: quiet (no QRS energy) for long enough, or swinging beyond any ECG
     w = max(1, int(0.5 * fs))
     k = n // w
@@ -145,8 +148,8 @@ def _lead_stretches(x: np.ndarray, band: np.ndarray, fs: float,
                 seg[seg == 0] = 1
         # clipping: plateaus of at least 40 ms at one value, far from the lead's median, recurring (the
         # converter's rail); every 0.5-s window that touches such a value is saturated
-        plateaus = [(a, b) for a, b in _runs(const) if b - a >= max(3, 0.04 * fs)]
-        vals, counts = np.unique([x[a] for a, _ in plateaus], return_counts=True) if plateaus else ([], [])
+        plateaus = const_runs[const_runs[:, 1] - const_runs[:, 0] >= max(3, 0.04 * fs)]
+        vals, counts = np.unique(x[plateaus[:, 0]], return_counts=True)
         med = float(np.median(x))
         rails = [v for v, c in zip(vals, counts) if c >= 3 and abs(v - med) >= 2.0]
         if rails:

@@ -7,7 +7,6 @@ the reason; headers wfdb cannot read are refused too. The expected refusals are 
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -19,15 +18,7 @@ from ecg_core.errors import ECGError
 from ecg_core.io import load_record
 from ecg_core.io.wfdb_io import read_wfdb_channels
 from ecg_core.record import canonical_lead_name
-
-
-def _root() -> Path:
-    env = os.environ.get("ECG_DATA_DIR")
-    p = Path(env) / "wfdb-samples" if env else None
-    if p is None or not p.is_dir():
-        pytest.skip("wfdb-samples not found: set ECG_DATA_DIR to a folder holding wfdb-samples/")
-    return p
-
+from tests.conftest import _db
 
 # header -> a phrase of the sentence it is refused with
 REFUSED = {
@@ -51,11 +42,8 @@ REFUSED = {
 
 
 def _headers():
-    env = os.environ.get("ECG_DATA_DIR")
-    root = Path(env) / "wfdb-samples" if env else None
-    if root is None or not root.is_dir():
-        return []
-    return sorted(str(h.relative_to(root)) for h in root.rglob("*.hea"))
+    root = _db("wfdb-samples")
+    return sorted(str(h.relative_to(root)) for h in root.rglob("*.hea")) if root else []
 
 
 def _reference(path: Path):
@@ -74,8 +62,8 @@ def _close(a: np.ndarray, b: np.ndarray, scale: float = 1.0) -> bool:
 
 
 @pytest.mark.parametrize("rel", _headers() or ["(none)"])
-def test_every_sample_header_reads_as_wfdb_or_is_refused_by_name(rel):
-    root = _root()
+def test_every_sample_header_reads_as_wfdb_or_is_refused_by_name(rel, wfdb_samples):
+    root = wfdb_samples
     path = root / rel
     ref = _reference(path)
     with warnings.catch_warnings():
@@ -118,8 +106,8 @@ def test_every_sample_header_reads_as_wfdb_or_is_refused_by_name(rel):
     assert not any("checksum" in w for w in rec.warnings), rec.warnings
 
 
-def test_non_ecg_channels_are_kept_aside_with_their_units():
-    root = _root()
+def test_non_ecg_channels_are_kept_aside_with_their_units(wfdb_samples):
+    root = wfdb_samples
     rec = load_record(root / "03700181.hea")
     assert rec.lead_names == ("MCL1",)
     assert [(a.name, a.unit) for a in rec.aux] == [("ABP", "mmHg"), ("RESP", "mV")]
@@ -136,24 +124,24 @@ def test_non_ecg_channels_are_kept_aside_with_their_units():
     assert np.max(np.abs(edf.signal[i] - rec.signal[rec.lead_names.index("ECG")])) < 1e-3
 
 
-def test_multi_segment_records_fixed_and_variable_layout():
-    root = _root()
+def test_multi_segment_records_fixed_and_variable_layout(wfdb_samples):
+    root = wfdb_samples
     rec = load_record(root / "multi-segment/fixed1/v102s.hea")
     assert rec.n_samples == 225000 and rec.lead_names == ("II", "V")
     rec = load_record(root / "multi-segment/s25047/s25047-2704-05-04-10-44.hea")
     assert rec.n_samples == 543240 and [a.name for a in rec.aux] == ["ABP"]
 
 
-def test_ptb_and_one_line_metadata():
-    root = _root()
+def test_ptb_and_one_line_metadata(wfdb_samples):
+    root = wfdb_samples
     rec = load_record(root / "s0010_re.hea")
     assert rec.metadata["sex"] == "F" and rec.metadata["age"] == 81
     rec = load_record(root / "test01_00s.hea")
     assert rec.metadata["sex"] == "M" and rec.metadata["age"] == 25
 
 
-def test_headers_without_length_and_skewed_signals_read_like_the_originals():
-    root = _root()
+def test_headers_without_length_and_skewed_signals_read_like_the_originals(wfdb_samples):
+    root = wfdb_samples
     a, b = load_record(root / "100-no-len.hea"), load_record(root / "100.hea")
     assert np.array_equal(a.signal, b.signal)
     skew = load_record(root / "100skew.hea")
@@ -161,12 +149,12 @@ def test_headers_without_length_and_skewed_signals_read_like_the_originals():
     assert np.array_equal(skew.signal[1, :-3], b.signal[1, 3:])
 
 
-def test_multi_segment_record_uploaded_as_a_zip_and_as_files(tmp_path):
+def test_multi_segment_record_uploaded_as_a_zip_and_as_files(tmp_path, wfdb_samples):
     import zipfile
 
     from ecg_core.io.load import Upload
 
-    folder = _root() / "multi-segment/fixed1"
+    folder = wfdb_samples / "multi-segment/fixed1"
     buf = tmp_path / "v102s.zip"
     with zipfile.ZipFile(buf, "w") as zf:
         for f in sorted(folder.iterdir()):
