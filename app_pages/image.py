@@ -30,7 +30,7 @@ def _digitise(key: str, _image: np.ndarray):
 
 
 @st.cache_data(max_entries=4, show_spinner="Finding beats and their P, Q, R, S, T points...")
-def _keypoints(key: str, how: str, _image: np.ndarray, _read) -> dict:
+def _keypoints(key: str, how: str, _image: np.ndarray, _read):
     from ecg_core.predict.keypoints import detect_page, digitised_objects, hybrid_page
 
     if how == TRACE:
@@ -46,7 +46,7 @@ HELD_OUT = {HYBRID: "held_out_hybrid", DETR: "held_out_renders", TRACE: "held_ou
 
 
 @st.cache_data(max_entries=4, show_spinner="Finding lead panels (Mask R-CNN)...")
-def _panels(key: str, _image: np.ndarray) -> dict:
+def _panels(key: str, _image: np.ndarray):
     from ecg_core.predict.panels import detect_page_panels
 
     model, spec, _ = panel_model()
@@ -122,12 +122,12 @@ if weights_path("panels_maskrcnn.pt").exists() and st.toggle("Lead panels and tr
     else:
         from PIL import Image
 
-        overlay = np.zeros((*pn["masks"].shape[1:], 4), np.uint8)  # at the model's size, stretched over the image
-        if len(pn["masks"]):
-            overlay[pn["masks"].any(axis=0)] = (255, 127, 14, 200)
+        overlay = np.zeros((*pn.masks.shape[1:], 4), np.uint8)  # at the model's size, stretched over the image
+        if len(pn):
+            overlay[pn.masks.any(axis=0)] = (255, 127, 14, 200)
         fig.add_layout_image(source=Image.fromarray(overlay), x=0, y=0, sizex=image.shape[1], sizey=image.shape[0],
                              xref="x", yref="y", layer="above", sizing="stretch")
-        for (x0, y0, x1, y1), lead in zip(pn["boxes"], pn["leads"]):
+        for (x0, y0, x1, y1), lead in zip(pn.boxes, pn.leads):
             fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color="#ff7f0e", width=1, dash="dash"))
             fig.add_annotation(x=x1 - 4, y=y0 + 4, text=lead, showarrow=False, xanchor="right", yanchor="top",
                                font=dict(color="#ff7f0e", size=11))
@@ -147,7 +147,7 @@ if weights_path("keypoints_detr.pt").exists() and st.toggle("Beat keypoints (ViT
         kp_card = None
     else:
         for j, (kname, colour) in enumerate(zip(KEYPOINTS, KP_COLOURS)):
-            pts = kp["kps"][kp["vis"][:, j], j]
+            pts = kp.kps[kp.vis[:, j], j]
             fig.add_scatter(x=pts[:, 0].tolist(), y=pts[:, 1].tolist(), mode="markers", name=kname, hoverinfo="name",
                             marker=dict(color=colour, size=6, symbol="circle-open", line=dict(width=2)))
 fig.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(visible=False),
@@ -159,7 +159,7 @@ if pn_card is not None:
     how = (f" On held-out LUDB renders it finds {100 * pr['maskrcnn_layout']['recall']:.0f} % of panels with leads "
            f"from the page layout ({100 * pr['maskrcnn']['recall']:.0f} % by its own lead classes, "
            f"{100 * pr['maskrcnn']['precision']:.0f} % of which are right).") if pr else ""
-    st.caption(f"Mask R-CNN (dashed, orange; its trace masks shaded): {len(pn['leads'])} panels.{how} The trace is "
+    st.caption(f"Mask R-CNN (dashed, orange; its trace masks shaded): {len(pn)} panels.{how} The trace is "
                "read by the digitiser.")
 if kp_card is not None:
     hybrid = kp_how == HYBRID
@@ -167,11 +167,11 @@ if kp_card is not None:
     r = held["clean"]["keypoints"]["R"]
     agree = ""
     if hybrid:
-        agree = (f" (the two agreed on {100 * kp['agreement']:.0f} % of R peaks)" if np.isfinite(kp["agreement"]) else
+        agree = (f" (the two agreed on {100 * kp.agreement:.0f} % of R peaks)" if np.isfinite(kp.agreement) else
                  " (the digitised trace gave no 12-lead beats to place them on: the detector's points as found)")
     ph = held.get("photo", {}).get("keypoints", {}).get("R")
     photo = f"; on photographed renders R F1 {ph['f1']:.2f}" if ph else ""
-    st.caption(f"Beat keypoints: {len(kp['leads'])} beats found across the leads{agree}. On held-out LUDB renders "
+    st.caption(f"Beat keypoints: {len(kp)} beats found across the leads{agree}. On held-out LUDB renders "
                f"this finds {100 * r['recall']:.0f} % of R peaks within 40 ms ({100 * r['precision']:.0f} % of its R "
                f"marks are right, F1 {r['f1']:.2f}{photo}); the traced signal below does not depend on it.")
 

@@ -46,7 +46,7 @@ def main() -> None:
         s = render_sample(rec, waves, spec.img_size, None, keep_page=True)
         page = s["image"]
         detect_keypoints(model, page[None], spec)  # warm-up
-        n = len(detect_keypoints(model, page[None], spec)[0]["leads"])
+        n = len(detect_keypoints(model, page[None], spec)[0])
         t_det = median_time(lambda p=page: detect_keypoints(model, p[None], spec), args.repeats)
         t_dig = median_time(lambda p=page: digitize(p), args.repeats)
         hybrid_page(model, spec, s["page"])  # warm-up (loads the delineator)

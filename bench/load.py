@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._serve import CHROMIUM, CHROMIUM_ARGS, serve_app, stop_app  # noqa: E402
+from tests._serve import CHROMIUM, CHROMIUM_ARGS, serve_app, stop_app  # noqa: E402
 
 MAX_SESSIONS, SESSION_TIMEOUT_S = 20, 300
 

@@ -161,10 +161,7 @@ def _cmd_train_beats(args: argparse.Namespace) -> int:
         return 0
     if not _writer():
         return 0
-    card = {"architecture": args.model, "mode": args.mode, "data": "MIT-BIH DS1 (de Chazal 2004), detected beats",
-            "selection": "early stopping per patient-wise DS1 fold; members averaged", "cv_ds1": report,
-            "command": command}
-    card = save_beat_model(model, spec, args.out, card)
+    card = save_beat_model(model, spec, args.out, {"cv_ds1": report, "command": command})
     print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
     return 0
 
@@ -200,7 +197,7 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
         init_model, _, init_card = load_delineation_model(args.init)
         init = list(init_model.members)
     members, reports = train_delineation(spec, run_dir=args.run_dir, folds=args.folds, progress=show, init=init,
-                                         resume=args.resume, command=command, leave_out=tuple(args.also_leave_out))
+                                         resume=args.resume, command=command)
     if any(m is None for m in members):
         print("not every fold was trained: nothing saved (train all five to get a checkpoint)")
         return 0
@@ -254,8 +251,7 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
         print("only some folds were trained: nothing saved (train all five to get a checkpoint)")
         return 0
     if args.out:
-        card = {"architecture": "multimodal_ecg", "db": args.db, "report": report, "command": command}
-        card = save_multimodal(members, spec, classes, args.out, card)
+        card = save_multimodal(members, spec, classes, args.out, {"db": args.db, "report": report, "command": command})
         print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
     return 0
 
@@ -279,8 +275,7 @@ def _cmd_train_pretrain(args: argparse.Namespace) -> int:
           f"common cluster is {report['majority_cluster_share']:.3f} of frames)")
     if not _writer() or not args.out:
         return 0
-    card = {"architecture": "hubert_ecg", "task": "masked prediction of k-means frame clusters (HuBERT iteration 1)",
-            "data": "MIT-BIH DS1 MLII and LUDB II, unlabelled (no DS2 signal)" if args.limit_records is None
+    card = {"data": "MIT-BIH DS1 MLII and LUDB II, unlabelled (no DS2 signal)" if args.limit_records is None
             else f"first {args.limit_records} records only (a quick run)",
             "report": {k: v for k, v in report.items() if k != "history"}, "command": command}
     card = save_encoder(model, spec, args.out, card)
@@ -337,8 +332,7 @@ def _cmd_train_keypoints(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, report)
     if args.out:
-        card = {"architecture": "vit_detr", "data": "LUDB renders (clean and photographed)",
-                "held_fold": args.held_fold, "report": {k: v for k, v in report.items() if k != "history"},
+        card = {"held_fold": args.held_fold, "report": {k: v for k, v in report.items() if k != "history"},
                 "command": command}
         if init_card is not None:
             card["init_from"] = {"file": Path(args.init).name, "sha256": init_card.get("sha256"),
@@ -434,8 +428,7 @@ def _cmd_train_panels(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, report)
     if args.out:
-        card = {"architecture": "panel_maskrcnn (torchvision Mask R-CNN, MobileNetV3-Large FPN, from scratch)",
-                "data": "LUDB renders, 3 x 4 + rhythm strip (clean and photographed)", "held_fold": args.held_fold,
+        card = {"held_fold": args.held_fold,
                 "report": {k: v for k, v in report.items() if k != "history"}, "command": command}
         card = save_panel_model(model, spec, args.out, card)
         print(f"saved {args.out} ({card['size_bytes'] / 1e6:.2f} MB) and its model card")
@@ -699,12 +692,9 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--no-augment", action="store_true")
     td.add_argument("--invert-leads", action="store_true", help="also train on upside-down leads")
     _augment_ops_option(td, "instead of the default set")
-    td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture; the "
-                                   "head may grow a global row: --model-kwargs '{\"global_row\": true}')")
+    td.add_argument("--init", help="continue from the fold models of this checkpoint (same architecture)")
     td.add_argument("--folds", type=int, nargs="*", help="only these folds (0-4; no checkpoint written; with "
                                                           "--run-dir each fold is kept there for --assemble)")
-    td.add_argument("--also-leave-out", type=int, nargs="*", default=[], metavar="J",
-                    help="with --folds k: leave folds J out of training too (nested cross-validation; no checkpoint)")
     td.add_argument("--assemble", nargs="+", metavar="RUN_DIR",
                     help="train nothing: put the fold models kept in RUN_DIR/fold0..4 (each trained with --folds k "
                          "--run-dir RUN_DIR, e.g. in parallel) into one checkpoint at --out")

@@ -260,7 +260,7 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
         spans = [sp for sp in (annotated_span(w) for w in ref) if sp is not None]
         if spans:
             span = (min(a for a, _ in spans), max(b for _, b in spans))
-            ours = measure(d.signal, d.fs, d.lead_names, d.waves, span=span, global_waves=d.global_waves)
+            ours = measure(d.signal, d.fs, d.lead_names, d.waves, span=span)
             manual = measure(d.signal, d.fs, d.lead_names, ref, span=span)
             for k, attr in _INTERVALS.items():
                 a, b = getattr(ours, attr), getattr(manual, attr)
@@ -268,7 +268,7 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
                     interval_diffs[k].append((n_done, np.array([a - b])))
             # global fiducials per beat (the CSE way: one boundary per beat from all leads), ours against the
             # same rule applied to the manual marks, beats paired by their R within window_ms
-            g_ours, g_ref = global_fiducials(d.waves, rec.fs, span, d.global_waves), global_fiducials(ref, rec.fs, span)
+            g_ours, g_ref = global_fiducials(d.waves, rec.fs, span), global_fiducials(ref, rec.fs, span)
             if len(g_ours) and len(g_ref):
                 c = compare_beats(g_ref[:, 3], g_ours[:, 3], rec.fs, window_ms=window_ms)
                 a, b = g_ours[c.matched_test_idx], g_ref[c.matched_ref_idx]

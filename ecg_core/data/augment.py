@@ -189,8 +189,7 @@ def time_warp(x: np.ndarray, fs: float, rng: np.random.Generator, strength: floa
 
 
 def lead_dropout(x: np.ndarray, fs: float, rng: np.random.Generator, p: float = 0.3, marks=None, labels=None):
-    """Zero each lead with probability ``p`` (one lead always kept); dropped leads lose their labels (label
-    rows past the leads, e.g. a global row of all leads together, keep theirs)."""
+    """Zero each lead with probability ``p`` (one lead always kept); dropped leads lose their labels."""
     keep = rng.random(x.shape[0]) >= p
     keep[rng.integers(x.shape[0])] = True
     y = np.where(keep[:, None], x, 0.0).astype(np.float32)
@@ -235,10 +234,8 @@ def pacing_spikes(x: np.ndarray, fs: float, rng: np.random.Generator, labels: np
 
 
 def drop_lead_labels(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """``labels`` (rows, n) with the rows of leads not in ``keep`` (one flag per lead) set to -1 (unknown);
-    rows past the leads (e.g. a global row of all leads together) keep theirs."""
-    rows = np.r_[keep, np.ones(len(labels) - len(keep), dtype=bool)]
-    return np.where(rows[:, None], labels, -1)
+    """``labels`` (leads, n) with the rows of leads not in ``keep`` (one flag per lead) set to -1 (unknown)."""
+    return np.where(np.asarray(keep)[:, None], labels, -1)
 
 
 # --- frequency domain --------------------------------------------------------------------------------------

@@ -66,37 +66,6 @@ def label_mask(waves: LeadWaves, n_samples: int, ignore: int = -1) -> np.ndarray
     return y
 
 
-def global_label_mask(waves: list[LeadWaves], n_samples: int, fs: float, ignore: int = -1) -> np.ndarray:
-    """Sample-wise labels of all leads together: one P, QRS and T per beat with the global boundaries of
-    :func:`ecg_core.signal.intervals.global_fiducials` (the 15th percentile of the leads' onsets, the 85th of
-    their offsets), the T wave from the median of the leads' T onsets; ``ignore`` outside the marked span and
-    around a beat whose QRS boundaries the leads leave unknown."""
-    from ..signal.intervals import global_fiducials
-
-    spans = [sp for sp in (annotated_span(w) for w in waves) if sp is not None]
-    y = np.full(n_samples, ignore, dtype=np.int64)
-    if not spans:
-        return y
-    a, b = min(sp[0] for sp in spans), max(sp[1] for sp in spans)
-    y[a:b + 1] = 0
-    half = int(0.06 * fs)
-
-    def put(on, off, label):
-        y[max(int(round(on)), 0):min(int(round(off)), n_samples - 1) + 1] = label
-
-    for p_on, p_off, q_on, r, q_off, t_pk, t_off in global_fiducials(waves, fs, (a, b)):
-        if np.isfinite(p_on) and np.isfinite(p_off):
-            put(p_on, p_off, WAVE_LABELS["P"])
-        if np.isfinite(q_on) and np.isfinite(q_off):
-            put(q_on, q_off, WAVE_LABELS["QRS"])
-        else:
-            put(r - half, r + half, ignore)
-        if np.isfinite(t_pk) and np.isfinite(t_off):
-            ons = [t[0] for w in waves for t in w["T"] if t[0] >= 0 and abs(t[1] - t_pk) <= 0.08 * fs]
-            put(np.median(ons) if ons else 2 * t_pk - t_off, t_off, WAVE_LABELS["T"])
-    return y
-
-
 @lru_cache(maxsize=1)
 def ludb_folds() -> tuple[tuple[str, ...], ...]:
     """The fixed patient-wise 5-fold split of LUDB's 200 records (one patient each), saved with the
@@ -105,15 +74,11 @@ def ludb_folds() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(f) for f in data["folds"])
 
 
-def ludb_fold_split(held_fold: int, keep=None, leave_out: tuple[int, ...] = ()) -> tuple[list[str], list[str]]:
+def ludb_fold_split(held_fold: int, keep=None) -> tuple[list[str], list[str]]:
     """(records to fit, inner-validation records) for the model that holds out fold ``held_fold``: the
-    records of the other folds (only those in ``keep``, if given; none of the folds in ``leave_out``, for
-    nested cross-validation), every 8th of them validating (early stopping and any choice made while
-    training), the rest fitting."""
-    if held_fold in leave_out:
-        raise ValueError(f"fold {held_fold} is the held-out fold; leave_out names folds to leave out besides it")
-    train = [r for j, f in enumerate(ludb_folds()) if j != held_fold and j not in leave_out for r in f
-             if keep is None or r in keep]
+    records of the other folds (only those in ``keep``, if given), every 8th of them validating (early
+    stopping and any choice made while training), the rest fitting."""
+    train = [r for j, f in enumerate(ludb_folds()) if j != held_fold for r in f if keep is None or r in keep]
     inner_val = train[::8]
     return [r for r in train if r not in set(inner_val)], inner_val
 

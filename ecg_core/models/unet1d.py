@@ -39,15 +39,14 @@ class _Up(nn.Module):
 
 class UNet1d(nn.Module):
     """Input ``batch["x"]``: ``(B, in_leads, T)``; output logits ``(B, num_classes, rows, T)`` (class
-    axis second, so softmax/cross-entropy over dim 1 work as for classification). Any ``T`` works.
-    ``rows`` is ``in_leads``, plus one with ``global_row``: the waves of all leads together (one onset
-    and offset per beat, as the CSE study measured global boundaries), learned from labels made that way."""
+    axis second, so softmax/cross-entropy over dim 1 work as for classification), one row per lead.
+    Any ``T`` works."""
 
     def __init__(self, in_leads: int = 12, num_classes: int = 4, width: int = 16, depth: int = 4, k: int = 9,
-                 dropout: float = 0.1, global_row: bool = False):
+                 dropout: float = 0.1):
         super().__init__()
         self.in_leads, self.num_classes = in_leads, num_classes
-        self.rows = in_leads + int(global_row)
+        self.rows = in_leads
         self.full = ConvBNAct(in_leads, width, k)  # full-rate path
         chans = [width * 2 ** min(i, 3) for i in range(depth + 1)]
         self.downs = nn.ModuleList([_Down(in_leads if i == 0 else chans[i - 1], chans[i], k) for i in range(depth + 1)])

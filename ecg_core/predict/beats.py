@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..checkpoints import load_checkpoint
+from ..checkpoints import half_state, load_checkpoint, save_checkpoint
 from ..data.beats import AAMI_CLASSES, BEAT_FS, DEFAULT_RR, BeatFeatures, BeatSet, beat_features, rr_feature_names
 from ..errors import RecordValueError
 from ..models import create_model
@@ -24,8 +24,9 @@ from ..record import Record, rhythm_lead
 from .weights import weights_path
 
 __all__ = ["BeatModelSpec", "BeatClasses", "BEAT_WEIGHTS", "MIN_BEATS_FOR_CLASSES", "S_RULE", "S_RULE_REALTIME",
-           "build_beat_model", "load_beat_ensemble", "load_beat_model", "beat_tensors", "predict_beats",
-           "qrs_template_corr", "rr_irregularity", "premature_s_rule", "apply_s_rule", "classify_beats"]
+           "CARD_PROTOCOL", "build_beat_model", "save_beat_ensemble", "load_beat_ensemble", "load_beat_model",
+           "beat_tensors", "predict_beats", "qrs_template_corr", "rr_irregularity", "premature_s_rule", "apply_s_rule",
+           "classify_beats"]
 
 #: the shipped beat models, by mode
 BEAT_WEIGHTS = {"diagnostic": "beat_diagnostic.pt", "realtime": "beat_realtime.pt"}
@@ -61,8 +62,24 @@ def build_beat_model(spec) -> nn.Module:
     return create_model(spec.model, **kw)
 
 
+#: what every beat model's card says of its data and selection (the training run adds its report and command)
+CARD_PROTOCOL = {"data": "MIT-BIH DS1 (de Chazal 2004), detected beats",
+                 "selection": "early stopping per patient-wise DS1 fold; members averaged"}
+
+
+def save_beat_ensemble(model: MeanEnsemble, spec: dict, path: str | Path, provenance: dict) -> dict:
+    """Write ``path`` (fp16 state dict + ``spec``, the saved training spec as a dict: what
+    :func:`load_beat_ensemble` reads) and its model card beside it: architecture, mode, the data and
+    selection protocol, then ``provenance`` (the run's report and command), the spec, the classes and the
+    file's sha256. Returns the card."""
+    payload = {"spec": spec, "n_members": len(model.members), "state_dict": half_state(model.state_dict())}
+    card = {"architecture": spec["model"], "mode": spec["mode"], **CARD_PROTOCOL, **provenance, "spec": spec,
+            "classes": list(AAMI_CLASSES)}
+    return save_checkpoint(payload, path, card)
+
+
 def load_beat_ensemble(path: str | Path, verify: bool = True) -> tuple[MeanEnsemble, BeatModelSpec, dict]:
-    """A beat model saved by :func:`ecg_core.train.beats.save_beat_model` (``weights_only=True``, sha256
+    """A beat model saved by :func:`save_beat_ensemble` (``weights_only=True``, sha256
     checked against the card: WeightsIntegrityError when the file is not the one its card measured):
     ``(ensemble, inference spec, card)``."""
     payload, card = load_checkpoint(path, verify)

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 from scipy.interpolate import interp1d
 
-from ..checkpoints import load_checkpoint
+from ..checkpoints import int8_state, load_checkpoint, save_checkpoint
 from ..data.ludb import ludb_folds
 from ..errors import ECGError
 from ..models import create_model
@@ -22,11 +22,12 @@ from ..models.ensemble import MeanEnsemble
 from ..record import STANDARD_12_LEADS, Record
 from ..signal.delineation import Delineation, display_signal, flat_leads, flat_warnings
 from ..signal.filters import bandpass, resample
-from ..waves import LeadWaves, lead_slots, waves_from_labels
+from ..waves import WAVES, LeadWaves, lead_slots, waves_from_labels
 from .weights import weights_path
 
-__all__ = ["FS", "N_CLASSES", "model_input", "predict_probs", "build_delineation_model", "load_delineation_ensemble",
-           "default_weights", "load_delineation", "held_out_delineators", "delineate_learned"]
+__all__ = ["FS", "N_CLASSES", "CARD_PROTOCOL", "model_input", "predict_probs", "build_delineation_model",
+           "save_delineation_ensemble", "load_delineation_ensemble", "default_weights", "load_delineation",
+           "held_out_delineators", "delineate_learned"]
 
 FS = 500.0  # the model's rate (LUDB's)
 N_CLASSES = 4  # background, P, QRS, T
@@ -80,6 +81,25 @@ def build_delineation_model(spec: dict) -> nn.Module:
                                           **spec.get("model_kwargs", {})})
 
 
+#: what every delineator's card says of its task, data and selection
+CARD_PROTOCOL = {"task": "P/QRS/T/background per sample and lead, 12 leads at 500 Hz",
+                 "data": "LUDB (200 records), fixed patient-wise 5-fold split (ecg_core/data/ludb_folds.json)",
+                 "selection": "fold k's model: trained on the other folds, early-stopped on every 8th of their records"}
+
+
+def save_delineation_ensemble(members: list[nn.Module], spec: dict, path: str | Path, provenance: dict) -> dict:
+    """Write the fold models (``members[k]`` never saw LUDB fold k) and ``spec`` (the saved training spec
+    as a dict) to ``path``, what :func:`load_delineation_ensemble` reads, and the model card beside it:
+    architecture, the task, data and selection protocol (unless ``provenance`` says otherwise), then
+    ``provenance`` (fold reports, command), spec, classes, sha256. Weights are stored as int8 with
+    per-channel scales (:func:`~ecg_core.checkpoints.int8_state`): five fp16 U-Nets would pass 10 MB."""
+    payload = {"spec": spec, "n_members": len(members), "folds": [list(f) for f in ludb_folds()],
+               "state_dict": int8_state(MeanEnsemble(members).state_dict()), "storage": "int8 weights"}
+    card = {"architecture": spec["model"], **CARD_PROTOCOL, **provenance, "spec": spec,
+            "classes": ["background", *WAVES]}
+    return save_checkpoint(payload, path, card)
+
+
 def load_delineation_ensemble(path: str | Path, verify: bool = True) -> tuple[MeanEnsemble, dict, dict]:
     """The fold models of a saved delineator as a :class:`MeanEnsemble` (``members[k]`` never saw LUDB fold
     k), its saved spec (a dict) and its card; ``weights_only=True`` and the sha256 checked against the card."""
@@ -131,32 +151,21 @@ def delineate_learned(record: Record, weights: str | Path | None = None, model=N
         else:
             passes.append([i])
     probs = np.zeros((4, record.n_leads, record.n_samples), dtype=np.float32)
-    global_p = None
     for group in passes:
         sub = record if len(group) == record.n_leads else record.replace(
             signal=record.signal[group], lead_names=tuple(record.lead_names[j] for j in group), units=())
         x, fs_in = model_input(sub)
-        full = predict_probs(model, x)  # (4, rows, n) at 500 Hz: the 12 lead slots, then a global row if any
-        with_global = full.shape[1] > x.shape[0] and len(passes) == 1  # only when all leads went through together
-        p = full[:, [slots[j] for j in group] + ([x.shape[0]] if with_global else [])]
+        p = predict_probs(model, x)[:, [slots[j] for j in group]]  # (4, leads, n) at 500 Hz
         if fs_in != record.fs:
             t_model = np.arange(p.shape[-1]) / fs_in
             t_rec = np.arange(record.n_samples) / record.fs
             p = interp1d(t_model, p, axis=-1, bounds_error=False, fill_value=(p[..., 0], p[..., -1]),
                          assume_sorted=True)(t_rec)
-        probs[:, group] = p[:, :len(group)]
-        if with_global:
-            global_p = p[:, -1]
+        probs[:, group] = p
     sig = display_signal(record)
     labels = probs.argmax(axis=0)
     flat = flat_leads(record)
     empty = np.zeros((0, 3), dtype=np.int64)
     waves = tuple(LeadWaves(empty, empty, empty) if i in flat else waves_from_labels(labels[i], sig[i], record.fs)
                   for i in range(record.n_leads))
-    global_waves = None
-    if global_p is not None and len(flat) < record.n_leads:
-        live = [i for i in range(record.n_leads) if i not in flat]
-        magnitude = np.sqrt((sig[live] ** 2).sum(axis=0))  # peaks of the global waves: the spatial magnitude
-        global_waves = waves_from_labels(global_p.argmax(axis=0), magnitude, record.fs)
-    return Delineation(record.fs, record.lead_names, waves, "unet", sig, probs, flat_warnings(record, flat),
-                       global_waves)
+    return Delineation(record.fs, record.lead_names, waves, "unet", sig, probs, flat_warnings(record, flat))

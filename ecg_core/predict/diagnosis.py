@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 from PIL import Image
 
-from ..checkpoints import load_checkpoint
+from ..checkpoints import int8_state, load_checkpoint, save_checkpoint
 from ..data.render import RenderStyle, render_record
 from ..errors import ECGError
 from ..explain import attention_rollout, grad_cam_1d, integrated_gradients
@@ -27,8 +27,8 @@ from ..uncertainty import mc_predict
 from .weights import weights_path
 
 __all__ = ["FS", "N_SAMPLES", "IMG", "Diagnosis", "DiagnosisModelSpec", "render_image", "record_features",
-           "stack_features", "model_inputs", "build_multimodal", "load_multimodal", "default_weights", "record_inputs",
-           "diagnose"]
+           "stack_features", "model_inputs", "build_multimodal", "save_multimodal_ensemble", "load_multimodal",
+           "default_weights", "record_inputs", "diagnose"]
 
 FS = 100.0
 N_SAMPLES = 1000
@@ -127,6 +127,17 @@ def build_multimodal(modalities: tuple[str, ...], model_kwargs: dict, num_classe
     """An untrained 12-lead network for these modalities and settings."""
     return create_model("multimodal_ecg", num_classes=num_classes,
                         image_model="vit_tiny_patch16_224" if "image" in modalities else None, **model_kwargs)
+
+
+def save_multimodal_ensemble(members: list[nn.Module], spec: dict, classes: list[str], path: str | Path,
+                             provenance: dict) -> dict:
+    """Write the fold models (int8-stored weights), ``spec`` (the saved training spec as a dict) and the
+    classes to ``path``, what :func:`load_multimodal` reads, and the model card beside it: architecture,
+    ``provenance`` (database, report, command), spec, classes, sha256."""
+    payload = {"spec": spec, "classes": list(classes), "n_members": len(members),
+               "state_dict": int8_state(nn.ModuleList(members).state_dict())}
+    card = {"architecture": "multimodal_ecg", **provenance, "spec": spec, "classes": list(classes)}
+    return save_checkpoint(payload, path, card)
 
 
 def load_multimodal(path: str | Path | None = None) -> tuple[list[nn.Module], DiagnosisModelSpec, dict]:

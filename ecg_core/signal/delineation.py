@@ -38,9 +38,7 @@ class Delineation:
     """Waves of every lead of a record. ``waves[i]`` belongs to ``lead_names[i]``; indices are samples at
     ``fs`` (an onset or offset of -1 is unknown: only the NeuroKit2 adapter leaves some). ``signal`` is
     the band-passed record the peaks were read on; ``probs`` (learned method only) the
-    ``(4, n_leads, n_samples)`` class probabilities (background, P, QRS, T) at ``fs``. ``global_waves``
-    (a learned model with a global row only): the waves of all leads together, one per beat, whose
-    boundaries the global fiducials and the measurements then use."""
+    ``(4, n_leads, n_samples)`` class probabilities (background, P, QRS, T) at ``fs``."""
 
     fs: float
     lead_names: tuple[str, ...]
@@ -49,7 +47,6 @@ class Delineation:
     signal: np.ndarray
     probs: np.ndarray | None = None
     warnings: tuple[str, ...] = ()
-    global_waves: LeadWaves | None = None
 
     def lead(self, name: str) -> LeadWaves:
         return self.waves[self.lead_names.index(name)]
@@ -66,8 +63,7 @@ class Delineation:
         """Global intervals, QTc, axes and median beats (:func:`ecg_core.signal.intervals.measure`)."""
         from .intervals import measure
 
-        return measure(self.signal, self.fs, self.lead_names, self.waves, sex=sex, formula=formula,
-                       global_waves=self.global_waves)
+        return measure(self.signal, self.fs, self.lead_names, self.waves, sex=sex, formula=formula)
 
 
 def beat_table(waves: LeadWaves, x: np.ndarray, fs: float) -> np.ndarray:

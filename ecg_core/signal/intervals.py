@@ -56,14 +56,11 @@ def _pct(v: list[int], q: float) -> float:
 
 
 def global_fiducials(waves: list[LeadWaves] | tuple[LeadWaves, ...], fs: float,
-                     span: tuple[int, int] | None = None, global_waves: LeadWaves | None = None) -> np.ndarray:
+                     span: tuple[int, int] | None = None) -> np.ndarray:
     """Per-beat global fiducials ``(n_beats, 7)``: p_on, p_off, qrs_on, r, qrs_off, t_peak, t_off in
     samples (NaN where absent). A beat is a QRS found in at least half of the leads that found any QRS
     (QRS centres within 80 ms grouped); its P is taken when at least a third of the leads show a P wave
-    in the 400 ms before it, and likewise for T in the 700 ms after. ``span`` keeps only beats inside it.
-    ``global_waves`` (waves of all leads together, from a delineator that marks them, one per beat): the
-    beats and which waves they have are found as above, their boundaries taken from ``global_waves`` where it
-    has the beat's QRS (around its R), P (before it) or T (after it)."""
+    in the 400 ms before it, and likewise for T in the 700 ms after. ``span`` keeps only beats inside it."""
     centres, ons, offs, peaks, lead_of = [], [], [], [], []
     for li, w in enumerate(waves):
         for on, pk, off in w["QRS"]:
@@ -98,12 +95,6 @@ def global_fiducials(waves: list[LeadWaves] | tuple[LeadWaves, ...], fs: float,
         if span is not None and not (span[0] <= r <= span[1]):
             continue
         rows.append([np.nan, np.nan, q_on, r, q_off, np.nan, np.nan])
-    if global_waves is not None and len(global_waves["QRS"]):
-        gq = global_waves["QRS"]
-        for row in rows:
-            j = int(np.argmin(np.abs(gq[:, 1] - row[3])))
-            if gq[j, 0] <= row[3] <= gq[j, 2] or abs(gq[j, 1] - row[3]) <= 0.06 * fs:
-                row[2], row[4] = float(gq[j, 0]), float(gq[j, 2])
     before, after = _P_BEFORE_MS / 1000 * fs, _T_AFTER_MS / 1000 * fs
     for k, row in enumerate(rows):
         q_on = row[2] if np.isfinite(row[2]) else row[3]
@@ -127,20 +118,10 @@ def global_fiducials(waves: list[LeadWaves] | tuple[LeadWaves, ...], fs: float,
                 t_pk.append(t[0, 1])
                 if t[0, 2] >= 0:
                     t_off.append(t[0, 2])
-        has_p, has_t = n_p >= max(1, n_leads / 3), n_t >= max(1, n_leads / 3)
-        if has_p:
+        if n_p >= max(1, n_leads / 3):
             row[0], row[1] = _pct(p_on, 15), _pct(p_off, 85)
-        if has_t:
+        if n_t >= max(1, n_leads / 3):
             row[5], row[6] = float(np.median(t_pk)), _pct(t_off, 85)
-        if global_waves is not None:  # boundaries of the waves found above, from the global row where it has them
-            gp = global_waves["P"]
-            gp = gp[(gp[:, 1] < q_on) & (gp[:, 1] > max(q_on - before, prev_off))]
-            if has_p and len(gp):
-                row[0], row[1] = float(gp[-1, 0]), float(gp[-1, 2])
-            gt = global_waves["T"]
-            gt = gt[(gt[:, 1] > q_off) & (gt[:, 1] < min(q_off + after, next_on))]
-            if has_t and len(gt):
-                row[6] = float(gt[0, 2])
     return np.asarray(rows, dtype=np.float64).reshape(-1, 7)
 
 
@@ -205,12 +186,11 @@ def _net_area(beat: np.ndarray, lo: float, hi: float, base: float) -> float:
 
 
 def measure(signal: np.ndarray, fs: float, lead_names: tuple[str, ...], waves, sex: str | None = None,
-            span: tuple[int, int] | None = None, formula: str = "Bazett",
-            global_waves: LeadWaves | None = None) -> Measurements:
+            span: tuple[int, int] | None = None, formula: str = "Bazett") -> Measurements:
     """Global measurements of a record from its per-lead waves (a :class:`Delineation`'s ``waves`` or
     manual marks). ``sex`` (``"M"``/``"F"``) sets the long-QTc limit (450 / 460 ms; 450 when unknown);
-    ``formula`` is the QTc formula the flags use; ``global_waves``: see :func:`global_fiducials`."""
-    g = global_fiducials(list(waves), fs, span, global_waves)
+    ``formula`` is the QTc formula the flags use."""
+    g = global_fiducials(list(waves), fs, span)
     ms = 1000.0 / fs
     nan = float("nan")
 

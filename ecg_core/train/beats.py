@@ -15,7 +15,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..checkpoints import half_state, save_checkpoint
 from ..data.augment import AugmentingTask
 from ..data.beats import (
     AAMI_CLASSES,
@@ -36,6 +35,7 @@ from ..predict.beats import (
     beat_tensors,
     build_beat_model,
     predict_beats,
+    save_beat_ensemble,
 )
 from ..recipes import loop_defaults
 from .loop import TensorBatches, TrainConfig, fit
@@ -229,10 +229,9 @@ def _report_with_missed(cm: np.ndarray) -> dict:
     return {**class_report(cm, AAMI_CLASSES), "confusion_labels": [*AAMI_CLASSES, "none"]}
 
 
-def save_beat_model(model: MeanEnsemble, spec: BeatSpec, path: str | Path, card: dict) -> dict:
-    """Write ``path`` (.pt, fp16 state dict + spec) and its model card ``path.json`` with the sha256."""
-    payload = {"spec": _spec_dict(spec), "n_members": len(model.members), "state_dict": half_state(model.state_dict())}
-    return save_checkpoint(payload, path, {**card, "spec": _spec_dict(spec), "classes": list(AAMI_CLASSES)})
+def save_beat_model(model: MeanEnsemble, spec: BeatSpec, path: str | Path, provenance: dict) -> dict:
+    """:func:`ecg_core.predict.beats.save_beat_ensemble` of a trained ensemble and its training spec."""
+    return save_beat_ensemble(model, _spec_dict(spec), path, provenance)
 
 
 def _spec_dict(spec: BeatSpec) -> dict:

@@ -19,11 +19,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..checkpoints import atomic_save, half_state, int8_state, save_checkpoint
+from ..checkpoints import atomic_save, half_state
 from ..data import augment as aug
 from ..data.ludb import (
     WAVES,
-    global_label_mask,
     label_mask,
     load_ludb,
     ludb_fold_split,
@@ -36,6 +35,7 @@ from ..predict.delineation import (
     load_delineation_ensemble,
     model_input,
     predict_probs,
+    save_delineation_ensemble,
 )
 from ..recipes import loop_defaults
 from ..record import STANDARD_12_LEADS
@@ -58,19 +58,16 @@ class DelineationSpec:
     augment_ops: tuple[str, ...] = ()  # names in ecg_core.data.augment.AUGMENTATIONS: replace the default set
 
 
-def ludb_arrays(names: list[str] | tuple[str, ...], global_row: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def ludb_arrays(names: list[str] | tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Model inputs ``(n, 12, 5000)`` and labels ``(n, 12, 5000)`` (-1 outside each lead's marked span) of
-    LUDB records ``names``; with ``global_row`` a 13th label row, the waves of all leads together
-    (:func:`~ecg_core.data.ludb.global_label_mask`)."""
+    LUDB records ``names``."""
     xs, ys = [], []
     for name in names:
         rec, waves = load_ludb(name)
         x, _ = model_input(rec)
-        y = np.full((x.shape[0] + int(global_row), x.shape[1]), -1, dtype=np.int64)
+        y = np.full(x.shape, -1, dtype=np.int64)
         for i, lead in enumerate(rec.lead_names):
             y[STANDARD_12_LEADS.index(lead)] = label_mask(waves[i], rec.n_samples)
-        if global_row:
-            y[-1] = global_label_mask(waves, rec.n_samples, rec.fs)
         xs.append(x)
         ys.append(y)
     return np.stack(xs), np.stack(ys)
@@ -162,50 +159,27 @@ def _build(spec: DelineationSpec) -> nn.Module:
     return build_delineation_model(asdict(spec))
 
 
-def grown_state(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
-    """``state`` of an earlier model for ``model``, which may add a global row to the head: the new row's
-    output channels start as the mean of the leads' (the global wave starts as the leads' average)."""
-    own = model.state_dict()
-    out = dict(state)
-    for name in ("head.weight", "head.bias"):
-        old, new = state.get(name), own.get(name)
-        if old is not None and new is not None and old.shape != new.shape:
-            c = model.num_classes
-            rows = old.reshape(-1, c, *old.shape[1:])
-            extra = rows.mean(dim=0, keepdim=True).expand(new.shape[0] // c - rows.shape[0], *rows.shape[1:])
-            out[name] = torch.cat([rows, extra]).reshape(new.shape)
-    return out
-
-
 def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, folds: list[int] | None = None,
                       progress=None, init: list[nn.Module] | None = None,
-                      resume: bool = False, command: str | None = None,
-                      leave_out: tuple[int, ...] = ()) -> tuple[list[nn.Module | None], list[dict]]:
+                      resume: bool = False, command: str | None = None) -> tuple[list[nn.Module | None], list[dict]]:
     """Train the model of each LUDB fold (on the other folds; early-stopped on an inner validation set).
-    ``leave_out`` folds are left out of fitting and early stopping as well (nested cross-validation: a model
-    that saw neither fold k nor fold j can delineate fold j's records for a choice made for fold k).
     ``init`` (fold models of an earlier run) continues training from them instead of from scratch.
     Returns the five models (None for folds not trained) and a report per fold. With ``run_dir`` each
     finished fold's model and report (with the spec and ``command``) are kept in ``run_dir/fold{k}``, so folds
     trained by separate processes can be put together by :func:`assemble_folds`."""
     all_folds = ludb_folds()
-    clash = sorted(set(leave_out) & set(range(len(all_folds)) if folds is None else folds))
-    if clash:  # checked before any fold trains
-        raise ValueError(f"fold(s) {clash} both trained and left out: name the folds to train (--folds k) and "
-                         "other folds to leave out")
     members: list[nn.Module | None] = [None] * len(all_folds)
     reports = []
     for k, held in enumerate(all_folds):
         if folds is not None and k not in folds:
             continue
-        fit_names, inner_val = ludb_fold_split(k, leave_out=tuple(leave_out))
-        global_row = bool(spec.model_kwargs.get("global_row", False))
-        xt, yt = ludb_arrays(fit_names, global_row)
-        xv, yv = ludb_arrays(inner_val, global_row)
+        fit_names, inner_val = ludb_fold_split(k)
+        xt, yt = ludb_arrays(fit_names)
+        xv, yv = ludb_arrays(inner_val)
         torch.manual_seed(spec.train.seed + k)
         model = _build(spec)
         if init is not None:
-            model.load_state_dict(grown_state(init[k].state_dict(), model))
+            model.load_state_dict(init[k].state_dict())
         cfg = TrainConfig(**{**asdict(spec.train), "seed": spec.train.seed + k})
         train_b = CropBatches(xt, yt, cfg.batch_size, spec.crop, spec.augment, seed=cfg.seed, invert=spec.invert,
                               ops=tuple(spec.augment_ops))
@@ -215,8 +189,7 @@ def train_delineation(spec: DelineationSpec, run_dir: str | Path | None = None, 
         log.info("fold %d: best epoch %d, inner-val macro-F1 %.4f", k, res.best_epoch,
                  res.best_metrics["macro_f1_waves"])
         members[k] = model.cpu().eval()
-        report = {"fold": k, "held_out": list(held), **({"also_left_out": sorted(leave_out)} if leave_out else {}),
-                  "inner_val": inner_val, "best_epoch": res.best_epoch,
+        report = {"fold": k, "held_out": list(held), "inner_val": inner_val, "best_epoch": res.best_epoch,
                   "inner_val_macro_f1": res.best_metrics["macro_f1_waves"], "seconds": round(res.seconds, 1)}
         if run_dir:  # each finished fold is kept, so a later failure loses nothing
             fold_dir = Path(run_dir) / f"fold{k}"
@@ -242,10 +215,6 @@ def assemble_folds(run_dirs: list[str | Path]) -> tuple[list[nn.Module], Delinea
     if missing:
         raise ValueError(f"no trained model for fold(s) {missing} in {', '.join(map(str, run_dirs))}")
     reports = [json.loads((found[k] / "report.json").read_text()) for k in sorted(found)]
-    nested = [r["fold"] for r in reports if r.get("also_left_out")]
-    if nested:
-        raise ValueError(f"fold model(s) {nested} were trained with more folds left out (nested "
-                         "cross-validation): they are not the fold models of a checkpoint")
     spec_d = reports[0]["spec"]
     if any(r["spec"] != spec_d for r in reports):
         raise ValueError("the folds were trained with different specs; assemble folds of one configuration")
@@ -265,21 +234,11 @@ def _spec_from_dict(sd: dict) -> DelineationSpec:
 
 
 #: what every delineation card says of the task, data and selection
-CARD_PROTOCOL = {"task": "P/QRS/T/background per sample and lead, 12 leads at 500 Hz",
-                 "data": "LUDB (200 records), fixed patient-wise 5-fold split (ecg_core/data/ludb_folds.json)",
-                 "selection": "fold k's model: trained on the other folds, early-stopped on every 8th of their records"}
-
-
-def save_delineation_model(members: list[nn.Module], spec: DelineationSpec, path: str | Path, card: dict) -> dict:
-    """Write the fold models and the spec to ``path`` and the model card beside it (with sha256). Weights
-    are stored as int8 with per-channel scales (:func:`~ecg_core.checkpoints.int8_state`): five
-    fp16 U-Nets would pass 10 MB. The card gets the task, data and selection protocol unless ``card`` says
-    otherwise."""
-    spec_d = asdict(spec)
-    payload = {"spec": spec_d, "n_members": len(members), "folds": [list(f) for f in ludb_folds()],
-               "state_dict": int8_state(MeanEnsemble(members).state_dict()), "storage": "int8 weights"}
-    card = {"architecture": spec.model, **CARD_PROTOCOL, **card, "spec": spec_d, "classes": ["background", *WAVES]}
-    return save_checkpoint(payload, path, card)
+def save_delineation_model(members: list[nn.Module], spec: DelineationSpec, path: str | Path,
+                           provenance: dict) -> dict:
+    """:func:`ecg_core.predict.delineation.save_delineation_ensemble` of trained fold models and their
+    training spec."""
+    return save_delineation_ensemble(members, asdict(spec), path, provenance)
 
 
 def load_delineation_model(path: str | Path, verify: bool = True) -> tuple[MeanEnsemble, DelineationSpec, dict]:

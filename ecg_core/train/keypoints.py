@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ from ..errors import ECGError
 from ..metrics import detection_prf
 from ..predict.keypoints import (
     N_KP,
+    BeatObjects,
     decode,
     detect_keypoints,
     digitised_objects,
@@ -41,6 +42,7 @@ from ..predict.keypoints import (
     model_config,
     pack_predictions,
     predict_pages,
+    save_keypoint_detector,
     xyxy,
 )
 from ..recipes import loop_defaults
@@ -404,19 +406,20 @@ def set_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> tuple[torch.Tens
 
 # --- decoding and scoring ------------------------------------------------------------------------------
 
-def keypoint_scores(preds: list[dict], targets: list[dict], tol_ms: float = 40.0) -> dict:
+def keypoint_scores(preds: list[BeatObjects], targets: list[BeatObjects], tol_ms: float = 40.0) -> dict:
     """Per keypoint type: tp, fp, fn, precision, recall, F1 and mean absolute error (ms). A predicted
     keypoint matches a true one of the same type and lead within ``tol_ms`` along the time axis (one mm of
-    paper is 40 ms) and half a panel row (15 mm) vertically; one-to-one, closest first."""
+    paper is 40 ms) and half a panel row (15 mm) vertically, at the target's scale (``mm``); one-to-one,
+    closest first."""
     tally = {k: {"tp": 0, "fp": 0, "fn": 0, "err": []} for k in KEYPOINTS}
     for p, t in zip(preds, targets):
-        mm_x, mm_y = float(t["mm"][0]), float(t["mm"][1])
+        mm_x, mm_y = float(t.mm[0]), float(t.mm[1])
         for j, kname in enumerate(KEYPOINTS):
             pairs = keypoint_pairs(p, t, j, tol_ms / 40.0 * mm_x, 15 * mm_y)
-            tally[kname]["err"] += [abs(p["kps"][i, j, 0] - t["kps"][k, j, 0]) / mm_x * 40.0 for i, k in pairs]
+            tally[kname]["err"] += [abs(p.kps[i, j, 0] - t.kps[k, j, 0]) / mm_x * 40.0 for i, k in pairs]
             tally[kname]["tp"] += len(pairs)
-            tally[kname]["fp"] += int((p["vis"][:, j] > 0).sum()) - len(pairs)
-            tally[kname]["fn"] += int((t["vis"][:, j] > 0).sum()) - len(pairs)
+            tally[kname]["fp"] += int(p.vis[:, j].sum()) - len(pairs)
+            tally[kname]["fn"] += int(t.vis[:, j].sum()) - len(pairs)
     out = {}
     for k, v in tally.items():
         out[k] = {**detection_prf(v["tp"], v["fp"], v["fn"]),
@@ -443,7 +446,7 @@ class KeypointTask:
         return {"loss": loss, "logits": pack_predictions(out).detach()}
 
     def metrics(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
-        truth = [{k: v.cpu().numpy() for k, v in t.items()} for t in _unpack(targets)]
+        truth = [_true_objects({k: v.cpu().numpy() for k, v in t.items()}) for t in _unpack(targets)]
         scores = keypoint_scores(decode(logits, self.spec.n_leads, self.spec.score_threshold, self.spec.nms_iou),
                                  truth)
         out = {f"f1_{k}": v["f1"] for k, v in scores.items()}
@@ -540,18 +543,22 @@ def choose_decoding(model: nn.Module, spec: KeypointSpec, items: dict[str, tuple
             "records": list(records), "table": table}
 
 
-def save_keypoint_model(model: nn.Module, spec: KeypointSpec, path: str | Path, card: dict) -> dict:
-    """Write ``path`` (fp16 state dict + spec) and its model card with the sha256."""
-    from ..checkpoints import half_state, save_checkpoint
-
-    payload = {"spec": spec_dict(spec), "state_dict": half_state(model.state_dict())}
-    return save_checkpoint(payload, path, {**card, "spec": spec_dict(spec), "keypoints": list(KEYPOINTS)})
+def save_keypoint_model(model: nn.Module, spec: KeypointSpec, path: str | Path, provenance: dict) -> dict:
+    """:func:`ecg_core.predict.keypoints.save_keypoint_detector` of a trained model and its training spec."""
+    return save_keypoint_detector(model, spec_dict(spec), path, provenance)
 
 
-def sample_truth(s: dict) -> dict:
-    """The true objects of a rendered sample (:func:`render_sample`) as :func:`keypoint_scores` takes them."""
-    return {"leads": s["leads"], "kps": s["kps"], "vis": s["vis"].astype(np.float32),
-            "mm": np.array([s["mm_x"], s["mm_y"]])}
+def sample_truth(s: dict) -> BeatObjects:
+    """The true objects of a rendered sample (:func:`render_sample`), in fractions of the image, with the
+    render's scale."""
+    return _true_objects({**s, "mm": (s["mm_x"], s["mm_y"])})
+
+
+def _true_objects(t: dict) -> BeatObjects:
+    """Training targets (``leads``, ``boxes`` as cx, cy, w, h, ``kps``, ``vis``, ``mm``) as objects."""
+    boxes = xyxy(torch.as_tensor(np.asarray(t["boxes"], np.float32))).numpy()
+    return BeatObjects(np.ones(len(t["leads"]), np.float32), np.asarray(t["leads"]), boxes, np.asarray(t["kps"]),
+                       np.asarray(t["vis"]) > 0, (float(t["mm"][0]), float(t["mm"][1])))
 
 
 def evaluate_keypoints(model: nn.Module | None, spec: KeypointSpec | None,
@@ -578,7 +585,7 @@ def evaluate_keypoints(model: nn.Module | None, spec: KeypointSpec | None,
             else:
                 obj = hybrid_page(model, spec, s["page"], delineators[name])
             ph, pw = s["page"].shape[:2]
-            preds.append({**obj, "kps": obj["kps"] / np.array([pw, ph])})
+            preds.append(replace(obj, kps=obj.kps / np.array([pw, ph])))
         targets.append(sample_truth(s))
     scores = keypoint_scores(preds, targets, tol_ms)
     return {"keypoints": scores, "n_records": len(records), "photo": photo, "tolerance_ms": tol_ms}

@@ -22,7 +22,14 @@ import torch.nn.functional as F
 
 from ..data.augment import AugmentingTask
 from ..data.ludb import DIAGNOSIS_CLASSES, ludb_diagnoses, ludb_folds
-from ..predict.diagnosis import FS, build_multimodal, model_inputs, record_features, stack_features
+from ..predict.diagnosis import (
+    FS,
+    build_multimodal,
+    model_inputs,
+    record_features,
+    save_multimodal_ensemble,
+    stack_features,
+)
 from ..recipes import loop_defaults
 from .loop import TensorBatches, TrainConfig, fit
 
@@ -161,14 +168,11 @@ def _build(spec: MultimodalSpec, num_classes: int) -> nn.Module:
     return build_multimodal(spec.modalities, spec.model_kwargs, num_classes)
 
 
-def save_multimodal(members: list[nn.Module], spec: MultimodalSpec, classes: list[str], path, card: dict) -> dict:
-    """The fold models (int8-stored weights) and their spec, with the model card beside them."""
-    from ..checkpoints import int8_state, save_checkpoint
-
-    spec_d = asdict(spec)
-    payload = {"spec": spec_d, "classes": list(classes), "n_members": len(members),
-               "state_dict": int8_state(nn.ModuleList(members).state_dict())}
-    return save_checkpoint(payload, path, {**card, "spec": spec_d, "classes": list(classes)})
+def save_multimodal(members: list[nn.Module], spec: MultimodalSpec, classes: list[str], path,
+                    provenance: dict) -> dict:
+    """:func:`ecg_core.predict.diagnosis.save_multimodal_ensemble` of trained fold models and their
+    training spec."""
+    return save_multimodal_ensemble(members, asdict(spec), classes, path, provenance)
 
 
 def train_multimodal_ptbxl(spec: MultimodalSpec, root=None, limit: int | None = None,

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from ..data.render import RenderStyle, photo_augment, render_record, shrink_page
 from ..metrics import detection_prf, greedy_pairs
-from ..predict.panels import by_layout, detect_panels, model_config
+from ..predict.panels import by_layout, detect_panels, model_config, save_panel_detector
 from ..recipes import loop_defaults
 from ..record import Record
 from ..waves import LeadWaves
@@ -230,13 +230,9 @@ def train_panels(spec: PanelSpec, items: dict[str, tuple[Record, list[LeadWaves]
     return model.cpu().eval(), report
 
 
-def save_panel_model(model: nn.Module, spec: PanelSpec, path: str | Path, card: dict) -> dict:
-    """Write ``path`` (weights as int8 with per-channel scales, the rest fp16: 8 MB instead of 15) and its
-    model card with the sha256."""
-    from ..checkpoints import int8_state, save_checkpoint
-
-    payload = {"spec": spec_dict(spec), "state_dict": int8_state(model.state_dict()), "storage": "int8 weights"}
-    return save_checkpoint(payload, path, {**card, "spec": spec_dict(spec), "storage": "int8 weights"})
+def save_panel_model(model: nn.Module, spec: PanelSpec, path: str | Path, provenance: dict) -> dict:
+    """:func:`ecg_core.predict.panels.save_panel_detector` of a trained model and its training spec."""
+    return save_panel_detector(model, spec_dict(spec), path, provenance)
 
 
 def classical_panels(image: np.ndarray, lead_names: tuple[str, ...]) -> dict:

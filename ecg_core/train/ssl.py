@@ -158,12 +158,16 @@ def pretrain(spec: SSLSpec, segments: np.ndarray, run_dir=None, progress=None, r
     return model.cpu().eval(), report
 
 
-def save_encoder(model: nn.Module, spec: SSLSpec, path: str | Path, card: dict) -> dict:
+def save_encoder(model: nn.Module, spec: SSLSpec, path: str | Path, provenance: dict) -> dict:
+    """Write the pre-trained model and its spec to ``path`` (what :func:`load_encoder` reads) and its model
+    card: architecture, task, ``provenance`` (data, report, command), spec, sha256."""
     from ..checkpoints import save_checkpoint
 
     sd = asdict(spec)
     payload = {"spec": sd, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    return save_checkpoint(payload, path, {**card, "spec": sd})
+    card = {"architecture": "hubert_ecg", "task": "masked prediction of k-means frame clusters (HuBERT iteration 1)",
+            **provenance, "spec": sd}
+    return save_checkpoint(payload, path, card)
 
 
 def load_encoder(path: str | Path, verify: bool = True) -> tuple[nn.Module, dict]:

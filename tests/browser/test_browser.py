@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench._serve import CHROMIUM, CHROMIUM_ARGS, serve_app, stop_app
+from tests._serve import CHROMIUM, CHROMIUM_ARGS, serve_app, stop_app
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser

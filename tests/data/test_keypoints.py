@@ -8,12 +8,13 @@ import torch
 
 from ecg_core.data.keypoints import KEYPOINTS, page_sample, render_beats
 from ecg_core.data.render import photo_augment
-from ecg_core.predict.keypoints import decode, pack_predictions
+from ecg_core.predict.keypoints import BeatObjects, decode, pack_predictions
 from ecg_core.train.keypoints import (
     KeypointSpec,
     hungarian_match,
     keypoint_scores,
     pack_targets,
+    sample_truth,
     set_loss,
 )
 
@@ -109,13 +110,12 @@ def test_decode_suppresses_duplicates_and_scores_keypoints_by_hand():
     out["kps"][0, 10] = out["kps"][0, 0] + 0.001
     out["vis"][0, 10] = out["vis"][0, 0]
     (pred,) = decode(pack_predictions(out))
-    assert len(pred["leads"]) == 6  # non-maximum suppression removed the duplicate
-    truth = {"leads": t["leads"], "kps": t["kps"], "vis": t["vis"].astype(np.float32),
-             "mm": np.array([t["mm_x"], t["mm_y"]])}
+    assert len(pred) == 6  # non-maximum suppression removed the duplicate
+    truth = sample_truth(t)
     s = keypoint_scores([pred], [truth])
     assert s["R"]["f1"] == 1.0 and s["P"]["tp"] == 5 and s["P"]["fn"] == 0  # object 0's P is not marked
     # shift every predicted R by 2 mm (80 ms): all R become misses and false alarms at 40 ms, hits at 100 ms
-    pred["kps"][:, 2, 0] += 2 * t["mm_x"]
+    pred.kps[:, 2, 0] += 2 * t["mm_x"]
     s = keypoint_scores([pred], [truth])
     assert s["R"]["tp"] == 0 and s["R"]["fp"] == 6 and s["R"]["fn"] == 6
     s = keypoint_scores([pred], [truth], tol_ms=100.0)
@@ -281,9 +281,7 @@ def test_shipped_detector_beats_a_trivial_baseline_on_held_out_renders(ludb):
     r = list(KEYPOINTS).index("R")
     for name in held:
         s = render_sample(*load_ludb(name), spec.img_size, None)
-        t = {"leads": s["leads"], "kps": s["kps"], "vis": s["vis"].astype(np.float32),
-             "mm": np.array([s["mm_x"], s["mm_y"]])}
-        truth.append(t)
+        truth.append(sample_truth(s))
         preds += detect_keypoints(model, s["image"][None], spec)
         leads, kps = [], []
         for lead in np.unique(s["leads"]):
@@ -293,7 +291,7 @@ def test_shipped_detector_beats_a_trivial_baseline_on_held_out_renders(ludb):
                 kps.append(np.tile([x, pts[:, 1].mean()], (len(KEYPOINTS), 1)))
         vis = np.zeros((len(leads), len(KEYPOINTS)), bool)
         vis[:, r] = True
-        base.append({"leads": np.array(leads), "kps": np.array(kps), "vis": vis})
+        base.append(BeatObjects(np.ones(len(leads)), np.array(leads), np.zeros((len(leads), 4)), np.array(kps), vis))
     model_r = keypoint_scores(preds, truth)["R"]
     base_r = keypoint_scores(base, truth)["R"]
     assert model_r["f1"] > 0.88 and model_r["precision"] > 0.88  # measured 0.94, 0.95 (baseline 0.43)
@@ -327,36 +325,37 @@ def test_digitised_and_hybrid_keypoints_on_held_out_renders(ludb):
 
 
 def test_fusion_moves_detected_points_onto_the_read_ones_and_adds_beats_only_on_agreement():
+    from dataclasses import replace
+
     from ecg_core.predict.keypoints import fuse_keypoints
 
     ppm = 4.0  # pixels per mm: 40 ms is 4 px, 120 ms 12 px
 
-    def objs(xs, lead=0):
+    def objs(xs, lead=0, mm=ppm):
         n = len(xs)
         kps = np.zeros((n, len(KEYPOINTS), 2))
         kps[:, :, 0] = np.asarray(xs, float)[:, None] + np.arange(len(KEYPOINTS)) * 20.0
         kps[:, :, 1] = 100.0
-        return {"scores": np.ones(n), "leads": np.full(n, lead), "boxes": np.zeros((n, 4)), "kps": kps,
-                "vis": np.ones((n, len(KEYPOINTS)), bool)}
+        return BeatObjects(np.ones(n), np.full(n, lead), np.zeros((n, 4)), kps, np.ones((n, len(KEYPOINTS)), bool),
+                           (mm, mm))
 
-    det = objs([100.0, 300.0, 500.0])
+    det = objs([100.0, 300.0, 500.0], mm=float("nan"))  # the detector alone does not know the paper's scale
     read = objs([102.0, 310.0, 700.0, 900.0])  # 0.5 mm and 2.5 mm off, then two beats the detector missed
-    out = fuse_keypoints(det, read, ppm)
-    assert np.allclose(out["kps"][:2, :, 0], read["kps"][:2, :, 0])  # moved (within 120 ms = 12 px)
-    assert np.allclose(out["kps"][2], det["kps"][2])  # no partner within 120 ms: kept where detected
-    assert out["agreement"] == pytest.approx(1 / 3)  # R within 40 ms: only the first
-    assert len(out["leads"]) == 3  # too little agreement to trust the reading's extra beats
+    out = fuse_keypoints(det, read)
+    assert np.allclose(out.kps[:2, :, 0], read.kps[:2, :, 0])  # moved (within 120 ms = 12 px)
+    assert np.allclose(out.kps[2], det.kps[2])  # no partner within 120 ms: kept where detected
+    assert out.agreement == pytest.approx(1 / 3)  # R within 40 ms: only the first
+    assert len(out) == 3 and out.mm == (ppm, ppm)  # too little agreement to trust the reading's extra beats
     det2 = objs([100.0, 300.0, 500.0])
     read2 = objs([101.0, 301.0, 501.0, 700.0])
-    out2 = fuse_keypoints(det2, read2, ppm)
-    assert out2["agreement"] == 1.0 and len(out2["leads"]) == 4  # the missed beat added from the reading
-    assert np.allclose(out2["kps"][3], read2["kps"][3])
+    out2 = fuse_keypoints(det2, read2)
+    assert out2.agreement == 1.0 and len(out2) == 4  # the missed beat added from the reading
+    assert np.allclose(out2.kps[3], read2.kps[3])
     # other leads never pair; an unreadable page leaves the detection as it was
-    other = fuse_keypoints(det, {**read, "leads": np.ones(4, np.int64)}, ppm)
-    assert np.allclose(other["kps"], det["kps"]) and other["agreement"] == 0.0
-    empty = {k: v[:0] for k, v in read.items()}
-    alone = fuse_keypoints(det, empty, float("nan"))
-    assert np.allclose(alone["kps"], det["kps"]) and np.isnan(alone["agreement"])
+    other = fuse_keypoints(det, replace(read, leads=np.ones(4, np.int64)))
+    assert np.allclose(other.kps, det.kps) and other.agreement == 0.0
+    alone = fuse_keypoints(det, BeatObjects.empty())
+    assert np.allclose(alone.kps, det.kps) and np.isnan(alone.agreement)
 
 
 def test_two_stage_dense_loss_wants_the_token_under_each_box_centre():
