@@ -17,6 +17,12 @@ from .errors import ECGError
 __all__ = ["main", "build_parser"]
 
 
+def _record_progress(k: int, n: int, name: str) -> None:
+    """Progress of an evaluation over records, every 20th and the last (with -v)."""
+    if k % 20 == 0 or k == n:
+        print(f"  {k}/{n} records", flush=True)
+
+
 def _write_json(path: str | Path, obj) -> None:
     """JSON written atomically (results and model cards: a crash never leaves half a file)."""
     from .atomic import atomic_write_text
@@ -481,15 +487,86 @@ def _cmd_evaluate_beats(args: argparse.Namespace) -> int:
     return 0
 
 
+#: version of the JSON ``read`` writes (docs/results.md#interpretation-ludb describes its fields)
+READ_SCHEMA = "ecg_core.read/1"
+
+
+def _read_json(r) -> dict:
+    """The whole read as JSON (schema :data:`READ_SCHEMA`)."""
+    m, f = r.measurements, r.facts
+    out = {"schema": READ_SCHEMA, "record": r.record.name, "fs": r.record.fs, "leads": list(r.record.lead_names),
+           "duration_s": round(r.record.duration_s, 2), "sex": f.sex, "age": f.age,
+           "statements": [{"code": s.code, "text": s.text, "category": s.category, "evidence": s.evidence,
+                           "values": {k: (_num(v) if isinstance(v, float) else v) for k, v in s.values.items()},
+                           "leads": list(s.leads), "source": s.source, "confidence": s.confidence,
+                           "reference": s.reference} for s in r.interpretation.statements],
+           "measurements": {row["measurement"]: row["value"] for row in m.table()},
+           "rhythm": {"rr_irregularity": _num(f.rr_irregularity), "p_fraction": _num(f.p_fraction),
+                      "rr_range_ms": _num(f.rr_range_ms), "n_beats": f.n_beats},
+           "leads_measured": {name: {k: (_num(v) if isinstance(v, float) else v) for k, v in lm.__dict__.items()
+                                     if k not in ("lead", "extra")} for name, lm in f.leads.items()},
+           "quality": {q.lead: q.label for q in r.quality},
+           "beat_classes": (None if r.beats is None else
+                            {c: int(sum(lab == c for lab in r.beats.labels)) for c in r.beats.classes})}
+    return out
+
+
+def _cmd_read(args: argparse.Namespace) -> int:
+    from .io import load_record
+    from .pipeline import read
+    from .predict.beats import load_beat_model
+
+    rec = load_record(args.record if len(args.record) > 1 else args.record[0], fs=args.fs, units=args.units)
+    beat_model = None
+    if not args.no_beats:
+        try:
+            beat_model = load_beat_model("diagnostic")[:2]
+        except (FileNotFoundError, ECGError) as exc:
+            print(f"warning: no beat classes ({exc})", file=sys.stderr)
+    r = read(rec, beat_model=beat_model, formula=args.qtc)
+    f = r.facts
+    print(f"{rec.name}: {rec.n_leads} leads, {rec.duration_s:.1f} s at {rec.fs:g} Hz"
+          + (f", {f.sex}" if f.sex else "") + (f", {f.age:.0f} y" if f.age is not None else ""))
+    print("Statements (unconfirmed: requires physician review):")
+    for s in r.interpretation.statements:
+        print(f"  {s.text}" + (f" [{', '.join(s.leads)}]" if s.leads else ""))
+        print(f"      {s.evidence}")
+    print("Measurements: " + ", ".join(f"{row['measurement']} {row['value'] if row['value'] is not None else '-'}"
+                                       f"{' ' + row['unit'] if row['value'] is not None else ''}"
+                                       for row in r.measurements.table(args.qtc)))
+    if r.beats is not None:
+        counts = {c: int(sum(lab == c for lab in r.beats.labels)) for c in r.beats.classes}
+        print("Beat classes: " + ", ".join(f"{c} {n}" for c, n in counts.items() if n))
+    bad = [q for q in r.quality if q.label != "good"]
+    print("Lead quality: " + (", ".join(f"{q.lead} {q.label}" for q in bad) if bad else "all good"))
+    if args.json:
+        _write_json(args.json, _read_json(r))
+    return 0
+
+
+def _cmd_evaluate_statements(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_statements
+
+    res = evaluate_statements(args.db, records=args.records, beats=args.beats, weights=args.weights,
+                              progress=_record_progress if args.verbose else None)
+    print(f"statements on {args.db} ({res['n_records']} records; {res['seconds_per_record']:.2f} s per record):")
+    print(f"  {'code':6s} {'n':>4s} {'Se':>6s} {'PPV':>6s} {'Sp':>6s} {'F1':>6s}  F1 95 % CI")
+    for code, v in sorted(res["statements"].items(), key=lambda t: -t[1]["n"]):
+        ci = v["f1_ci95"]
+        print(f"  {code:6s} {v['n']:4d} {v['se']:6.2f} {v['ppv']:6.2f} {v['sp']:6.2f} {v['f1']:6.2f}  "
+              f"{ci[0]:.2f}-{ci[1]:.2f}")
+    print(f"  whole read agrees (rhythm, axis, conduction): {res['whole_read_agrees']:.3f}; "
+          f"axis normal/left/right agreement: {res['axis_agreement']:.3f}")
+    if args.json:
+        _write_json(args.json, res)
+    return 0
+
+
 def _cmd_evaluate_delineation(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_delineation
 
-    def show(k: int, n: int, name: str) -> None:
-        if k % 20 == 0 or k == n:
-            print(f"  {k}/{n} records", flush=True)
-
     res = evaluate_delineation(args.method, records=args.records, weights=args.weights, perturb=args.perturb,
-                               progress=show if args.verbose else None)
+                               progress=_record_progress if args.verbose else None)
     print(f"{args.method} on LUDB ({res['n_records']} records, held-out folds"
           f"{', ' + args.perturb if args.perturb else ''}; {res['seconds_per_record']:.3f} s per record):")
     for k, v in res["waves"].items():
@@ -604,6 +681,16 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--json", help="write a summary here")
     an.set_defaults(func=_cmd_analyse)
 
+    rd = sub.add_parser("read", help="the whole read of one record: statements with evidence, measurements, "
+                                     "beat classes, quality")
+    rd.add_argument("record", nargs="+", help="file(s): .hea [.dat], .csv, .edf, .npy/.npz, .zip")
+    rd.add_argument("--fs", type=float, help="sampling rate (Hz) when the file has none")
+    rd.add_argument("--units", help="units of CSV/NumPy values: mV (default), uV, V")
+    rd.add_argument("--qtc", default="Bazett", help="QTc formula (Bazett, Fridericia, Framingham, Hodges)")
+    rd.add_argument("--no-beats", action="store_true", help="skip beat classes (and the ectopy statements)")
+    rd.add_argument("--json", help="write the read here (schema ecg_core.read/1)")
+    rd.set_defaults(func=_cmd_read)
+
     ev = sub.add_parser("evaluate", help="evaluation protocols").add_subparsers(dest="eval_cmd", required=True)
     rp = ev.add_parser("rpeaks", help="gross R-peak Se/+P over a database (150 ms window)")
     rp.add_argument("--db", default="mitdb")
@@ -633,6 +720,14 @@ def build_parser() -> argparse.ArgumentParser:
     ed.add_argument("--json", help="write the result here")
     ed.add_argument("--update-card", action="store_true", help="store the figures in the model card")
     ed.set_defaults(func=_cmd_evaluate_delineation)
+
+    es = ev.add_parser("statements", help="interpretive statements against the cardiologists' conclusions (LUDB)")
+    es.add_argument("--db", default="ludb", choices=["ludb"])
+    es.add_argument("--weights", help="learned delineator (default: the shipped one; each record by its fold model)")
+    es.add_argument("--records", nargs="*", help="only these records")
+    es.add_argument("--beats", action="store_true", help="classify beats too (the ectopy statements)")
+    es.add_argument("--json", help="write the result here")
+    es.set_defaults(func=_cmd_evaluate_statements)
 
     ek = ev.add_parser("keypoints", help="image keypoints (P, Q, R, S, T) on renders of held-out LUDB records")
     ek.add_argument("--weights", default=str(weights_path("keypoints_detr.pt")))

@@ -26,6 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
+from scipy import ndimage
+from scipy.signal import find_peaks
 
 from .data.render import MM_PER_MV, MM_PER_S, STANDARD_3X4
 from .errors import ECGError
@@ -115,8 +118,6 @@ def trace_mask(image: np.ndarray, ratio: float = 0.55) -> np.ndarray:
     """Pixels darker than ``ratio`` times the local paper brightness (a 15-pixel maximum filter), except
     along the edge of large dark areas (the table or scanner lid around a photographed page), whose rim
     would otherwise look like ink."""
-    from scipy import ndimage
-
     g = _gray(image)
     paper = ndimage.maximum_filter(ndimage.uniform_filter(g, 3), size=15)
     mask = g < ratio * np.maximum(paper, 1.0)
@@ -132,8 +133,6 @@ def trace_mask(image: np.ndarray, ratio: float = 0.55) -> np.ndarray:
 def _line_ink(g: np.ndarray, size: int = 7) -> np.ndarray:
     """How much darker each pixel is than the brightest within ``size`` pixels: high on thin lines (grid,
     trace), near zero on paper and inside large dark areas (a table top around a photographed page)."""
-    from scipy import ndimage
-
     return np.clip(ndimage.maximum_filter(g, size=size) - g, 0, None)
 
 
@@ -282,8 +281,6 @@ def _x_to_mm(ink_band: np.ndarray, x0: int, x1: int, ppm: float, pieces: int = 4
 
 
 def _row_baselines(mask: np.ndarray, ppm: float) -> np.ndarray:
-    from scipy.signal import find_peaks
-
     prof = mask.sum(axis=1).astype(np.float64)
     prof = np.convolve(prof, np.ones(3) / 3, mode="same")
     peaks, _ = find_peaks(prof, distance=max(int(15 * ppm), 1), height=0.15 * mask.shape[1] * 0.2,
@@ -294,8 +291,6 @@ def _row_baselines(mask: np.ndarray, ppm: float) -> np.ndarray:
 def _calibration_end(mask: np.ndarray, band: tuple[int, int], ppm: float, ppm_y: float) -> tuple[int, float] | None:
     """The column just after the 1 mV calibration pulse at a row's left (two vertical strokes 10 mm tall,
     5 mm apart, before any other tall stroke) and the strokes' height in pixels (1 mV), or None."""
-    from scipy import ndimage
-
     sub = mask[band[0]:band[1]]
     cols = np.flatnonzero(sub.any(axis=0))
     if len(cols) == 0:
@@ -377,8 +372,6 @@ def digitize(image: np.ndarray, px_per_mm: float | None = None, fs: float = 500.
     if abs(angle) < 0.25:
         angle = 0.0  # straight enough: resampling would blur more than the tilt costs
     else:  # a photo or a crooked scan: turn the page straight first
-        from PIL import Image
-
         paper = tuple(int(v) for v in np.percentile(img.reshape(-1, 3), 90, axis=0))
         img = np.asarray(Image.fromarray(img).rotate(angle, resample=Image.BILINEAR, fillcolor=paper))
         mask = trace_mask(img)

@@ -8,7 +8,16 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .data.augment import add_noise, time_scale
+from .data.ludb import annotated_span, load_ludb, ludb_folds, ludb_records, ludb_statements
+from .data.render import RenderStyle, photo_augment, render_record
+from .digitize import digitize, snr_db
+from .errors import ECGError
+from .io import load_record
+from .io.records import MITDB_RECORDS, find_records, record_path
 from .signal import compare_beats, detect_rpeaks, episode_mask_intervals
+from .signal.intervals import global_fiducials, measure
+from .waves import WAVES, LeadWaves
 
 __all__ = ["evaluate_rpeaks", "evaluate_delineation", "evaluate_digitization", "record_bootstrap",
            "paired_sd_difference", "PERTURBATIONS", "FIDUCIALS", "CSE_TOLERANCE_MS", "IEC_TOLERANCE_MS"]
@@ -37,9 +46,6 @@ def evaluate_rpeaks(db: str = "mitdb", method: str = "ecgcore", *, records: list
     Raises:
         FileNotFoundError: when the database is not under ECG_DATA_DIR.
     """
-    from .io import load_record  # wfdb and the readers load with the first evaluation, not with the CLI
-    from .io.records import MITDB_RECORDS, find_records, record_path
-
     names = records or (list(MITDB_RECORDS) if db == "mitdb" else find_records(db).get(db, []))
     if not names:
         raise FileNotFoundError(f"database {db!r} not found under ECG_DATA_DIR")
@@ -149,9 +155,6 @@ def paired_sd_difference(parts_a: list[tuple], parts_b: list[tuple], reps: int =
 
 
 def _perturb_tachycardia(rec, waves, seed):
-    from .data.augment import time_scale
-    from .data.ludb import LeadWaves
-
     f = 1.5
     sig, _, _ = time_scale(rec.signal, rec.fs, f)
     new = [LeadWaves(**{k: np.round(w[k] / f).astype(np.int64) for k in ("P", "QRS", "T")}) for w in waves]
@@ -162,11 +165,9 @@ def _perturb_invert(rec, waves, seed):
     return rec.replace(signal=-rec.signal), waves
 
 
-def _noise(kind: str, snr_db: float):
+def _noise(kind: str, snr: float):
     def fn(rec, waves, seed):
-        from .data.augment import add_noise
-
-        return rec.replace(signal=add_noise(rec.signal, rec.fs, kind, snr_db, seed=seed)), waves
+        return rec.replace(signal=add_noise(rec.signal, rec.fs, kind, snr, seed=seed)), waves
 
     return fn
 
@@ -175,10 +176,6 @@ def _noise(kind: str, snr_db: float):
 def _perturb_digitised(rec, waves, seed, dpi: float = 200.0):
     """The record printed (3 x 4 + lead II rhythm strip, first 10 s, ``dpi``) and read back by the
     digitiser; each lead's marks are kept only inside the 2.5 s it is printed for (lead II: all 10 s)."""
-    from .data.ludb import LeadWaves
-    from .data.render import RenderStyle, render_record
-    from .digitize import digitize
-
     page = render_record(rec, style=RenderStyle(dpi=dpi))
     read = digitize(page.image).to_record(rec.name)
     windows = read.metadata.get("printed windows s", {})
@@ -225,9 +222,9 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
     [(record, errors ms), ...]}, "global_fiducials": {...}}`` (to compare two methods record by record:
     :func:`paired_sd_difference`).
     """
-    from .data.ludb import WAVES, annotated_span, load_ludb, ludb_folds
+    # torch loads with the first delineation scored, not with this module: the CLI's parser reads its constants
     from .pipeline import delineate
-    from .signal.intervals import global_fiducials, measure
+    from .predict.delineation import load_delineation
 
     folds = ludb_folds()
     fold_of = {r: k for k, f in enumerate(folds) for r in f}
@@ -237,8 +234,6 @@ def evaluate_delineation(method: str = "unet", *, records: list[str] | None = No
         raise ValueError(f"not LUDB records: {', '.join(unknown[:5])}")
     models = None
     if method == "unet":
-        from .predict.delineation import load_delineation
-
         models = load_delineation(weights)[0].members
     member_of = {**fold_of, **(members or {})}
     if perturb is not None and perturb not in PERTURBATIONS:
@@ -349,11 +344,6 @@ def evaluate_digitization(records: list[str] | None = None, *, dpi: float = 200.
     printed trace has no absolute offset), no time shift allowed. A record the digitiser cannot read
     counts 0 dB for each of its 13 panels. Reports the mean and median over panels, per lead, the
     grid-scale error and the seconds per page."""
-    from .data.ludb import load_ludb, ludb_records
-    from .data.render import RenderStyle, photo_augment, render_record
-    from .digitize import digitize, snr_db
-    from .errors import ECGError
-
     names = list(records or ludb_records())
     per_panel, per_lead, scale_err, failed, seconds = [], {}, [], [], 0.0
     for k, name in enumerate(names):
@@ -394,3 +384,95 @@ def evaluate_digitization(records: list[str] | None = None, *, dpi: float = 200.
             "scale_error_pct": {"mean": float(np.mean(scale_err)) if scale_err else float("nan"),
                                 "max_abs": float(np.max(np.abs(scale_err))) if scale_err else float("nan")},
             "seconds_per_page": seconds / max(len(names), 1)}
+
+
+#: predicted codes that stand for one reference statement (LVH by either voltage criterion)
+STATEMENT_ALIASES = {"LVH": ("LVH_SL", "LVH_CV")}
+#: the statements of "the whole read agrees": rhythm, axis and conduction, where a printout's read is judged
+MAJOR_STATEMENTS = ("SR", "SB", "STACH", "AF", "AFL", "NAXIS", "LAD", "RAD", "CRBBB", "CLBBB", "IRBBB", "ILBBB",
+                    "LAFB", "1AVB", "IVCD")
+
+
+def _scored_codes(codes) -> set[str]:
+    out = set(codes)
+    for ref, preds in STATEMENT_ALIASES.items():
+        if out & set(preds):
+            out.add(ref)
+    return out
+
+
+def statement_scores(truth: dict[str, set[str]], pred: dict[str, set[str]], min_cases: int = 1,
+                     reps: int = 2000, seed: int = 0) -> dict:
+    """Per statement with at least ``min_cases`` reference cases: n, TP/FP/FN/TN, sensitivity, PPV,
+    specificity, F1 and a 95 % interval of F1 from resampling records (fixed seed); and the share of records
+    whose major statements (:data:`MAJOR_STATEMENTS`) all agree. ``truth``/``pred``: record -> codes."""
+    names = sorted(truth)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(names), size=(reps, len(names)))
+    codes = sorted({c for v in truth.values() for c in v})
+    out = {}
+    for code in codes:
+        t = np.array([code in truth[n] for n in names])
+        p = np.array([code in _scored_codes(pred.get(n, ())) for n in names])
+        if t.sum() < min_cases:
+            continue
+        tp, fp, fn = int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum())
+        tn = len(names) - tp - fp - fn
+        f1s = []
+        for d in draws:
+            tt, pp = t[d], p[d]
+            a, b, c = (tt & pp).sum(), (~tt & pp).sum(), (tt & ~pp).sum()
+            f1s.append(2 * a / (2 * a + b + c) if (2 * a + b + c) else np.nan)
+        f1s = np.asarray(f1s)
+        out[code] = {"n": int(t.sum()), "tp": tp, "fp": fp, "fn": fn, "tn": tn,
+                     "se": tp / (tp + fn) if tp + fn else float("nan"),
+                     "ppv": tp / (tp + fp) if tp + fp else float("nan"),
+                     "sp": tn / (tn + fp) if tn + fp else float("nan"),
+                     "f1": 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else float("nan"),
+                     "f1_ci95": [float(np.nanpercentile(f1s, 2.5)), float(np.nanpercentile(f1s, 97.5))]}
+    major = set(MAJOR_STATEMENTS)
+    agree = [(set(truth[n]) & major) == (_scored_codes(pred.get(n, ())) & major) for n in names]
+    return {"statements": out, "whole_read_agrees": float(np.mean(agree)) if names else float("nan"),
+            "n_records": len(names)}
+
+
+def evaluate_statements(db: str = "ludb", *, records: list[str] | None = None, beats: bool = False,
+                        weights=None, progress: Callable[[int, int, str], None] | None = None) -> dict:
+    """Interpretive statements (:func:`ecg_core.pipeline.read`) against the cardiologists' conclusions of
+    LUDB (:func:`~ecg_core.data.ludb.ludb_statements`), read at its true scale (``load_ludb(true_scale=True)``:
+    as stored, each lead is scaled to a 1 mV range). Each record is delineated by the learned delineator's
+    fold model that never saw it; criteria thresholds come from the standards, so every record counts
+    (nothing was fitted on them). ``beats``: classify beats too (the shipped diagnostic beat model, trained
+    on MIT-BIH only), for the ectopy statements. Returns :func:`statement_scores` plus each record's
+    reference and predicted codes and the axis agreement (normal / left / right)."""
+    if db != "ludb":
+        raise ValueError(f"statements are scored on LUDB here; {db!r} is not supported yet")
+    from .pipeline import read  # torch: the learned delineator
+    from .predict.beats import load_beat_model
+    from .predict.delineation import held_out_delineators
+
+    truth_all = ludb_statements()
+    names = list(records or sorted(truth_all, key=int))
+    models = held_out_delineators(names, weights)
+    beat_model = load_beat_model("diagnostic")[:2] if beats else None
+    truth, pred, seconds = {}, {}, 0.0
+    for k, name in enumerate(names):
+        rec, _ = load_ludb(name, true_scale=True)  # amplitudes comparable between leads
+        t0 = time.perf_counter()
+        try:
+            r = read(rec, model=models[name], beat_model=beat_model)
+            pred[name] = set(r.interpretation.codes)
+        except ECGError as exc:
+            log.warning("LUDB %s: %s", name, exc)
+            pred[name] = set()
+        seconds += time.perf_counter() - t0
+        truth[name] = set(truth_all[name])
+        if progress:
+            progress(k + 1, len(names), name)
+    res = statement_scores(truth, pred)
+    axis = [n for n in names if truth[n] & {"NAXIS", "LAD", "RAD"}]
+    res["axis_agreement"] = (float(np.mean([(truth[n] & {"NAXIS", "LAD", "RAD"}) == (pred[n] & {"NAXIS", "LAD", "RAD"})
+                                            for n in axis])) if axis else float("nan"))
+    res.update({"db": db, "beats": beats, "seconds_per_record": round(seconds / max(len(names), 1), 3),
+                "records": {n: {"reference": sorted(truth[n]), "predicted": sorted(pred[n])} for n in names}})
+    return res

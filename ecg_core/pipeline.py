@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .errors import ECGError
+from .interpret import Facts, Interpretation, facts_from, interpret
 from .record import Annotation, Record, rhythm_lead
 from .signal import (
     HeartRate,
@@ -21,8 +23,9 @@ from .signal import (
     usable_runs,
 )
 from .signal.delineation import DELINEATION_METHODS, Delineation, check_delineable, delineate_neurokit
+from .signal.intervals import Measurements, global_fiducials
 
-__all__ = ["FilterSettings", "Analysis", "analyse", "delineate", "rhythm_lead"]
+__all__ = ["FilterSettings", "Analysis", "analyse", "delineate", "rhythm_lead", "Read", "read"]
 
 log = logging.getLogger(__name__)
 
@@ -170,3 +173,50 @@ def delineate(record: Record, method: str = "unet", *, weights=None, model=None)
     from .predict.delineation import delineate_learned  # torch: only the learned method pays for importing it
 
     return delineate_learned(record, weights, model)
+
+
+@dataclass(frozen=True)
+class Read:
+    """The whole read of one record, as a printout gives it: its delineation, global measurements (with
+    median beats), lead quality, beat classes (None when no beat model was given or too few beats), the
+    facts the criteria read and the interpretation."""
+
+    record: Record
+    delineation: Delineation
+    measurements: Measurements
+    quality: list[LeadQuality]
+    beats: object | None
+    facts: Facts
+    interpretation: Interpretation
+
+
+def read(record: Record, method: str = "unet", *, model=None, beat_model=None, formula: str = "Bazett") -> Read:
+    """Delineate ``record`` (``method``, ``model`` as :func:`delineate`), measure it, classify its beats
+    (``beat_model``: ``(model, spec)`` of :func:`ecg_core.predict.beats.load_beat_model`; skipped when None)
+    and interpret it (:func:`ecg_core.interpret.interpret`), with the age and sex its metadata gives.
+
+    Raises:
+        ECGError: as :func:`delineate`, for a record that cannot be delineated.
+    """
+    d = delineate(record, method, model=model)
+    sex = str(record.metadata.get("sex") or "").upper()[:1] or None
+    age = record.metadata.get("age")
+    try:
+        age = float(age) if age is not None else None
+    except (TypeError, ValueError):
+        age = None
+    m = d.measure(sex=sex, formula=formula)
+    quality = lead_quality(record.signal, record.fs, record.lead_names)
+    poor = tuple(q.lead for q in quality if q.label in ("noisy", "flat", "saturated", "artefact"))
+    beats = None
+    if beat_model is not None:
+        from .predict.beats import classify_beats  # torch: only a read with beat classes loads it
+
+        g = global_fiducials(d.waves, d.fs)
+        try:
+            beats = classify_beats(record, np.round(g[:, 3]).astype(np.int64), *beat_model)
+        except ECGError as exc:
+            log.info("no beat classes for %s: %s", record.name, exc)
+    facts = facts_from(d, m, sex=sex, age=age, beat_labels=None if beats is None else list(beats.labels),
+                       poor_leads=poor, formula=formula)
+    return Read(record, d, m, quality, beats, facts, interpret(facts))

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+from PIL import Image
 
+from .data.render import RenderStyle, render_record
+from .findings import reconcile
 from .record import Record
 
 __all__ = ["ReadReport", "build_report", "report_html", "report_pdf", "DISCLAIMER"]
@@ -50,8 +53,6 @@ class ReadReport:
 
 
 def _png(image: np.ndarray) -> bytes:
-    from PIL import Image
-
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", optimize=True)
     return buf.getvalue()
@@ -66,8 +67,6 @@ def build_report(record: Record, *, diagnosis: dict | None = None, measurements=
     :class:`ecg_core.signal.ectopy.EctopySummary`; ``models``: one dict per model used (``role``,
     ``file``, ``sha256``, ``note``), as read from the model cards. The tracing shows 10 s from ``start_s``.
     """
-    from .data.render import RenderStyle, render_record
-
     duration = min(10.0, record.duration_s - start_s)
     page = render_record(record, start_s=start_s, duration_s=duration, style=RenderStyle(dpi=150))
     layout = "3 x 4 with a lead II rhythm strip" if len(page.panels) > len(record.lead_names) else "one strip per lead"
@@ -84,8 +83,6 @@ def build_report(record: Record, *, diagnosis: dict | None = None, measurements=
         rep.measurements = [r for r in measurements.table(qtc_formula)]
         rep.measurement_flags = list(measurements.flags)
     if diagnosis is not None:
-        from .findings import reconcile
-
         found = reconcile(diagnosis, measurements)
         for f in found:
             rep.findings.append({"finding": f.label, "probability": f.probability, "sd": f.sd,
@@ -197,8 +194,6 @@ def report_pdf(rep: ReadReport) -> bytes:
     for line in _header_lines(rep):
         pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    from PIL import Image
-
     img = Image.open(io.BytesIO(rep.tracing_png))
     h = width * img.height / img.width
     if pdf.get_y() + h > pdf.h - pdf.b_margin:

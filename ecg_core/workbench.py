@@ -35,6 +35,7 @@ from pathlib import Path
 
 from .atomic import atomic_path, atomic_write_text
 from .errors import ECGError
+from .io.records import data_dir, find_records
 from .recipes import loop_defaults
 
 __all__ = ["TASKS", "TaskInfo", "runs_root", "training_allowed", "build_command", "submit", "schedule", "stop",
@@ -107,8 +108,6 @@ def runs_root() -> Path:
 def data_available(task: str, options: dict | None = None) -> str | None:
     """None when the task's data is there (its database under ECG_DATA_DIR, or for keypoints a page
     cache named in ``options``, as for lead panels), else a message that says what is missing."""
-    from .io.records import data_dir, find_records
-
     info = TASKS[task]
     cache = (options or {}).get("cache")
     if cache and Path(cache).is_file():

@@ -25,17 +25,21 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+def _target(node: ast.ImportFrom, path: Path, module: str) -> str:
+    """The absolute module a ``from ... import`` names, relative imports resolved."""
+    if not node.level:
+        return node.module or ""
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _imports(path: Path, module: str, modules: dict[str, Path]) -> set[str]:
     """The ecg_core modules a file imports (top-level and function-local, relative or absolute)."""
-    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
+            target = _target(node, path, module)
             for alias in node.names:
                 name = f"{target}.{alias.name}"
                 found.add(name if name in modules else target)
@@ -125,3 +129,63 @@ def test_the_rules_catch_what_they_forbid():
     graph = _graph()
     assert "ecg_core.predict.delineation" in graph["ecg_core.pipeline"]  # a function-local import
     assert "ecg_core.record" in graph["ecg_core.signal.delineation"]  # a relative one
+
+
+#: function-local imports kept, each with its reason: a heavy package (or the torch stack) that only one path
+#: of the module needs, kept out of the modules that light callers import. cli.py imports each subcommand's
+#: code when that subcommand runs (`--help` and `data list` load no torch) and is not listed.
+LOCAL_IMPORTS = {
+    ("data/augment.py", "neurokit2"): "ECG simulation for one augmentation (neurokit2 takes about 1 s to import)",
+    ("data/augment.py", "torch"): "the on-device batch path only; the module is numpy and the CLI's parser reads it",
+    ("data/ludb.py", "pandas"): "the conclusions table only",
+    ("data/ptbxl.py", "pandas"): "the PTB-XL index only",
+    ("pipeline.py", "ecg_core.predict"): "torch, for the learned delineator only: `analyse` and the classical "
+                                         "method never load it",
+    ("evaluate.py", "ecg_core.pipeline"): "torch loads with the first delineation scored (the CLI's parser reads "
+                                          "this module's constants)",
+    ("evaluate.py", "ecg_core.predict"): "as above",
+    ("explain.py", "captum"): "attribution only when asked for",
+    ("io/edf_io.py", "edfio"): "EDF files only",
+    ("io/image_io.py", "pypdfium2"): "PDF pages only",
+    ("io/wfdb_io.py", "soundfile"): "FLAC-compressed WFDB formats 508/516 only",
+    ("models/detr.py", "timm"): "the ViT backbone, built only with this model",
+    ("models/multimodal.py", "timm"): "the image branch, built only when the model has one",
+    ("models/panels.py", "torchvision"): "Mask R-CNN's detection package, built only with this model",
+    ("quantize/variants.py", "torch"): "torch.ao.quantization, for the int8 variants only",
+    ("quantize/variants.py", "onnx"): "the ONNX variants only",
+    ("quantize/variants.py", "onnxruntime"): "the ONNX variants only",
+    ("report.py", "fpdf"): "the PDF report only (HTML needs none)",
+    ("signal/delineation.py", "neurokit2"): "the NeuroKit2 delineator, one method of several",
+    ("signal/rpeaks.py", "neurokit2"): "the NeuroKit2 peer detector, one method of several",
+    ("testing/fuzzing.py", "edfio"): "EDF seeds only",
+    ("train/loop.py", "torch"): "torch.distributed, DistributedDataParallel and TensorBoard: multi-process and "
+                                "logged runs only",
+    ("train/multimodal.py", "sklearn"): "the AUC of the PTB-XL report only",
+    ("viz/paper.py", "plotly"): "plotly.subplots for the multi-lead figures only",
+}
+
+
+def _local_imports() -> set[tuple[str, str]]:
+    """(file under ecg_core/, imported package: the top-level name, or ``ecg_core.<room>`` for the project's
+    own) of every import inside a function, cli.py aside."""
+    found = set()
+    for m, p in _modules().items():
+        rel = str(p.relative_to(PKG))
+        if rel == "cli.py":
+            continue
+        for fn in ast.walk(ast.parse(p.read_text())):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    name = _target(node, p, m) if isinstance(node, ast.ImportFrom) else node.names[0].name
+                    found.add((rel, ".".join(name.split(".")[:2]) if name.startswith("ecg_core") else
+                               name.split(".")[0]))
+    return found
+
+
+def test_function_local_imports_are_only_the_listed_heavy_ones():
+    found = _local_imports()
+    unlisted, gone = sorted(found - set(LOCAL_IMPORTS)), sorted(set(LOCAL_IMPORTS) - found)
+    assert not unlisted, f"function-local imports without a reason: {unlisted}"
+    assert not gone, f"listed but gone (remove them): {gone}"

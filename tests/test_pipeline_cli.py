@@ -63,3 +63,24 @@ def test_cli_data_list(monkeypatch, mitdb, capsys):
     monkeypatch.setenv("ECG_DATA_DIR", str(mitdb.parent))
     assert main(["data", "list"]) == 0
     assert "mitdb: 48 records" in capsys.readouterr().out
+
+
+def test_cli_read_prints_statements_with_evidence_and_writes_the_versioned_json(tmp_path, capsys):
+    from ecg_core.io import write_wfdb
+
+    hea = write_wfdb(demo_record(), tmp_path)
+    assert main(["read", str(hea), "--json", str(tmp_path / "read.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Statements (unconfirmed: requires physician review):" in out and "Measurements: Heart rate" in out
+    got = json.loads((tmp_path / "read.json").read_text())
+    assert got["schema"] == "ecg_core.read/1" and got["leads"] == list(demo_record().lead_names)
+    assert got["statements"] and all(s["evidence"] and s["reference"] for s in got["statements"])
+    assert got["beat_classes"]["V"] == 2  # the demo's two premature ventricular beats
+    assert "PVC" in {s["code"] for s in got["statements"]}
+
+
+def test_cli_read_of_a_ludb_record(ludb, capsys):
+    assert main(["read", str(ludb / "24.hea"), "--no-beats"]) == 0
+    out = capsys.readouterr().out
+    assert "QRS duration" in out and "Statements" in out
+    assert "Complete left bundle branch block" in out  # LUDB 24: complete LBBB by its cardiologists

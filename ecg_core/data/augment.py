@@ -16,7 +16,10 @@ from functools import lru_cache
 import numpy as np
 import scipy.signal as sps
 
-from ..record import STANDARD_12_LEADS
+from ..record import STANDARD_12_LEADS, Annotation, Record
+from ..signal.filters import bandpass
+from ..signal.rpeaks import detect_rpeaks
+from ..waves import runs
 
 __all__ = ["baseline_wander", "muscle_noise", "electrode_motion", "powerline", "gaussian_noise",
            "amplitude_scale", "invert", "time_scale", "add_noise", "NOISE_KINDS", "shift", "time_warp",
@@ -204,13 +207,11 @@ def pacing_spikes(x: np.ndarray, fs: float, rng: np.random.Generator, labels: np
     a one-sample step with a return of 0-1.5 samples' time constant, 4-60 ms before the wave (one latency for
     the segment, a sample of jitter), band-passed like the model's input (``band``). Labels are unchanged: the
     pulse belongs to no wave, as cardiologists mark the QRS (or P) after it."""
-    from ..waves import runs as _runs
-
     n_leads, n = x.shape
     lab = np.asarray(labels)[:n_leads]
 
     def onsets(k: int) -> np.ndarray:  # where a wave of kind k starts in any lead
-        return _runs((lab == k).any(axis=0))[:, 0]
+        return runs((lab == k).any(axis=0))[:, 0]
 
     v = rng.normal(size=n_leads)
     v = (v / max(np.abs(v).max(), 1e-6) * rng.uniform(0.15, 0.8))[:, None]
@@ -227,8 +228,6 @@ def pacing_spikes(x: np.ndarray, fs: float, rng: np.random.Generator, labels: np
     if not s.any():
         return x
     if band is not None:
-        from ..signal.filters import bandpass
-
         s = bandpass(s, fs, *band)
     return (x + s).astype(np.float32)
 
@@ -305,8 +304,6 @@ def synthetic_ecg(duration_s: float = 10.0, fs: float = 500.0, heart_rate: float
     R waves, and ``ecg_peaks`` found 13 of a 20 s record's 30 beats there.)"""
     import neurokit2 as nk
 
-    from ..record import Annotation, Record
-    from ..signal.rpeaks import detect_rpeaks
 
     if leads not in (1, 12):
         raise ValueError("leads must be 1 or 12")
@@ -378,14 +375,14 @@ class SignalAugmenter:
 def augment_batch(x, fs: float, augmenter: SignalAugmenter, rng: np.random.Generator):
     """``augmenter`` applied to each example of a batch tensor ``(B, leads, T)``; an op that changes the
     length (tachycardia) is cropped or zero-padded back to ``T``. Returns a new tensor (same dtype)."""
-    import torch
-
     arr = x.detach().cpu().numpy()
     n = arr.shape[-1]
     out = np.empty_like(arr, dtype=np.float32)
     for i in range(len(arr)):
         y = augmenter(arr[i], fs, rng)[0]
         out[i] = y[..., :n] if y.shape[-1] >= n else np.pad(y, ((0, 0), (0, n - y.shape[-1])))
+    import torch  # the on-device batch path only: this module is numpy (the CLI's parser reads it)
+
     return torch.from_numpy(out).to(device=x.device, dtype=x.dtype)
 
 

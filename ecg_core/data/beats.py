@@ -26,8 +26,12 @@ import numpy as np
 from scipy import signal as sps
 
 from ..atomic import atomic_path
+from ..io import load_record
+from ..io.records import data_dir
+from ..io.wfdb_io import WFDB_READER_VERSION
 from ..record import Record
 from ..signal import detect_rpeaks, matched_symbols, resample
+from ..signal.rpeaks import ECGCORE_VERSION
 
 __all__ = [
     "AAMI_CLASSES", "AAMI_MAP", "DEFAULT_RR", "DS1", "DS1_FOLDS", "DS2", "PACED", "MODES", "BEAT_FS", "WINDOW",
@@ -239,10 +243,6 @@ def default_cache_dir() -> Path:
 
 
 def _record_cached(db_dir: Path, name: str, mode: str, leads: tuple[int, ...], cache: Path) -> dict:
-    from ..io import load_record
-    from ..io.wfdb_io import WFDB_READER_VERSION
-    from ..signal.rpeaks import ECGCORE_VERSION
-
     stamp = [_VERSION, ECGCORE_VERSION, WFDB_READER_VERSION, name, mode, leads,
              (db_dir / f"{name}.dat").stat().st_size]
     key = hashlib.sha1(json.dumps(stamp).encode()).hexdigest()[:12]
@@ -269,8 +269,6 @@ def mitdb_beats(records: tuple[str, ...] | list[str], mode: str = "diagnostic", 
     The first build runs the detector and feature extraction (about a second a record); later builds
     read the cache (``ECG_CACHE_DIR``, default ``~/.cache/ecg_core/features``) in well under a second.
     """
-    from ..io.records import data_dir
-
     if db_dir is None:
         root = data_dir()
         if root is None or not (root / "mitdb").is_dir():

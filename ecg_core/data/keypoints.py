@@ -19,6 +19,7 @@ import numpy as np
 
 from ..record import Record
 from ..waves import LeadWaves
+from .ludb import annotated_span
 from .render import MM_PER_S, Rendered, RenderStyle, photo_augment, render_record, shrink_page
 
 __all__ = ["KEYPOINTS", "BeatObjects", "beat_objects", "beat_times", "render_beats", "page_sample", "marked_window"]
@@ -49,8 +50,6 @@ class BeatObjects:
 def marked_window(waves: list[LeadWaves], fs: float) -> tuple[float, float] | None:
     """Seconds ``(start, end)`` where every marked lead has its marks (the intersection of the leads'
     annotated spans, from the first onset to the last offset), or None when nothing is marked."""
-    from .ludb import annotated_span
-
     spans = [sp for sp in (annotated_span(w) for w in waves) if sp is not None]
     if not spans:
         return None

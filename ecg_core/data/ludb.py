@@ -14,7 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import wfdb
 
+from ..io import load_record
+from ..io.records import data_dir, record_path
 from ..record import Annotation, Record
 from ..waves import WAVE_LABELS, WAVES, LeadWaves
 
@@ -87,13 +90,28 @@ def ludb_records() -> list[str]:
     return [r for f in ludb_folds() for r in f]
 
 
-def load_ludb(name: str) -> tuple[Record, list[LeadWaves]]:
-    """LUDB record ``name`` (12 leads, 500 Hz, mV) with the waves marked in each of its leads (in the
-    record's lead order)."""
-    from ..io import load_record
-    from ..io.records import record_path
+#: LUDB's digital samples taken as microvolts: with one gain for all leads the limb leads obey Einthoven's law
+#: (I + III = II), the headers' per-lead gains do not (see :func:`load_ludb`); 1000 per mV gives lead ranges
+#: of 0.5-3 mV, an assumption the files cannot confirm
+LUDB_DIGITAL_PER_MV = 1000.0
 
+
+def load_ludb(name: str, true_scale: bool = False) -> tuple[Record, list[LeadWaves]]:
+    """LUDB record ``name`` (12 leads, 500 Hz, mV) with the waves marked in each of its leads (in the
+    record's lead order).
+
+    LUDB 1.0.1's headers give each lead its own gain, the one that makes its 10 s range exactly 1 mV, so as
+    stored every lead is scaled on its own and amplitudes cannot be compared between leads (the limb leads
+    break Einthoven's law, I + III = II: the residual is 1-235 % of II's SD, median 52 %, over the 200
+    records); the digital samples obey it exactly under one common gain. ``true_scale``: the digital samples
+    over :data:`LUDB_DIGITAL_PER_MV` (taken as microvolts), the amplitudes voltage criteria, ST levels and axes
+    need. The shipped models were trained on the stored scaling."""
     rec = load_record(record_path("ludb", name))
+    if true_scale:
+        head = wfdb.rdheader(str(record_path("ludb", name).with_suffix("")))
+        gains = np.asarray(head.adc_gain, dtype=np.float64)[:, None]
+        digital = rec.signal.astype(np.float64) * gains  # the samples less their baseline
+        rec = rec.replace(signal=(digital / LUDB_DIGITAL_PER_MV).astype(np.float32))
     waves = []
     for lead in rec.lead_names:
         ann = rec.annotations.get(lead.lower())
@@ -126,8 +144,6 @@ def ludb_diagnoses(csv_path: str | Path | None = None) -> tuple[list[str], np.nd
     import pandas as pd
 
     if csv_path is None:
-        from ..io.records import data_dir
-
         root = data_dir()
         if root is None or not (root / "ludb" / "ludb.csv").exists():
             raise FileNotFoundError("LUDB not found: set ECG_DATA_DIR to a folder holding ludb/ludb.csv")
@@ -152,3 +168,57 @@ def ludb_diagnoses(csv_path: str | Path | None = None) -> tuple[list[str], np.nd
                       "age": float(age) if age.replace(".", "", 1).isdigit() else None,
                       "paced": bool(_cells(r["Cardiac pacing"]))}
     return names, np.asarray(rows, dtype=np.int64), meta
+
+
+#: LUDB's conclusions (``ludb.csv`` cells, matched by prefix, case-insensitive) as this project's statement
+#: codes (:mod:`ecg_core.interpret`); the same table is in docs/results.md. Codes no criterion makes yet
+#: (AFL, WAP, 3AVB, SAB, PACE, ISCH, NSTT, ER) are listed so their cases are counted, not silently dropped.
+LUDB_STATEMENTS: tuple[tuple[str, str], ...] = (
+    ("Sinus rhythm", "SR"), ("Sinus bradycardia", "SB"), ("Sinus tachycardia", "STACH"),
+    ("Sinus arrhythmia", "SARRH"), ("Irregular sinus rhythm", "SARRH"), ("Atrial fibrillation", "AF"),
+    ("Atrial flutter", "AFL"), ("Wandering atrial pacemaker", "WAP"),
+    ("Electric axis of the heart: normal", "NAXIS"), ("Electric axis of the heart: vertical", "NAXIS"),
+    ("Electric axis of the heart: horizontal", "NAXIS"), ("Electric axis of the heart: left axis deviation", "LAD"),
+    ("Electric axis of the heart: right axis deviation", "RAD"),
+    ("Incomplete right bundle branch block", "IRBBB"), ("Complete right bundle branch block", "CRBBB"),
+    ("Incomplete left bundle branch block", "ILBBB"), ("Complete left bundle branch block", "CLBBB"),
+    ("Left anterior hemiblock", "LAFB"), ("I degree av block", "1AVB"), ("Iii degree av-block", "3AVB"),
+    ("Non-specific intravintricular conduction delay", "IVCD"), ("Sinoatrial blockade", "SAB"),
+    ("Ventricular extrasystole", "PVC"), ("Atrial extrasystole", "PAC"),
+    ("Left ventricular hypertrophy", "LVH"), ("Left ventricular overload", "LVH"),
+    ("Left atrial hypertrophy", "LAE"), ("Left atrial overload", "LAE"), ("Right atrial hypertrophy", "RAE"),
+    ("Right atrial overload", "RAE"), ("Right ventricular hypertrophy", "RVH"),
+    ("Stemi", "STE"), ("Scar formation", "QWAVE"), ("Ischemia", "ISCH"), ("Undefined ischemia/scar", "ISCH"),
+    ("Non-specific repolarization abnormalities", "NSTT"), ("Early repolarization", "ER"),
+    ("Pacemaker presence", "PACE"), ("Unipolar ventricular pacing", "PACE"), ("Bipolar ventricular pacing", "PACE"),
+    ("Unipolar atrial pacing", "PACE"), ("Biventricular pacing", "PACE"), ("P-synchrony", "PACE"),
+)
+
+_STATEMENT_COLUMNS = ("Rhythms", "Electric axis of the heart", "Conduction abnormalities", "Extrasystolies",
+                      "Hypertrophies", "Cardiac pacing", "Ischemia", "Non-specific repolarization abnormalities",
+                      "Other states")
+
+
+def ludb_statements(csv_path: str | Path | None = None) -> dict[str, frozenset[str]]:
+    """Each LUDB record's conclusions as statement codes (:data:`LUDB_STATEMENTS`). A cell no row matches
+    raises ValueError naming it: the table must cover every conclusion the file holds."""
+    import pandas as pd
+
+    if csv_path is None:
+        root = data_dir()
+        if root is None or not (root / "ludb" / "ludb.csv").exists():
+            raise FileNotFoundError("LUDB not found: set ECG_DATA_DIR to a folder holding ludb/ludb.csv")
+        csv_path = root / "ludb" / "ludb.csv"
+    out = {}
+    for _, r in pd.read_csv(csv_path).iterrows():
+        codes = set()
+        for col in _STATEMENT_COLUMNS:
+            for cell in _cells(r[col]):
+                hit = [code for text, code in LUDB_STATEMENTS if cell.lower().startswith(text.lower())]
+                if not hit:
+                    if cell == "Aberrant conduction":  # a beat's conduction, noted beside its rhythm
+                        continue
+                    raise ValueError(f"LUDB record {r['ID']}: no statement code for {cell!r}")
+                codes.add(hit[0])
+        out[str(int(r["ID"]))] = frozenset(codes)
+    return out

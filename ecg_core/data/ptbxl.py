@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import load_record
+from ..io.records import data_dir
 from ..record import Record
 
 __all__ = ["SUPERCLASSES", "PTBXL_SPLITS", "ptbxl_index", "load_ptbxl_record", "ptbxl_arrays"]
@@ -25,8 +27,6 @@ PTBXL_SPLITS = {"train": tuple(range(1, 9)), "val": (9,), "test": (10,)}
 def _root(root: str | Path | None) -> Path:
     if root is not None:
         return Path(root)
-    from ..io.records import data_dir
-
     base = data_dir()
     if base is None or not (base / "ptbxl" / "ptbxl_database.csv").exists():
         raise FileNotFoundError("PTB-XL not found: put it under ECG_DATA_DIR/ptbxl (ptbxl_database.csv, "
@@ -61,8 +61,6 @@ def ptbxl_index(root: str | Path | None = None):
 def load_ptbxl_record(row, root: str | Path | None = None, rate: int = 100) -> Record:
     """The Record of one row of :func:`ptbxl_index` (``rate`` 100 or 500 Hz), with age, sex, height and
     weight in its metadata."""
-    from ..io import load_record
-
     root = _root(root)
     column = {100: "filename_lr", 500: "filename_hr"}[rate]
     rec = load_record(root / f"{row[column]}.hea")

@@ -10,10 +10,11 @@ library in the loop, a 12-lead page at 100 dpi takes a few milliseconds.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from ..record import Record
 
@@ -175,8 +176,6 @@ def shrink_page(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     so they survive the shrinking as they do on the 80-160 dpi training pages of the image models (chosen
     on inner-validation renders: at 200 and 300 dpi the panel Mask R-CNN found the lead layout on none of
     eight pages without it, on all with it; the keypoint detector's T F1 at 200 dpi 0.63 -> 0.70)."""
-    from PIL import Image, ImageFilter
-
     img = Image.fromarray(np.ascontiguousarray(image[..., :3]))
     if image.shape[1] / size[1] > 1.3:
         img = img.filter(ImageFilter.MinFilter(3))
@@ -194,8 +193,6 @@ def photo_augment(image: np.ndarray, points: np.ndarray | None = None, rng: np.r
     applied to ``points`` too: ``(n, 2)`` pixel ``(x, y)``, NaN kept), then shading and colour, creases,
     blur, sensor noise and JPEG compression. ``strength`` scales every effect (0: the image unchanged).
     Returns the new image (same size) and the moved points."""
-    from PIL import ImageFilter
-
     rng = rng or np.random.default_rng()
     h, w = image.shape[:2]
     s = float(strength)
@@ -239,8 +236,6 @@ def photo_augment(image: np.ndarray, points: np.ndarray | None = None, rng: np.r
         img = img.filter(ImageFilter.GaussianBlur(radius=s * rng.uniform(0.2, 1.2)))
     a = np.asarray(img, dtype=np.float32)
     a = np.clip(a + rng.normal(0, s * rng.uniform(0, 8), size=a.shape), 0, 255).astype(np.uint8)
-    import io
-
     buf = io.BytesIO()
     Image.fromarray(a).save(buf, format="JPEG", quality=int(round(95 - s * rng.uniform(0, 60))))
     out = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))

@@ -15,6 +15,7 @@ import re
 import warnings
 
 import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import FileTooLargeError, RecordFormatError
 from ._checks import check_size
@@ -32,8 +33,6 @@ def max_image_pixels() -> int:
 
 def read_image(data: bytes, name: str = "image") -> np.ndarray:
     """``(H, W, 3)`` uint8 RGB of an image file's bytes (EXIF rotation applied)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     check_size(len(data), name)
     if data[:1024].lstrip().startswith(b"%PDF") or name.lower().endswith(".pdf"):
         return _read_pdf(data, name)

@@ -6,6 +6,8 @@ import logging
 import os
 from pathlib import Path
 
+import wfdb
+
 from ..errors import DataUnavailableError
 
 __all__ = ["download", "KNOWN_DATABASES", "cache_dir"]
@@ -29,8 +31,6 @@ def download(db: str, records: list[str] | None = None, dest: str | Path | None 
     Raises DataUnavailableError with a plain message when the name is unknown or PhysioNet cannot be
     reached (no internet); files already there are kept.
     """
-    import wfdb  # the downloader; imported here so offline users never touch it
-
     if db not in KNOWN_DATABASES:
         raise DataUnavailableError(f"unknown database {db!r}; known: {', '.join(sorted(KNOWN_DATABASES))}.")
     target = Path(dest) if dest else cache_dir() / db

@@ -6,12 +6,17 @@ module compares the header with the data file's size and with the header's check
 
 from __future__ import annotations
 
+import io
 import logging
 import re
+import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import wfdb
+from scipy.signal import resample_poly
+from wfdb.io import annotation as wa
 
 from ..errors import RecordFormatError
 from ..record import Annotation, AuxSignal, Record
@@ -172,8 +177,6 @@ def _rdann(record: str, extension: str):
     sampling rate, rdann parses the record's header again to find it, once per annotation file (LUDB has
     twelve a record), and that was most of a LUDB record's load time. The rate is not used here (the header
     read by :func:`read_wfdb` gives it), so the same steps of wfdb's own reader run, minus that one."""
-    from wfdb.io import annotation as wa
-
     sample, label_store, subtype, chan, num, aux_note = wa.proc_ann_bytes(
         wa.load_byte_pairs(record, extension, None), None)
     definitions, empty = wa.get_special_inds(sample, label_store, aux_note)
@@ -258,8 +261,6 @@ def _to_frame_rate(x: np.ndarray, k: int, base: int) -> np.ndarray:
         r = k // base
         n = len(x) // r * r
         return x[:n].reshape(-1, r).mean(axis=1)
-    from scipy.signal import resample_poly
-
     return resample_poly(np.nan_to_num(x), base, k)
 
 
@@ -487,10 +488,6 @@ def write_annotation(ann: Annotation, record_path: str | Path, fs: float, *, ext
 def wfdb_zip_bytes(record: Record, annotation: Annotation | None = None) -> bytes:
     """The record as WFDB files (``.hea``, ``.dat`` and ``annotation`` as ``.EXT``) zipped in memory,
     for a download button; opens in PhysioNet tools after unzipping."""
-    import io
-    import tempfile
-    import zipfile
-
     with tempfile.TemporaryDirectory(prefix="ecg_export_") as tmp:
         anns = {} if annotation is None else {annotation.extension: annotation}
         header = write_wfdb(record, tmp, annotations=anns)

@@ -21,6 +21,7 @@ import math
 
 import torch
 import torch.nn as nn
+from torchvision.ops import roi_align
 
 from .registry import register_model
 
@@ -107,8 +108,6 @@ class KeypointRefiner(nn.Module):
     def forward(self, images: torch.Tensor, boxes: torch.Tensor, kx: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """``images`` (B, 3, H, W); ``boxes`` (B, Q, 4) cx, cy, w, h and ``kx`` (B, Q, K) keypoint x, all in
         [0, 1] of the image; ``h`` (B, Q, dim) the queries' content. Returns the refined ``kx``."""
-        from torchvision.ops import roi_align
-
         b, q, k = kx.shape
         hh, ww = images.shape[-2:]
         cx, cy, bw, bh = boxes.float().unbind(-1)

@@ -11,6 +11,7 @@ weights). Anchors cover the long, flat panels of a page: aspect ratios (height /
 from __future__ import annotations
 
 import torch.nn as nn
+from torchvision.ops import MultiScaleRoIAlign
 
 from .registry import register_model
 
@@ -26,8 +27,6 @@ def panel_maskrcnn(n_leads: int = 12, min_size: int = 512, max_size: int = 1024,
     from torchvision.models.detection.backbone_utils import mobilenet_backbone
     from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
     from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
-    from torchvision.ops import MultiScaleRoIAlign
-
     backbone = mobilenet_backbone(backbone_name="mobilenet_v3_large", weights=None, fpn=True, trainable_layers=6)
     feats = ["0", "1"]
     anchors = AnchorGenerator(sizes=((64, 128, 256, 512, 1024),) * 3,

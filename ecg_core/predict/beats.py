@@ -16,7 +16,16 @@ import torch
 import torch.nn as nn
 
 from ..checkpoints import half_state, load_checkpoint, save_checkpoint
-from ..data.beats import AAMI_CLASSES, BEAT_FS, DEFAULT_RR, BeatFeatures, BeatSet, beat_features, rr_feature_names
+from ..data.beats import (
+    AAMI_CLASSES,
+    BEAT_FS,
+    DEFAULT_RR,
+    WINDOW,
+    BeatFeatures,
+    BeatSet,
+    beat_features,
+    rr_feature_names,
+)
 from ..errors import RecordValueError
 from ..models import create_model
 from ..models.ensemble import MeanEnsemble
@@ -134,8 +143,6 @@ S_RULE_REALTIME = {"pre_local": 0.85, "pre_avg": 0.75, "qrs_corr": 0.8, "irregul
 
 def qrs_template_corr(beats: BeatSet | BeatFeatures, half_ms: float = 100.0) -> np.ndarray:
     """Pearson correlation of each beat's QRS (R +- ``half_ms``, first lead) with its record's usual beat."""
-    from ..data.beats import WINDOW
-
     h = int(round(half_ms / 1000 * BEAT_FS))
     x = beats.x[:, 0, WINDOW[0] - h:WINDOW[0] + h].astype(np.float64)
     t = beats.template[:, 0, WINDOW[0] - h:WINDOW[0] + h].astype(np.float64)

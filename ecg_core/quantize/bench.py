@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data.beats import DS1, DS2, mitdb_beats
+from ..predict.beats import beat_tensors, load_beat_ensemble
+from ..train.beats import beat_report
 from .variants import build_variants, compare_variants
 
 __all__ = ["bench_quantize"]
@@ -23,9 +25,6 @@ def bench_quantize(weights: list[str | Path], n_calib: int = 2000, repeats: int 
     :func:`ecg_core.train.beats.beat_report` (detected beats; missed and extra beats counted), so the
     fp32 row equals the model card's DS2 figure.
     """
-    from ..predict.beats import beat_tensors, load_beat_ensemble
-    from ..train.beats import beat_report
-
     rows = []
     for w in weights:
         model, spec, _ = load_beat_ensemble(w)

@@ -12,6 +12,7 @@ one call that picks either.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,9 @@ import numpy as np
 from ..errors import ECGError
 from ..record import Record
 from ..waves import WAVE_LABELS, WAVES, LeadWaves, waves_from_labels
+from .compare import compare_beats
+from .filters import bandpass
+from .intervals import measure
 
 __all__ = ["WAVES", "WAVE_LABELS", "LeadWaves", "Delineation", "waves_from_labels", "beat_table",
            "compare_delineations", "check_delineable", "delineate_neurokit", "display_signal", "flat_leads",
@@ -61,8 +65,6 @@ class Delineation:
 
     def measure(self, sex: str | None = None, formula: str = "Bazett"):
         """Global intervals, QTc, axes and median beats (:func:`ecg_core.signal.intervals.measure`)."""
-        from .intervals import measure
-
         return measure(self.signal, self.fs, self.lead_names, self.waves, sex=sex, formula=formula)
 
 
@@ -101,8 +103,6 @@ def compare_delineations(a: Delineation, b: Delineation, window_ms: float = 150.
     """Where two delineations of one record disagree: per lead and wave, how many each found, how many
     pair up (peaks within ``window_ms``), and the mean absolute onset / offset difference of the pairs
     (ms). Rows sorted with the largest disagreement first."""
-    from .compare import compare_beats
-
     rows = []
     ms = 1000.0 / a.fs
     for i, lead in enumerate(a.lead_names):
@@ -134,8 +134,6 @@ def flat_warnings(record: Record, flat: set[int]) -> tuple[str, ...]:
 
 def display_signal(record: Record) -> np.ndarray:
     """The band-passed record (0.5 Hz to 100 Hz or 0.45 fs) that wave peaks are read on and drawn over."""
-    from .filters import bandpass
-
     return bandpass(record.signal, record.fs, 0.5, min(100.0, 0.45 * record.fs)).astype(np.float32)
 
 
@@ -154,8 +152,6 @@ def check_delineable(record: Record) -> None:
 # --- NeuroKit2 adapter --------------------------------------------------------------------------------
 
 def _nk_lead(x: np.ndarray, fs: float) -> LeadWaves:
-    import warnings
-
     import neurokit2 as nk
 
     empty = np.zeros((0, 3), dtype=np.int64)

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 from scipy import signal as sps
+from scipy.ndimage import median_filter
 
 __all__ = ["bandpass", "notch", "remove_baseline", "resample", "clean"]
 
@@ -68,8 +69,6 @@ def notch(x: np.ndarray, fs: float, freq_hz: float = 50.0, quality: float = 30.0
 
 def _median_baseline(x: np.ndarray, fs: float) -> np.ndarray:
     # de Chazal 2004: 200 ms then 600 ms median filters estimate the baseline under QRS and T waves
-    from scipy.ndimage import median_filter
-
     w1 = int(0.2 * fs) | 1
     w2 = int(0.6 * fs) | 1
     size = (1, w1) if x.ndim == 2 else w1

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 
 import numpy as np
+import wfdb.processing
 from scipy import signal as sps
 from scipy.ndimage import uniform_filter1d
 
@@ -160,8 +161,6 @@ def _pan_tompkins_decide(pk: list[int], val: list[float], slope: list[float], m:
 
 def _xqrs(x: np.ndarray, fs: float) -> np.ndarray:
     """wfdb's XQRS on the first lead (wfdb-python's own port of the GQRS ideas)."""
-    import wfdb.processing
-
     x = _as_2d(x)
     det = wfdb.processing.XQRS(sig=x[0], fs=fs)
     det.detect(verbose=False)

@@ -20,16 +20,25 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import tempfile
 import time
+import warnings
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from ..data import demo_record
+from ..data.render import RenderStyle, render_record
 from ..errors import ECGError
+from ..io.image_io import read_image
+from ..io.load import Upload, load_record
+from ..io.wfdb_io import wfdb_zip_bytes, write_wfdb
 from ..record import Record
 
 __all__ = ["FORMATS", "FuzzDefect", "FuzzReport", "seed_inputs", "mutate", "read_outcome", "fuzz"]
@@ -52,8 +61,6 @@ class FuzzDefect(AssertionError):
 
 
 def _record_bytes(record: Record) -> dict[str, Files]:
-    from ..io.wfdb_io import wfdb_zip_bytes, write_wfdb
-
     out: dict[str, Files] = {}
     with tempfile.TemporaryDirectory(prefix="ecg_fuzz_seed_") as tmp:
         sets = []
@@ -95,10 +102,6 @@ def _edf_bytes(record: Record) -> bytes:
 
 
 def _image_bytes(record: Record) -> tuple[bytes, bytes, bytes]:
-    from PIL import Image
-
-    from ..data.render import RenderStyle, render_record
-
     img = Image.fromarray(render_record(record, style=RenderStyle(dpi=60)).image)
     out = []
     for fmt in ("PNG", "JPEG", "PDF"):
@@ -112,8 +115,6 @@ def seed_inputs(record: Record | None = None) -> dict[str, list[Files]]:
     """Valid files of every format (each a list of ``(name, bytes)``: a WFDB record is several files),
     written from ``record`` (default: 6 s of the demo record, 3 leads)."""
     if record is None:
-        from ..data import demo_record
-
         rec = demo_record(duration_s=6.0, fs=250.0, seed=3)
         record = rec.replace(signal=rec.signal[[1, 6, 10]], lead_names=tuple(rec.lead_names[i] for i in (1, 6, 10)),
                              annotations={})
@@ -175,9 +176,6 @@ def _text_mutation(data: bytes, rng: np.random.Generator) -> bytes:
 
 def _png_bomb(rng: np.random.Generator) -> bytes:
     """A PNG whose header declares an enormous image (a decompression bomb's shape)."""
-    import struct
-    import zlib
-
     w, h = int(rng.integers(20_000, 200_000)), int(rng.integers(20_000, 200_000))
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
 
@@ -235,11 +233,6 @@ def read_outcome(files: Files, fmt: str, fs: float | None = 250.0) -> str:
     """Read ``files`` as a page would (``fs``: the rate a user enters for files that store none); ``"ok"``
     for a valid result, ``"error:<ErrorClass>"`` for a project error with a message. Raises
     :class:`FuzzDefect` for anything else."""
-    import warnings
-
-    from ..io.image_io import read_image
-    from ..io.load import Upload, load_record
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

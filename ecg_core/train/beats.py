@@ -18,6 +18,7 @@ import torch.nn as nn
 from ..data.augment import AugmentingTask
 from ..data.beats import (
     AAMI_CLASSES,
+    AAMI_MAP,
     BEAT_FS,
     DEFAULT_RR,
     DS1,
@@ -26,6 +27,8 @@ from ..data.beats import (
     BeatSet,
     mitdb_beats,
 )
+from ..io import load_record, write_annotation
+from ..io.records import record_path
 from ..metrics import class_report, confusion
 from ..models.ensemble import MeanEnsemble
 from ..predict.beats import (
@@ -38,8 +41,11 @@ from ..predict.beats import (
     save_beat_ensemble,
 )
 from ..recipes import loop_defaults
+from ..record import Annotation
+from ..signal import compare_beats
 from .loop import TensorBatches, TrainConfig, fit
 from .losses import build_loss
+from .ssl import load_encoder
 
 __all__ = ["BeatSpec", "BeatTask", "train_beat_model", "evaluate_beat_model", "beat_report", "save_beat_model",
            "SPLITS"]
@@ -125,8 +131,6 @@ def train_beat_model(spec: BeatSpec, run_dir: str | Path | None = None, folds: l
         torch.manual_seed(spec.train.seed + k)
         model = build_beat_model(spec)
         if spec.init_encoder:
-            from .ssl import load_encoder
-
             model.encoder.load_state_dict(load_encoder(spec.init_encoder)[0].encoder.state_dict())
         task = BeatTask(build_loss(spec.loss, counts, **spec.loss_kwargs), augment=spec.augment,
                         augment_ops=tuple(spec.augment_ops), seed=spec.train.seed + k)
@@ -165,9 +169,6 @@ def evaluate_beat_model(model: nn.Module, spec: BeatSpec, split: str = "DS2", re
     ``s_rule``, beats the model calls N and :func:`premature_s_rule` calls premature become S, and the report of
     the same predictions without the rule is under ``"without_s_rule"`` (one pass of the model for both).
     """
-    from ..io import write_annotation
-    from ..record import Annotation
-
     names = list(records or SPLITS[split])
     beats = mitdb_beats(names, spec.mode, spec.leads)
     pred = predict_beats(model, beat_tensors(beats, spec, with_labels=False)).argmax(1)
@@ -192,11 +193,6 @@ def beat_report(beats: BeatSet, pred: np.ndarray, names: list[str]) -> dict:
     """The gross report of predictions ``pred`` for ``beats`` of MIT-BIH records ``names``, and its EC57
     variant (first 5 minutes left out) under ``"ec57"``; reference beats the detector missed count as
     false negatives (read from each record's annotations)."""
-    from ..data.beats import AAMI_MAP
-    from ..io import load_record
-    from ..io.records import record_path
-    from ..signal import compare_beats
-
     n_cls = len(AAMI_CLASSES)
     results = {}
     missed = {}

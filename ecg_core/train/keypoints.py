@@ -25,12 +25,17 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from scipy.optimize import linear_sum_assignment
 from torchvision.ops import generalized_box_iou, generalized_box_iou_loss, sigmoid_focal_loss
 
+from ..checkpoints import half_state
 from ..data.keypoints import KEYPOINTS, page_sample, render_beats
+from ..data.ludb import load_ludb, ludb_fold_split
 from ..data.render import RenderStyle
 from ..errors import ECGError
 from ..metrics import detection_prf
+from ..models import create_model
+from ..models.detr import inverse_sigmoid
 from ..predict.keypoints import (
     N_KP,
     BeatObjects,
@@ -48,7 +53,7 @@ from ..predict.keypoints import (
 from ..recipes import loop_defaults
 from ..record import Record
 from ..waves import WAVES, LeadWaves
-from .loop import TrainConfig
+from .loop import TrainConfig, fit
 
 __all__ = ["KeypointSpec", "KeypointTask", "EpochBatches", "PageBatches", "page_cache", "load_page_cache",
            "hungarian_match", "set_loss", "keypoint_scores", "choose_decoding", "pack_targets", "Y_COLS",
@@ -87,8 +92,6 @@ class KeypointSpec:
 
 def page_cache(records: list[str], path: str | Path) -> Path:
     """Write signals (float16, mV) and per-lead marks of LUDB ``records`` to one ``.npz``."""
-    from ..data.ludb import load_ludb
-
     arrays: dict[str, np.ndarray] = {}
     for name in records:
         rec, waves = load_ludb(name)
@@ -276,8 +279,6 @@ def hungarian_match(out: dict, y: torch.Tensor, cost: dict) -> list[tuple[np.nda
     """Per image, (query indices, target indices) minimising class + box L1 + GIoU + keypoint L1 cost.
     The costs of the whole batch are computed at once on the model's device (padded to the largest
     number of objects), then each image is assigned by ``scipy.optimize.linear_sum_assignment``."""
-    from scipy.optimize import linear_sum_assignment
-
     t = _padded(y)
     b, q = out["logits"].shape[:2]
     m = t["leads"].shape[1]
@@ -336,8 +337,6 @@ def _layer_loss(out: dict, y: torch.Tensor, spec: KeypointSpec) -> dict[str, tor
 def make_dn(y: torch.Tensor, spec: KeypointSpec) -> dict[str, torch.Tensor]:
     """Denoising queries of a packed batch: each true object's centre moved at random by up to
     ``dn_box_noise`` of its half size, its lead changed with probability ``dn_label_flip``."""
-    from ..models.detr import inverse_sigmoid
-
     d = max(int((y[..., 0] > 0).sum(dim=1).max()), 1)  # as many queries as the fullest page has objects
     t = _padded(y[:, :d])
     boxes = t["boxes"]
@@ -457,8 +456,6 @@ class KeypointTask:
 def ludb_page_split(items: dict, held_fold: int) -> tuple[list[str], list[str]]:
     """(records to fit, inner-validation records) of ``items`` outside LUDB fold ``held_fold``: every 8th
     of them validates (chooses the epoch and the decoding), the rest train."""
-    from ..data.ludb import ludb_fold_split
-
     return ludb_fold_split(held_fold, keep=items)
 
 
@@ -479,10 +476,6 @@ def train_keypoints(spec: KeypointSpec, items: dict[str, tuple[Record, list[Lead
                     resume: bool = False, init: nn.Module | None = None) -> tuple[nn.Module, dict]:
     """Train one ViT-DETR on the LUDB records of ``items`` outside fold ``held_fold`` (every 8th of them
     kept aside to choose the epoch, rendered clean); returns the model and the training report."""
-    from ..checkpoints import half_state
-    from ..models import create_model
-    from .loop import fit
-
     if torch.cuda.is_available():
         torch.set_float32_matmul_precision("high")  # TF32 matrix products on the GPU
     fit_names, inner_val = ludb_page_split(items, held_fold)

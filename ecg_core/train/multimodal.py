@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,7 +22,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.augment import AugmentingTask
-from ..data.ludb import DIAGNOSIS_CLASSES, ludb_diagnoses, ludb_folds
+from ..data.ludb import DIAGNOSIS_CLASSES, load_ludb, ludb_diagnoses, ludb_folds
+from ..data.ptbxl import SUPERCLASSES, load_ptbxl_record, ptbxl_index
 from ..predict.diagnosis import (
     FS,
     build_multimodal,
@@ -31,6 +33,7 @@ from ..predict.diagnosis import (
     stack_features,
 )
 from ..recipes import loop_defaults
+from ..uncertainty import TemperatureScaler, ece, mc_predict, selective_accuracy
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["MultimodalSpec", "MultimodalTask", "ludb_multimodal_arrays", "save_multimodal", "train_multimodal_ptbxl",
@@ -56,8 +59,6 @@ def severity_of(y: np.ndarray) -> np.ndarray:
 def ludb_multimodal_arrays(names: list[str] | None = None) -> dict[str, np.ndarray]:
     """Signals (12 x 1000 at 100 Hz, mV, 0.5 Hz high-passed), rendered images, metadata (age, height,
     weight: NaN when unknown; sex 0 unknown / 1 M / 2 F), targets and severity of LUDB records."""
-    from ..data.ludb import load_ludb
-
     all_names, y, meta = ludb_diagnoses()
     names = names or all_names
     rows = {n: i for i, n in enumerate(all_names)}
@@ -106,10 +107,6 @@ def train_multimodal_cv(spec: MultimodalSpec, arrays: dict[str, np.ndarray] | No
                         resume: bool = False) -> tuple[list[nn.Module], dict]:
     """Five fold models and the pooled held-out report: macro-AUC, per-class AUC and F1, ECE before and
     after temperature scaling (fitted on inner validation), selective accuracy (MC-dropout spread)."""
-    from pathlib import Path
-
-    from ..uncertainty import TemperatureScaler, ece, mc_predict, selective_accuracy
-
     arrays = arrays or ludb_multimodal_arrays()
     names = list(arrays["names"])
     all_folds = ludb_folds()
@@ -179,8 +176,6 @@ def train_multimodal_ptbxl(spec: MultimodalSpec, root=None, limit: int | None = 
                            progress=None) -> tuple[nn.Module, dict]:
     """PTB-XL superdiagnostic task: train on strat_folds 1-8, early-stop on fold 9, report fold 10 once
     (macro-AUC, per-class AUC)."""
-    from ..data.ptbxl import SUPERCLASSES, load_ptbxl_record, ptbxl_index
-
     df = ptbxl_index(root)
 
     def arrays(split: str) -> dict[str, np.ndarray]:

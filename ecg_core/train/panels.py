@@ -19,15 +19,20 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from PIL import Image, ImageDraw
+from torchvision.ops import box_iou
 
 from ..data.render import RenderStyle, photo_augment, render_record, shrink_page
+from ..digitize import digitize, unrotate_points
+from ..errors import ECGError
 from ..metrics import detection_prf, greedy_pairs
+from ..models import create_model
 from ..predict.panels import by_layout, detect_panels, model_config, save_panel_detector
 from ..recipes import loop_defaults
 from ..record import Record
 from ..waves import LeadWaves
-from .keypoints import random_style, spec_dict
-from .loop import TrainConfig
+from .keypoints import EpochBatches, ludb_page_split, random_style, spec_dict
+from .loop import TrainConfig, fit
 
 __all__ = ["PanelSpec", "PanelTask", "panel_sample", "panel_scores", "train_panels", "save_panel_model",
            "classical_panels", "evaluate_panels"]
@@ -56,8 +61,6 @@ def panel_sample(rec: Record, size: tuple[int, int] = (512, 1024), rng: np.rando
     """The first 10 s of ``rec`` printed (3 x 4 + rhythm strip, or strips), optionally photographed, at
     ``size`` (H, W): ``image`` (H, W, 3) uint8, ``boxes`` (n, 4) x0, y0, x1, y1 pixels, ``labels`` (n,)
     1 + lead index, ``masks`` (n, H/2, W/2) uint8 (each panel's trace, at half resolution)."""
-    from PIL import Image, ImageDraw
-
     page = render_record(rec, style=style)
     ph, pw = page.image.shape[:2]
     corners, lines = [], []
@@ -129,16 +132,12 @@ class _PanelPages(torch.utils.data.Dataset):
 def _panel_batches(items, spec: PanelSpec, batch_size: int, augment: bool, seed: int = 0, repeats: int = 1,
                    workers: int = 0):
     """Batches of rendered pages for the shared loop (pages render in worker processes)."""
-    from .keypoints import EpochBatches
-
     return EpochBatches(_PanelPages(items, spec, augment, seed, repeats), batch_size, augment, pack_panels, seed,
                         workers)
 
 
 def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of boxes ``a`` (n, 4) and ``b`` (m, 4), x0, y0, x1, y1 (torchvision's, on numpy arrays)."""
-    from torchvision.ops import box_iou
-
     return box_iou(torch.as_tensor(a, dtype=torch.float64).reshape(-1, 4),
                    torch.as_tensor(b, dtype=torch.float64).reshape(-1, 4)).numpy()
 
@@ -210,10 +209,6 @@ def train_panels(spec: PanelSpec, items: dict[str, tuple[Record, list[LeadWaves]
                  resume: bool = False) -> tuple[nn.Module, dict]:
     """Train a panel Mask R-CNN on the LUDB records of ``items`` outside fold ``held_fold`` (every 8th
     of them, rendered clean, chooses the epoch)."""
-    from ..models import create_model
-    from .keypoints import ludb_page_split
-    from .loop import fit
-
     if torch.cuda.is_available():
         torch.set_float32_matmul_precision("high")
     fit_names, inner_val = ludb_page_split(items, held_fold)
@@ -238,9 +233,6 @@ def save_panel_model(model: nn.Module, spec: PanelSpec, path: str | Path, proven
 def classical_panels(image: np.ndarray, lead_names: tuple[str, ...]) -> dict:
     """The digitiser's panels of ``image`` as boxes (its tilt undone) and labels (1 + index in
     ``lead_names``); none when it cannot read the page."""
-    from ..digitize import digitize, unrotate_points
-    from ..errors import ECGError
-
     try:
         d = digitize(image)
     except ECGError:

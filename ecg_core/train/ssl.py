@@ -18,9 +18,18 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+from scipy.cluster.vq import kmeans2, vq
 
 from ..atomic import atomic_path
+from ..checkpoints import load_checkpoint, save_checkpoint
+from ..data.beats import DS1, default_cache_dir
+from ..data.ludb import ludb_records
+from ..io import load_record
+from ..io.records import record_path
+from ..models import create_model
+from ..models.hubert import span_mask
 from ..recipes import loop_defaults
+from ..signal.filters import bandpass, resample
 from .loop import TensorBatches, TrainConfig, fit
 
 __all__ = ["SSLSpec", "ssl_segments", "frame_targets", "PretrainTask", "pretrain", "save_encoder", "load_encoder"]
@@ -40,8 +49,6 @@ class SSLSpec:
 
 
 def _segments(sig: np.ndarray, fs: float, seg: int) -> np.ndarray:
-    from ..signal.filters import bandpass, resample
-
     x = np.asarray(sig, dtype=np.float64)
     if fs != FS:
         x = resample(x[None], fs, FS)[0]
@@ -54,11 +61,6 @@ def _segments(sig: np.ndarray, fs: float, seg: int) -> np.ndarray:
 
 def ssl_segments(spec: SSLSpec, limit_records: int | None = None, cache_dir: str | Path | None = None) -> np.ndarray:
     """``(N, samples)`` unlabelled segments of the spec's databases (cached on disk)."""
-    from ..data.beats import DS1, default_cache_dir
-    from ..data.ludb import ludb_records
-    from ..io import load_record
-    from ..io.records import record_path
-
     seg = int(round(spec.segment_s * FS))
     names = [("mitdb", r) for r in DS1 if "mitdb" in spec.dbs]
     names += [("ludb", r) for r in (ludb_records() if "ludb" in spec.dbs else [])]
@@ -91,8 +93,6 @@ def _frame_windows(x: np.ndarray, n_frames: int) -> np.ndarray:
 def frame_targets(x: np.ndarray, n_frames: int, clusters: int, seed: int = 0, fit_frames: int = 100_000
                   ) -> tuple[np.ndarray, np.ndarray]:
     """k-means cluster index of every frame of ``x`` (``(N, n_frames)`` int64) and the centroids."""
-    from scipy.cluster.vq import kmeans2, vq
-
     w = _frame_windows(x, n_frames).reshape(-1, 22).astype(np.float64)
     rng = np.random.default_rng(seed)
     sample = w[rng.choice(len(w), min(fit_frames, len(w)), replace=False)]
@@ -126,8 +126,6 @@ class PretrainTask:
 
 
 def span_mask_for(batch: dict[str, torch.Tensor], spec: SSLSpec, gen: torch.Generator) -> torch.Tensor:
-    from ..models.hubert import span_mask
-
     b, f = batch["y"].shape
     return span_mask(b, f, spec.mask_p, spec.mask_span, generator=gen)
 
@@ -135,8 +133,6 @@ def span_mask_for(batch: dict[str, torch.Tensor], spec: SSLSpec, gen: torch.Gene
 def pretrain(spec: SSLSpec, segments: np.ndarray, run_dir=None, progress=None, resume: bool = False
              ) -> tuple[nn.Module, dict]:
     """Cluster the frames, then train ``hubert_ecg`` on masked prediction; returns it and a report."""
-    from ..models import create_model
-
     torch.manual_seed(spec.train.seed)
     model = create_model("hubert_ecg", n_clusters=spec.clusters, **spec.model_kwargs)
     n_frames = model.encoder.n_frames(segments.shape[1])
@@ -161,8 +157,6 @@ def pretrain(spec: SSLSpec, segments: np.ndarray, run_dir=None, progress=None, r
 def save_encoder(model: nn.Module, spec: SSLSpec, path: str | Path, provenance: dict) -> dict:
     """Write the pre-trained model and its spec to ``path`` (what :func:`load_encoder` reads) and its model
     card: architecture, task, ``provenance`` (data, report, command), spec, sha256."""
-    from ..checkpoints import save_checkpoint
-
     sd = asdict(spec)
     payload = {"spec": sd, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
     card = {"architecture": "hubert_ecg", "task": "masked prediction of k-means frame clusters (HuBERT iteration 1)",
@@ -172,9 +166,6 @@ def save_encoder(model: nn.Module, spec: SSLSpec, path: str | Path, provenance: 
 
 def load_encoder(path: str | Path, verify: bool = True) -> tuple[nn.Module, dict]:
     """The pre-trained ``hubert_ecg`` (its ``.encoder`` is what fine-tuning starts from) and its card."""
-    from ..checkpoints import load_checkpoint
-    from ..models import create_model
-
     payload, card = load_checkpoint(path, verify)
     sd = payload["spec"]
     model = create_model("hubert_ecg", n_clusters=sd["clusters"], **sd["model_kwargs"])

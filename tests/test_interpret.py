@@ -1,0 +1,191 @@
+"""Interpretive statements: every criterion on constructed measurements on both sides of its threshold,
+the measures of a median beat, and whole reads of LUDB records with known conclusions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecg_core.interpret import CRITERIA, Facts, LeadMeasures, interpret, lead_measures, rhythm_facts
+
+LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+
+
+def _lead(name: str, **kw) -> LeadMeasures:
+    base = dict(p_mv=-0.1 if name == "aVR" else 0.1, r_mv=0.8, s_mv=0.2, qrs_max_mv=0.8, qrs_min_mv=0.2,
+                qrs_pp_mv=1.0, r_peak_ms=35.0, st_j_mv=0.0, st_60_mv=0.02, t_mv=-0.2 if name == "aVR" else 0.2)
+    if name == "aVR":
+        base.update(r_mv=0.1, s_mv=0.8, qrs_max_mv=0.1, qrs_min_mv=0.8)
+    return LeadMeasures(name, **{**base, **kw})
+
+
+def _facts(leads: dict[str, dict] | None = None, **kw) -> Facts:
+    """A normal 12-lead ECG's facts (sinus 70 bpm, PR 160, QRS 90, QTc 410, axis +60), changed by ``kw``."""
+    leads = leads or {}
+    base = dict(hr=70.0, rr_ms=857.0, rr_range_ms=40.0, rr_irregularity=0.02, n_beats=12, p_fraction=1.0,
+                p_ms=100.0, pr=160.0, qrs=90.0, qt=380.0, qtc=410.0, p_axis=50.0, qrs_axis=60.0, t_axis=40.0,
+                sex="M", age=55.0, n_leads=12)
+    return Facts(**{**base, **kw}, leads={n.upper(): _lead(n, **leads.get(n, {})) for n in LEADS})
+
+
+def codes(f: Facts) -> set[str]:
+    return set(interpret(f).codes)
+
+
+def test_a_normal_ecg_reads_normal_and_nothing_else():
+    assert codes(_facts()) == {"SR", "NAXIS", "NORM"}
+    assert "NORM" not in codes(_facts(pr=210.0))  # any finding takes "Normal ECG" away
+
+
+@pytest.mark.parametrize("kw, code, fires", [
+    ({"hr": 49.0}, "SB", True), ({"hr": 51.0}, "SB", False),
+    ({"hr": 101.0}, "STACH", True), ({"hr": 99.0}, "STACH", False),
+    ({"rr_range_ms": 170.0}, "SARRH", True), ({"rr_range_ms": 150.0}, "SARRH", False),
+    ({"rr_irregularity": 0.15, "p_fraction": 0.2}, "AF", True),
+    ({"rr_irregularity": 0.05, "p_fraction": 0.2}, "AF", False),
+    ({"rr_irregularity": 0.15, "p_fraction": 0.9}, "AF", False),
+    ({"pr": 210.0}, "1AVB", True), ({"pr": 195.0}, "1AVB", False),
+    ({"qrs_axis": -45.0}, "LAD", True), ({"qrs_axis": -25.0}, "LAD", False),
+    ({"qrs_axis": 110.0}, "RAD", True), ({"qrs_axis": 85.0}, "RAD", False),
+    ({"qtc": 455.0}, "LQT", True), ({"qtc": 455.0, "sex": "F"}, "LQT", False),
+    ({"qtc": 465.0, "sex": "F"}, "LQT", True),
+    ({"qtc": 385.0}, "SQT", True), ({"qtc": 395.0}, "SQT", False),
+    ({"qrs": 115.0}, "IVCD", True), ({"qrs": 105.0}, "IVCD", False),
+    ({"p_ms": 125.0}, "LAE", True), ({"p_ms": 110.0}, "LAE", False),
+])
+def test_each_interval_criterion_on_both_sides_of_its_threshold(kw, code, fires):
+    assert (code in codes(_facts(**kw))) is fires
+
+
+def test_rhythm_statements_exclude_each_other():
+    assert codes(_facts(hr=45.0)) & {"SR", "SB"} == {"SB"}
+    af = codes(_facts(rr_irregularity=0.2, p_fraction=0.1, hr=110.0))
+    assert "AF" in af and not af & {"SR", "SB", "STACH"}
+    # a P inverted in II is not sinus
+    assert not codes(_facts(leads={"II": {"p_mv": -0.1}})) & {"SR", "SB", "STACH"}
+
+
+def test_voltage_criteria_by_their_sums_and_sex():
+    sl = {"V1": {"s_mv": 2.0}, "V5": {"r_mv": 1.6}}
+    assert "LVH_SL" in codes(_facts(leads=sl))  # 3.6 mV
+    assert "LVH_SL" not in codes(_facts(leads={"V1": {"s_mv": 1.8}, "V5": {"r_mv": 1.6}}))  # 3.4 mV
+    cv = {"aVL": {"r_mv": 1.0}, "V3": {"s_mv": 1.4}}  # 2.4 mV: over the women's 2.0, under the men's 2.8
+    assert "LVH_CV" in codes(_facts(leads=cv, sex="F")) and "LVH_CV" not in codes(_facts(leads=cv, sex="M"))
+    assert "RAE" in codes(_facts(leads={"II": {"p_mv": 0.3}}))
+    assert "RAE" not in codes(_facts(leads={"II": {"p_mv": 0.2}}))
+    low = {n: {"qrs_pp_mv": 0.4} for n in LEADS[:6]}
+    assert "LVOLT" in codes(_facts(leads=low))
+    assert "LVOLT" not in codes(_facts(leads={**low, "II": {"qrs_pp_mv": 0.6}}))
+
+
+def test_st_elevation_needs_two_contiguous_leads_and_its_v2_v3_limit_depends_on_age_and_sex():
+    v23 = {"V2": {"st_j_mv": 0.18}, "V3": {"st_j_mv": 0.18}}
+    assert "STE" in codes(_facts(leads=v23, sex="F"))  # women: 0.15 mV
+    assert "STE" not in codes(_facts(leads=v23, sex="M", age=50.0))  # men 40 and over: 0.2 mV
+    inferior = {"II": {"st_j_mv": 0.12}, "aVF": {"st_j_mv": 0.12}}
+    st = interpret(_facts(leads=inferior))
+    s = next(s for s in st.statements if s.code == "STE")
+    assert s.leads == ("II", "aVF") and "inferior" in s.evidence
+    assert "STE" not in codes(_facts(leads={"II": {"st_j_mv": 0.12}, "V5": {"st_j_mv": 0.12}}))  # not contiguous
+
+
+def test_q_waves_and_t_inversion_by_territory():
+    q = {"II": {"q_mv": 0.2, "q_ms": 40.0}, "aVF": {"q_mv": 0.2, "q_ms": 35.0}}
+    assert "QWAVE" in codes(_facts(leads=q))
+    assert "QWAVE" not in codes(_facts(leads={"II": {"q_mv": 0.2, "q_ms": 25.0}, "aVF": {"q_mv": 0.2, "q_ms": 25.0}}))
+    t = {"V5": {"t_mv": -0.2}, "V6": {"t_mv": -0.2}}
+    assert "TINV" in codes(_facts(leads=t)) and "TINV" not in codes(_facts(leads={"V5": {"t_mv": -0.2}}))
+
+
+def test_bundle_branch_blocks_complete_and_incomplete():
+    rbbb = {"V1": {"r_prime_mv": 0.5}, "I": {"s_ms": 50.0}, "V6": {"s_ms": 50.0}}
+    assert {"CRBBB"} <= codes(_facts(leads=rbbb, qrs=130.0)) and "IVCD" not in codes(_facts(leads=rbbb, qrs=130.0))
+    assert "IRBBB" in codes(_facts(leads=rbbb, qrs=115.0)) and "CRBBB" not in codes(_facts(leads=rbbb, qrs=115.0))
+    lbbb = {"V1": {"qrs_max_mv": 0.1, "qrs_min_mv": 1.5}, "V5": {"r_peak_ms": 80.0}, "V6": {"r_peak_ms": 80.0}}
+    got = codes(_facts(leads=lbbb, qrs=150.0))
+    assert "CLBBB" in got and "IVCD" not in got
+    assert "CLBBB" not in codes(_facts(leads={**lbbb, "V6": {"r_peak_ms": 80.0, "q_mv": 0.1}}, qrs=150.0))
+    lafb = {"aVL": {"q_mv": 0.05}, "II": {"qrs_max_mv": 0.3, "qrs_min_mv": 0.9}}
+    assert "LAFB" in codes(_facts(leads=lafb, qrs_axis=-60.0))
+    assert "LAFB" not in codes(_facts(leads=lafb, qrs_axis=-35.0))
+
+
+def test_poor_quality_leads_the_list_and_every_criterion_cites_a_source():
+    st = interpret(_facts(poor_leads=("V1", "V2", "V3")))
+    assert st.statements[0].code == "POORQ" and "NORM" not in st.codes
+    assert all(c.reference for c in CRITERIA) and len({c.code for c in CRITERIA}) == len(CRITERIA)
+
+
+def test_lead_measures_of_a_constructed_beat():
+    fs, r0 = 500.0, 150
+    beat = np.zeros(400)
+    t = np.arange(400)
+    beat += 0.15 * np.exp(-0.5 * ((t - 90) / 8) ** 2)  # P at -120 ms
+    beat += -0.2 * np.exp(-0.5 * ((t - 140) / 2.5) ** 2)  # q 20 ms before R
+    beat += 1.5 * np.exp(-0.5 * ((t - 150) / 3) ** 2)  # R
+    beat += -0.5 * np.exp(-0.5 * ((t - 162) / 3) ** 2)  # S
+    beat += 0.3 * np.exp(-0.5 * ((t - 260) / 20) ** 2)  # T at +220 ms
+    fid = {"p_on": -90.0, "p_off": -30.0, "qrs_on": -20.0, "qrs_off": 25.0, "t_peak": 110.0, "t_off": 160.0}
+    m = lead_measures(beat, fs, r0, fid, "V5")
+    assert m.r_mv == pytest.approx(1.5, abs=0.1) and m.s_mv == pytest.approx(0.5, abs=0.15)
+    assert m.q_mv == pytest.approx(0.2, abs=0.08) and 16 <= m.q_ms <= 32  # the lobe: about ±3 sigma (5 ms)
+    assert m.p_mv == pytest.approx(0.15, abs=0.03) and m.t_mv == pytest.approx(0.3, abs=0.03)
+    assert abs(m.st_j_mv) < 0.05 and m.r_peak_ms == pytest.approx(40.0, abs=2)  # onset at -20 ms, R at 0
+
+
+def test_rhythm_facts_separate_regular_from_irregularly_irregular():
+    fs = 500.0
+    regular = np.cumsum(np.full(12, 400))
+    irregular = np.cumsum(np.random.default_rng(0).uniform(250, 550, 12)).astype(int)
+    nan = np.full(12, np.nan)
+    assert rhythm_facts(regular, np.zeros(12), nan, fs)["rr_irregularity"] < 0.01
+    assert rhythm_facts(irregular, nan, nan, fs)["rr_irregularity"] > 0.1
+    assert rhythm_facts(irregular, nan, nan, fs)["p_fraction"] == 0.0
+
+
+@pytest.mark.slow
+def test_whole_reads_of_ludb_records_with_known_conclusions(ludb):
+    """The cardiologists' conclusions of LUDB records, each delineated by the fold model that never saw it
+    (measured: 1 sinus bradycardia 45 bpm; 10 complete RBBB; 24 complete LBBB; 38 AF; 13 first-degree AV
+    block)."""
+    from ecg_core.data.ludb import load_ludb
+    from ecg_core.pipeline import read
+    from ecg_core.predict.delineation import held_out_delineators
+
+    expect = {"1": "SB", "10": "CRBBB", "24": "CLBBB", "38": "AF", "13": "1AVB"}
+    models = held_out_delineators(list(expect))
+    for name, code in expect.items():
+        rec, _ = load_ludb(name, true_scale=True)
+        r = read(rec, model=models[name])
+        assert code in r.interpretation.codes, (name, r.interpretation.codes)
+        s = next(s for s in r.interpretation.statements if s.code == code)
+        assert s.evidence and s.source == "criterion" and s.reference
+    rec, _ = load_ludb("1", true_scale=True)
+    assert read(rec, model=models["1"]).facts.hr == pytest.approx(45, abs=1)
+
+
+def test_ludb_amplitudes_obey_einthoven_only_at_true_scale(ludb):
+    from ecg_core.data.ludb import load_ludb
+
+    for name in ("1", "100"):
+        stored, _ = load_ludb(name)
+        true, _ = load_ludb(name, true_scale=True)
+        i, ii, iii = (true.signal[k].astype(float) for k in range(3))
+        assert np.std(i + iii - ii) < 1e-3 * np.std(ii)  # I + III = II
+        i, ii, iii = (stored.signal[k].astype(float) for k in range(3))
+        assert np.std(i + iii - ii) > 0.05 * np.std(ii)  # each lead scaled on its own
+        assert np.allclose(np.ptp(stored.signal, axis=1), 1.0, atol=1e-3)
+
+
+def test_the_underlying_rhythm_is_judged_on_normal_beats():
+    """Two premature beats and their pauses make a regular rhythm look irregular, until the beat classes set
+    them aside."""
+    rr = [400, 400, 400, 250, 550, 400, 400, 400, 250, 550, 400, 400]
+    r = np.cumsum([0, *rr])
+    p_on = np.where(np.isin(np.arange(len(r)), [4, 9]), np.nan, 0.0)  # the premature beats have no P
+    normal = ~np.isnan(p_on)
+    nan = np.full(len(r), np.nan)
+    plain = rhythm_facts(r, p_on, nan, 500.0)
+    judged = rhythm_facts(r, p_on, nan, 500.0, normal)
+    assert plain["rr_irregularity"] > 0.1 and plain["p_fraction"] < 0.9
+    assert judged["rr_irregularity"] < 0.01 and judged["p_fraction"] == 1.0 and judged["rr_range_ms"] < 1
