@@ -119,6 +119,17 @@ def cached_delineation(key: str, method: str, start_s: float, duration_s: float,
     return crop, delineate(crop, method, model=delineator() if method == "unet" else None)
 
 
+@st.cache_data(max_entries=8, show_spinner="Reading the ECG: statements and their evidence...")
+def cached_read(key: str, duration_s: float, _record: Record):
+    """The whole read (:func:`ecg_core.pipeline.read`) of the record's first ``duration_s`` seconds, with the
+    learned delineator and the diagnostic beat model when it is shipped."""
+    from ecg_core.pipeline import read
+
+    crop = _record if _record.duration_s <= duration_s + 0.5 else _record.crop(0.0, duration_s)
+    beats = _refused(_load_beat_model, "diagnostic")
+    return read(crop, model=delineator(), beat_model=None if beats is None else beats[:2])
+
+
 @st.cache_resource(show_spinner="Loading the 12-lead model...")
 def _load_multimodal_model():
     from ecg_core.predict.diagnosis import default_weights, load_multimodal

@@ -1,6 +1,7 @@
-"""Diagnosis: the 12-lead read (calibrated probabilities, uncertainty, gates, Grad-CAM, integrated gradients,
-attention rollout), beat classes on the paper view, counts, rhythm summary, per-beat confidence, and the
-read exported as a PDF or HTML report."""
+"""Diagnosis: the interpretive statements first, as a printout lists them, each with its evidence; then the
+12-lead model's read (calibrated probabilities, uncertainty, gates, Grad-CAM, integrated gradients, attention
+rollout) as supporting evidence, beat classes on the paper view, counts, rhythm summary, per-beat confidence,
+and the read exported as a PDF or HTML report."""
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from app_pages._common import (
     cached_beat_classes,
     cached_delineation,
     cached_diagnosis,
+    cached_read,
     card_line,
     delineation_available,
     delineation_card,
@@ -41,6 +43,30 @@ if delineation_available():
         measurements = dl.measure(sex=sex if sex in ("M", "F") else None)
     except ECGError as exc:
         meas_error = exc
+the_read = None
+if delineation_available():
+    st.subheader("Interpretation")
+    try:
+        the_read = cached_read(key, 10.0, _record=rec)
+    except ECGError as exc:
+        st.info(f"No interpretation: {exc}")
+    else:
+        st.caption("Unconfirmed — requires physician review. Statements from criteria of the standards on the "
+                   "measurements of the first 10 s (learned delineator, median beats); open one for its evidence.")
+        left, right = st.columns([3, 2])
+        with left:
+            for s in the_read.interpretation.statements:
+                where = f" ({', '.join(s.leads)})" if s.leads else ""
+                with st.expander(f"**{s.text}**{where}", expanded=False):
+                    st.markdown(f"{s.evidence}  \n*Criterion source:* {s.reference}  \n*From:* {s.source}"
+                                + (f", confidence {s.confidence:.2f}" if s.confidence is not None else ""))
+                    shown = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in s.values.items()}
+                    if shown:
+                        st.dataframe(pd.DataFrame([shown]), hide_index=True, key=f"dx_st_{s.code}")
+        with right:
+            st.dataframe(pd.DataFrame(the_read.measurements.table()), hide_index=True, key="dx_st_measurements")
+    st.divider()
+
 mm = multimodal_model()
 if mm is not None:
     st.subheader("12-lead diagnosis")
@@ -171,7 +197,8 @@ st.subheader("Report")
 def _report():
     from ecg_core.report import build_report
 
-    return build_report(rec, diagnosis=dx, measurements=measurements, ectopy=summary, models=models_used)
+    return build_report(rec, diagnosis=dx, measurements=measurements, ectopy=summary, models=models_used,
+                        interpretation=None if the_read is None else the_read.interpretation)
 
 
 def _pdf() -> bytes:
@@ -192,6 +219,7 @@ c1.download_button("Report (PDF)", _pdf, file_name=f"ecg_read_{stem}.pdf", mime=
                    key="dx_report_pdf", icon=":material/picture_as_pdf:")
 c2.download_button("Report (HTML)", _html, file_name=f"ecg_read_{stem}.html", mime="text/html",
                    key="dx_report_html", icon=":material/code:")
-st.caption("The report holds the tracing (first 10 s on ECG paper), the interval measurements, the 12-lead "
+st.caption("The report holds a printout's header (key measurements, the statements, unconfirmed), the tracing "
+           "(first 10 s on ECG paper), each statement's evidence, the interval measurements, the 12-lead "
            "findings with their spread, the beat classes and rhythm summary, and the version (sha256) of every "
            "model used.")

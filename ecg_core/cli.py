@@ -541,6 +541,15 @@ def _cmd_read(args: argparse.Namespace) -> int:
     print("Lead quality: " + (", ".join(f"{q.lead} {q.label}" for q in bad) if bad else "all good"))
     if args.json:
         _write_json(args.json, _read_json(r))
+    if args.pdf or args.html:
+        from .atomic import atomic_write_bytes, atomic_write_text
+        from .report import build_report, report_html, report_pdf
+
+        rep = build_report(rec, measurements=r.measurements, interpretation=r.interpretation, qtc_formula=args.qtc)
+        if args.pdf:
+            atomic_write_bytes(args.pdf, report_pdf(rep))
+        if args.html:
+            atomic_write_text(args.html, report_html(rep))
     return 0
 
 
@@ -689,6 +698,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--qtc", default="Bazett", help="QTc formula (Bazett, Fridericia, Framingham, Hodges)")
     rd.add_argument("--no-beats", action="store_true", help="skip beat classes (and the ectopy statements)")
     rd.add_argument("--json", help="write the read here (schema ecg_core.read/1)")
+    rd.add_argument("--pdf", help="write the report (printout header, tracing, evidence) as PDF here")
+    rd.add_argument("--html", help="write the report as self-contained HTML here")
     rd.set_defaults(func=_cmd_read)
 
     ev = sub.add_parser("evaluate", help="evaluation protocols").add_subparsers(dest="eval_cmd", required=True)

@@ -1,7 +1,9 @@
 """The read of one record as a report: PDF (fpdf2) and self-contained HTML.
 
-A report holds what the pages showed: the tracing on ECG paper (the project's renderer), the interval
-measurements and their flags, the 12-lead findings with their uncertainty, the beat classes and rhythm
+A report holds what the pages showed, laid out as an ECG machine's printout: a header block (record,
+age, sex, date; heart rate, PR, QRS, QT/QTc, P-R-T axes; the interpretive statements; "Unconfirmed —
+requires physician review"), the tracing on ECG paper (the project's renderer), each statement's evidence,
+the interval measurements and their flags, the 12-lead findings with their uncertainty, the beat classes and rhythm
 summary, the versions (file and sha256) of the models that made them, and the disclaimer. Every part
 but the tracing is optional, so a report can be made from whatever was computed.
 
@@ -24,8 +26,9 @@ from .data.render import RenderStyle, render_record
 from .findings import reconcile
 from .record import Record
 
-__all__ = ["ReadReport", "build_report", "report_html", "report_pdf", "DISCLAIMER"]
+__all__ = ["ReadReport", "build_report", "report_html", "report_pdf", "DISCLAIMER", "UNCONFIRMED"]
 
+UNCONFIRMED = "Unconfirmed - requires physician review"
 DISCLAIMER = ("Research software, not a medical device. Every figure here is a model's or an algorithm's "
               "output and must be checked by a qualified clinician before any clinical use.")
 
@@ -50,6 +53,10 @@ class ReadReport:
     rhythm: list[dict] = field(default_factory=list)
     models: list[dict] = field(default_factory=list)
     disclaimer: str = DISCLAIMER
+    #: the printout's header: one line of the key measurements, the statements as printed, their evidence
+    key_measurements: str = ""
+    statements: list[str] = field(default_factory=list)
+    evidence: list[dict] = field(default_factory=list)
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -58,10 +65,21 @@ def _png(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _key_measurements(m, formula: str) -> str:
+    def v(x, unit="ms"):
+        return "-" if x is None or not np.isfinite(x) else f"{x:.0f}{' ' + unit if unit else ''}"
+
+    return (f"HR {v(m.hr_bpm, 'bpm')} | PR {v(m.pr_ms)} | QRS {v(m.qrs_ms)} | QT/QTc {v(m.qt_ms, '')}/"
+            f"{v(m.qtc_ms.get(formula, float('nan')))} ({formula}) | P-R-T axes {v(m.p_axis, '')} "
+            f"{v(m.qrs_axis, '')} {v(m.t_axis, '')}")
+
+
 def build_report(record: Record, *, diagnosis: dict | None = None, measurements=None, qtc_formula: str = "Bazett",
-                 ectopy=None, models: list[dict] | tuple = (), start_s: float = 0.0) -> ReadReport:
+                 ectopy=None, models: list[dict] | tuple = (), start_s: float = 0.0,
+                 interpretation=None) -> ReadReport:
     """Collect a report of ``record``.
 
+    ``interpretation``: an :class:`ecg_core.interpret.Interpretation` (its statements head the report);
     ``diagnosis``: a :class:`ecg_core.predict.diagnosis.Diagnosis`; ``measurements``: a
     :class:`ecg_core.signal.intervals.Measurements`; ``ectopy``: an
     :class:`ecg_core.signal.ectopy.EctopySummary`; ``models``: one dict per model used (``role``,
@@ -73,13 +91,19 @@ def build_report(record: Record, *, diagnosis: dict | None = None, measurements=
     caption = (f"{duration:.1f} s from {start_s:.1f} s, {layout}; 25 mm/s, 10 mm/mV, "
                f"{page.px_per_mm:.1f} px per mm")
     meta = record.metadata or {}
-    patient = {k: _fmt(meta[k]) for k in ("age", "sex", "height", "weight") if meta.get(k) not in (None, "")}
+    patient = {k: _fmt(meta[k]) for k in ("id", "age", "sex", "date", "time", "height", "weight")
+               if meta.get(k) not in (None, "")}
     rep = ReadReport(record_name=record.name, fs=float(record.fs), lead_names=tuple(record.lead_names),
                      duration_s=float(record.duration_s),
                      created_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                      tracing_png=_png(page.image), tracing_caption=caption, patient=patient,
                      models=[{k: str(m.get(k, "")) for k in ("role", "file", "sha256", "note")} for m in models])
+    if interpretation is not None:
+        rep.statements = [t for t in interpretation.lines()]
+        rep.evidence = [{"statement": st.text, "leads": ", ".join(st.leads), "evidence": st.evidence,
+                         "source": st.source} for st in interpretation.statements]
     if measurements is not None:
+        rep.key_measurements = _key_measurements(measurements, qtc_formula)
         rep.measurements = [r for r in measurements.table(qtc_formula)]
         rep.measurement_flags = list(measurements.flags)
     if diagnosis is not None:
@@ -118,6 +142,12 @@ def _fmt(v) -> str:
 def _sections(rep: ReadReport) -> list[tuple[str, list[str], list[list[str]], str]]:
     """(title, header, rows, note) of each table section, shared by HTML and PDF."""
     out = []
+    if rep.evidence:
+        out.append(("Statements and their evidence", ["statement", "leads", "evidence", "source"],
+                    [[e["statement"], e["leads"], e["evidence"], e["source"]] for e in rep.evidence],
+                    "Criteria from the AHA/ACCF/HRS recommendations and the Fourth Universal Definition of MI; "
+                    "each statement's reference is in the JSON read (python -m ecg_core read --json). " + UNCONFIRMED
+                    + "."))
     if rep.measurements:
         out.append(("Measurements", ["measurement", "value", "unit", "normal"],
                     [[_fmt(r["measurement"]), _fmt(r["value"]), r["unit"], r["normal"]] for r in rep.measurements],
@@ -143,7 +173,14 @@ def _header_lines(rep: ReadReport) -> list[str]:
              f"{rep.fs:g} Hz, {rep.duration_s:.1f} s", f"Generated: {rep.created_utc}"]
     if rep.patient:
         lines.append("Patient: " + ", ".join(f"{k} {v}" for k, v in rep.patient.items()))
+    if rep.key_measurements:
+        lines.append(rep.key_measurements)
     return lines
+
+
+def _statement_lines(rep: ReadReport) -> list[str]:
+    """The printout's interpretation block: the statements, then the review note."""
+    return [*rep.statements, UNCONFIRMED] if rep.statements else []
 
 
 def report_html(rep: ReadReport) -> str:
@@ -158,6 +195,7 @@ def report_html(rep: ReadReport) -> str:
              f"<h1>ECG read: {e(rep.record_name)}</h1>",
              f"<p class='warn'>{e(rep.disclaimer)}</p>",
              "<p>" + "<br>".join(e(x) for x in _header_lines(rep)) + "</p>",
+             *(["<p><b>" + "<br>".join(e(x) for x in _statement_lines(rep)) + "</b></p>"] if rep.statements else []),
              "<h2>Tracing</h2>",
              f"<img alt='ECG tracing' src='data:image/png;base64,{base64.b64encode(rep.tracing_png).decode()}'>",
              f"<p class='note'>{e(rep.tracing_caption)}</p>"]
@@ -193,6 +231,10 @@ def report_pdf(rep: ReadReport) -> bytes:
     pdf.ln(1)
     for line in _header_lines(rep):
         pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "B", 10)
+    for line in _statement_lines(rep):
+        pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
     pdf.ln(2)
     img = Image.open(io.BytesIO(rep.tracing_png))
     h = width * img.height / img.width

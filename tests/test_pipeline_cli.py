@@ -79,8 +79,11 @@ def test_cli_read_prints_statements_with_evidence_and_writes_the_versioned_json(
     assert "PVC" in {s["code"] for s in got["statements"]}
 
 
-def test_cli_read_of_a_ludb_record(ludb, capsys):
-    assert main(["read", str(ludb / "24.hea"), "--no-beats"]) == 0
+def test_cli_read_of_a_ludb_record(ludb, capsys, tmp_path):
+    assert main(["read", str(ludb / "24.hea"), "--no-beats", "--pdf", str(tmp_path / "r.pdf"),
+                 "--html", str(tmp_path / "r.html")]) == 0
     out = capsys.readouterr().out
     assert "QRS duration" in out and "Statements" in out
     assert "Complete left bundle branch block" in out  # LUDB 24: complete LBBB by its cardiologists
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "Complete left bundle branch block" in (tmp_path / "r.html").read_text()

@@ -65,3 +65,26 @@ def test_tracing_only_report_and_hostile_names(mitdb):
     text, images = _pdf_text(report_pdf(rep))
     assert "<script>alert('x')</script> é->=" in text  # Latin-1 kept, the rest replaced, not dropped
     assert "Measurements" not in text and len(images) == 1
+
+
+def test_report_heads_with_a_printout_block_of_key_measurements_and_statements(ludb):
+    """LUDB 24 (complete LBBB): the header gives HR, PR, QRS, QT/QTc and the P-R-T axes, then the
+    statements and the review note, before the tracing; each statement's evidence follows in a table."""
+    from ecg_core.data.ludb import load_ludb
+    from ecg_core.pipeline import read
+    from ecg_core.predict.delineation import held_out_delineators
+    from ecg_core.report import UNCONFIRMED, build_report, report_html, report_pdf
+
+    rec, _ = load_ludb("24", true_scale=True)
+    r = read(rec, model=held_out_delineators(["24"])["24"])
+    rep = build_report(rec, measurements=r.measurements, interpretation=r.interpretation)
+    m = r.measurements
+    text, _ = _pdf_text(report_pdf(rep))
+    flat = " ".join(text.split())
+    assert f"QRS {m.qrs_ms:.0f} ms" in flat and f"HR {m.hr_bpm:.0f} bpm" in flat and "P-R-T axes" in flat
+    assert "Complete left bundle branch block" in flat and UNCONFIRMED in flat
+    assert flat.index("Complete left bundle branch block") < flat.index("Statements and their evidence")
+    assert "Statements and their evidence" in flat and "Surawicz" not in flat  # the JSON holds the references
+    page = report_html(rep)
+    assert page.index("Complete left bundle branch block") < page.index("<h2>Tracing</h2>")
+    assert UNCONFIRMED in page

@@ -34,9 +34,9 @@ def test_diagnosis_on_a_bigeminy_record(mitdb):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["V beats"]) > 380  # record 119: 444 ventricular beats, long bigeminy
-    summary = at.dataframe[0].value.set_index("origin")
+    summary = _table(at, "origin").set_index("origin")
     assert summary.loc["V", "bigeminy episodes"] >= 1
-    beats = at.dataframe[1].value
+    beats = _table(at, "class")
     assert {"class", "confidence", "p(N)", "p(V)", "source"} <= set(beats.columns)
     model = beats["source"] == "model"
     assert beats.loc[model, "confidence"].between(0, 1).all() and beats.loc[~model, "confidence"].isna().all()
@@ -50,7 +50,7 @@ def test_diagnosis_finds_apcs_with_the_premature_beat_rule(mitdb):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["S beats"]) >= 55  # 94 APCs in the reference
-    beats = at.dataframe[1].value
+    beats = _table(at, "class")
     assert (beats["source"] == "premature-beat rule").sum() >= 1  # the model (trained on 220) finds the rest
     assert (beats.loc[beats["source"] == "premature-beat rule", "class"] == "S").all()
     cap = " ".join(c.value for c in at.caption)
@@ -130,6 +130,11 @@ def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
     assert any("Axis deviation: absent by measurement" in w.value and "disagreed" in w.value for w in at.warning)
 
 
+def _table(at: AppTest, column: str):
+    """The page's first table with ``column`` (tables are found by what they hold, not by position)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def _values(v):
     """Plotly JSON arrays arrive as lists or as typed-array dicts ({"dtype", "bdata"})."""
     import base64
@@ -146,3 +151,26 @@ def test_diagnosis_12_lead_needs_twelve_leads(mitdb):
     at = _open("app_pages/diagnosis.py", "100", mitdb)
     assert not at.exception
     assert any("needs the 12 standard leads" in i.value for i in at.info)
+
+
+@needs_weights
+def test_diagnosis_lists_the_statements_first_each_with_its_evidence(ludb):
+    """LUDB 24 (complete LBBB by its cardiologists): the statements come before the 12-lead model, each
+    expander holds its criterion, source and values."""
+    from app_pages._common import record_key
+    from ecg_core.data.ludb import load_ludb
+
+    rec, _ = load_ludb("24", true_scale=True)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.session_state["record"] = rec
+    at.session_state["record_key"] = record_key(rec)
+    at.switch_page("app_pages/diagnosis.py").run()
+    assert not at.exception
+    heads = [h.value for h in at.subheader]
+    assert heads[0] == "Interpretation" and heads.index("Interpretation") < heads.index("12-lead diagnosis")
+    labels = [e.label for e in at.expander]
+    assert "**Complete left bundle branch block**" in labels
+    lbbb = at.expander[labels.index("**Complete left bundle branch block**")]
+    text = " ".join(m.value for m in lbbb.markdown)
+    assert "QRS" in text and ">= 120" in text and "Surawicz" in text and "criterion" in text
+    assert any("Unconfirmed" in c.value for c in at.caption)
