@@ -24,6 +24,7 @@ from .signal import (
 )
 from .signal.delineation import DELINEATION_METHODS, Delineation, check_delineable, delineate_neurokit
 from .signal.intervals import Measurements, global_fiducials
+from .signal.pacing import pacing_spikes
 
 __all__ = ["FilterSettings", "Analysis", "analyse", "delineate", "rhythm_lead", "Read", "read"]
 
@@ -217,6 +218,7 @@ def read(record: Record, method: str = "unet", *, model=None, beat_model=None, f
             beats = classify_beats(record, np.round(g[:, 3]).astype(np.int64), *beat_model)
         except ECGError as exc:
             log.info("no beat classes for %s: %s", record.name, exc)
+    pulses = pacing_spikes(record.signal, record.fs)
     facts = facts_from(d, m, sex=sex, age=age, beat_labels=None if beats is None else list(beats.labels),
-                       poor_leads=poor, formula=formula)
+                       poor_leads=poor, formula=formula, pulses=pulses)
     return Read(record, d, m, quality, beats, facts, interpret(facts))

@@ -95,6 +95,9 @@ def test_q_waves_and_t_inversion_by_territory():
     assert "QWAVE" not in codes(_facts(leads={"II": {"q_mv": 0.2, "q_ms": 25.0}, "aVF": {"q_mv": 0.2, "q_ms": 25.0}}))
     t = {"V5": {"t_mv": -0.2}, "V6": {"t_mv": -0.2}}
     assert "TINV" in codes(_facts(leads=t)) and "TINV" not in codes(_facts(leads={"V5": {"t_mv": -0.2}}))
+    flat = {"V5": {"t_mv": -0.05}, "V6": {"t_mv": 0.0}}  # R 0.8 mV: shallow negative and flat T
+    assert "NSTT" in codes(_facts(leads=flat)) and "NSTT" not in codes(_facts(leads={"V5": {"t_mv": -0.05}}))
+    assert "NSTT" not in codes(_facts(leads={**t, "I": {"t_mv": -0.05}, "aVL": {"t_mv": -0.05}}))  # TINV wins
 
 
 def test_bundle_branch_blocks_complete_and_incomplete():
@@ -189,3 +192,39 @@ def test_the_underlying_rhythm_is_judged_on_normal_beats():
     judged = rhythm_facts(r, p_on, nan, 500.0, normal)
     assert plain["rr_irregularity"] > 0.1 and plain["p_fraction"] < 0.9
     assert judged["rr_irregularity"] < 0.01 and judged["p_fraction"] == 1.0 and judged["rr_range_ms"] < 1
+
+
+def test_pacing_pulses_are_lead_wide_one_sample_spikes_and_steep_waves_are_not():
+    from ecg_core.data import demo_record
+    from ecg_core.signal.pacing import pacing_spikes
+
+    rec = demo_record()
+    assert len(pacing_spikes(rec.signal, rec.fs)) == 0  # the demo's QRS complexes are steep, not spikes
+    x = rec.signal.astype(np.float64).copy()
+    at = np.arange(300, x.shape[1], 400)
+    x[:6, at] += 2.0  # a 2 mV one-sample pulse in the limb leads
+    got = pacing_spikes(x, rec.fs)
+    assert np.array_equal(got, at)
+    lone = rec.signal.astype(np.float64).copy()
+    lone[0, at] += 2.0  # in one lead only: noise, not a pulse
+    assert len(pacing_spikes(lone, rec.fs)) == 0
+
+
+def test_paced_rhythm_sets_the_paced_qrs_aside():
+    f = _facts(paced_fraction=0.9, n_pulses=10, qrs=160.0, qrs_axis=-60.0)
+    got = codes(f)
+    assert "PACE" in got and not got & {"IVCD", "LAD", "CLBBB", "NORM"}
+    assert "PACE" not in codes(_facts(paced_fraction=0.3))
+
+
+def test_ludb_paced_record_reads_paced(ludb):
+    from ecg_core.data.ludb import load_ludb
+    from ecg_core.pipeline import read
+    from ecg_core.predict.delineation import held_out_delineators
+
+    models = held_out_delineators(["34", "1"])
+    rec, _ = load_ludb("34", true_scale=True)  # ventricular pacing by its cardiologists
+    r = read(rec, model=models["34"])
+    assert "PACE" in r.interpretation.codes and r.facts.paced_fraction >= 0.9
+    rec, _ = load_ludb("1", true_scale=True)
+    assert read(rec, model=models["1"]).facts.n_pulses == 0

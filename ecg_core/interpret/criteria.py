@@ -9,8 +9,8 @@ non-empty). ``excludes``: statements a fired row suppresses (a complete block su
 never fitted to a database: the AHA/ACCF/HRS recommendations for the standardization and interpretation of
 the ECG (Mason et al. 2007 Part II, statement list; Surawicz et al. 2009 Part III, conduction; Rautaharju et
 al. 2009 Part IV, ST-T and QT; Hancock et al. 2009 Part V, hypertrophy), the Fourth Universal Definition of
-Myocardial Infarction (Thygesen et al. 2018), Sokolow & Lyon 1949, Casale et al. 1987 (Cornell voltage),
-Dash et al. 2009 (RR irregularity in atrial fibrillation).
+Myocardial Infarction (Thygesen et al. 2018), the Minnesota Code (Prineas, Crow & Zhang 2010), Sokolow &
+Lyon 1949, Casale et al. 1987 (Cornell voltage), Dash et al. 2009 (RR irregularity in atrial fibrillation).
 """
 
 from __future__ import annotations
@@ -135,6 +135,17 @@ def _dominant_s(f: Facts, lead: str) -> bool:
     return _ok(m.qrs_max_mv, m.qrs_min_mv) and m.qrs_min_mv > m.qrs_max_mv
 
 
+def _minor_t(f: Facts) -> tuple[str, ...]:
+    """Minnesota Code 5-3 / 5-4: where R is at least 0.5 mV, T flat or negative by less than 0.1 mV, or
+    positive but under a twentieth of R (R at least 1 mV), in two contiguous leads."""
+    def low(n: str) -> bool:
+        m = f.lead(n)
+        if not _ok(m.t_mv, m.r_mv) or m.r_mv < 0.5:
+            return False
+        return -0.1 < m.t_mv <= 0.0 or (m.r_mv >= 1.0 and 0.0 < m.t_mv < m.r_mv / 20)
+    return _contiguous(f, low, exclude=("aVR", "III", "V1"))
+
+
 def _rbbb_v1(f: Facts) -> bool:
     """rsR' or rSR' in V1 or V2, or a broad R in V1 (R peak time > 50 ms, R the main deflection)."""
     for n in ("V1", "V2"):
@@ -198,8 +209,16 @@ _AHA_IV = "AHA/ACCF/HRS 2009 Part IV (Rautaharju et al.), ST segment, T and U wa
 _AHA_V = "AHA/ACCF/HRS 2009 Part V (Hancock et al.), chamber hypertrophy"
 _UDMI = "Fourth Universal Definition of Myocardial Infarction (Thygesen et al. 2018)"
 
+#: what a paced QRS makes unreadable (AHA 2007 Part II: a paced rhythm's QRS and ST-T are not interpreted)
+_PACED_EXCLUDES = ("CLBBB", "CRBBB", "ILBBB", "IRBBB", "IVCD", "LAFB", "LPFB", "WPW", "LVH_SL", "LVH_CV", "RVH",
+                   "STE", "STD", "QWAVE", "TINV", "NSTT", "LAD", "RAD", "NAXIS", "PVC")
+
 CRITERIA: tuple[Criterion, ...] = (
     # rhythm
+    Criterion("PACE", "Paced rhythm", "rhythm", lambda f: f.paced_fraction >= 0.5,
+              _v(paced=lambda f: f.paced_fraction, pulses=lambda f: f.n_pulses),
+              "pacing pulses before {paced:.0%} of QRS complexes ({pulses} pulses)",
+              "IEC 60601-2-25 (pacing pulses of 0.1-2 ms, 2-700 mV); " + _AHA_II, excludes=_PACED_EXCLUDES),
     Criterion("AF", "Atrial fibrillation", "rhythm",
               lambda f: _ge(f.rr_irregularity, 0.1) and _lt(f.p_fraction, 0.5),
               _v(rr_irregularity=lambda f: f.rr_irregularity, p_fraction=lambda f: f.p_fraction),
@@ -309,7 +328,11 @@ CRITERIA: tuple[Criterion, ...] = (
               "Q waves >= 30 ms and 0.1 mV (V2-V3: >= 20 ms) or QS in {leads} ({territory})", _UDMI),
     # repolarisation
     Criterion("TINV", "T-wave inversion", "repolarisation", _t_inversion, _leads_values(_t_inversion, "t_mv"),
-              "T inverted by 0.1 mV or more in {leads} ({territory}) where R is the main deflection", _AHA_IV),
+              "T inverted by 0.1 mV or more in {leads} ({territory}) where R is the main deflection", _AHA_IV,
+              excludes=("NSTT",)),
+    Criterion("NSTT", "Nonspecific T-wave abnormality", "repolarisation", _minor_t, _leads_values(_minor_t, "t_mv"),
+              "T flat, shallow negative (under 0.1 mV) or under a twentieth of R in {leads} ({territory})",
+              "Minnesota Code 5-3, 5-4 (Prineas, Crow & Zhang 2010); " + _AHA_IV),
     # QT
     Criterion("LQT", "Prolonged QTc", "qt", _long_qtc,
               _v(qtc=lambda f: f.qtc, formula=lambda f: f.qtc_formula,

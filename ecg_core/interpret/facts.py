@@ -11,7 +11,7 @@ import numpy as np
 from ..signal.intervals import Measurements, global_fiducials
 from .measures import LeadMeasures, lead_measures
 
-__all__ = ["Facts", "rhythm_facts", "facts_from"]
+__all__ = ["Facts", "rhythm_facts", "paced_fraction", "facts_from"]
 
 _NAN = float("nan")
 
@@ -23,7 +23,9 @@ class Facts:
     lacks reads as all-NaN). ``rr_irregularity``: RMSSD of the RR intervals over their mean, the largest and
     smallest RR left out (Dash et al. 2009); ``p_fraction``: the share of beats with a P wave before them;
     ``rr_range_ms``: the longest minus the shortest RR; ``beat_counts``: beats per class (``N S V F Q``)
-    when beat classes were read, else None; ``poor_leads``: leads rated noisy, flat or saturated."""
+    when beat classes were read, else None; ``poor_leads``: leads rated noisy, flat or saturated;
+    ``paced_fraction``: the share of beats a pacing pulse precedes (:func:`~ecg_core.signal.pacing.pacing_spikes`
+    within 250 ms before R)."""
 
     hr: float = _NAN
     rr_ms: float = _NAN
@@ -47,6 +49,9 @@ class Facts:
     beat_counts: dict[str, int] | None = None
     poor_leads: tuple[str, ...] = ()
     n_leads: int = 0
+    #: the share of QRS complexes with a pacing pulse in the 250 ms before their R, and the pulses found
+    paced_fraction: float = 0.0
+    n_pulses: int = 0
 
     def lead(self, name: str) -> LeadMeasures:
         return self.leads.get(name.upper()) or LeadMeasures(name, r_mv=_NAN, s_mv=_NAN, q_mv=_NAN, q_ms=_NAN)
@@ -80,11 +85,23 @@ def _num(v) -> float:
     return _NAN if v is None else float(v)
 
 
+def paced_fraction(pulses: np.ndarray, r: np.ndarray, fs: float, before_ms: float = 250.0) -> float:
+    """The share of beats (R at ``r``) with a pacing pulse in the ``before_ms`` before R (a ventricular
+    pulse precedes its QRS by up to about 80 ms, an atrial one its P, by an AV delay of up to 250 ms), or up
+    to 10 ms after it (a spike the detector took for the R peak itself)."""
+    if not len(r):
+        return 0.0
+    w, after = before_ms / 1000 * fs, 0.01 * fs
+    pulses = np.sort(np.asarray(pulses))
+    return float(np.mean([np.any((pulses <= k + after) & (pulses >= k - w)) for k in r]))
+
+
 def facts_from(delineation, m: Measurements, *, sex: str | None = None, age: float | None = None,
                beat_labels: list[str] | None = None, poor_leads: tuple[str, ...] = (),
-               formula: str = "Bazett") -> Facts:
+               formula: str = "Bazett", pulses: np.ndarray | None = None) -> Facts:
     """The facts of a record from its delineation and its measurements (``m``, with median beats);
-    ``beat_labels``: the class of each beat of the delineation's global fiducials, when classified."""
+    ``beat_labels``: the class of each beat of the delineation's global fiducials, when classified;
+    ``pulses``: pacing pulses found in the recorded signal (samples at the delineation's rate)."""
     g = global_fiducials(delineation.waves, delineation.fs)
     pr = (g[:, 2] - g[:, 0]) * 1000.0 / delineation.fs if len(g) else np.zeros(0)
     normal = None if beat_labels is None else np.array([lab == "N" for lab in beat_labels])
@@ -100,4 +117,7 @@ def facts_from(delineation, m: Measurements, *, sex: str | None = None, age: flo
                  qtc=m.qtc_ms.get(formula, _NAN), qtc_formula=formula, p_axis=_num(m.p_axis),
                  qrs_axis=_num(m.qrs_axis), t_axis=_num(m.t_axis), sex=sex, age=age, leads=leads,
                  beat_counts=counts, poor_leads=tuple(poor_leads), n_leads=len(delineation.lead_names),
+                 paced_fraction=(paced_fraction(pulses, g[:, 3], delineation.fs) if pulses is not None and len(g)
+                                 else 0.0),
+                 n_pulses=0 if pulses is None else int(len(pulses)),
                  **{k: v for k, v in rf.items()})
