@@ -35,6 +35,7 @@ def codes(f: Facts) -> set[str]:
 def test_a_normal_ecg_reads_normal_and_nothing_else():
     assert codes(_facts()) == {"SR", "NAXIS", "NORM"}
     assert "NORM" not in codes(_facts(pr=210.0))  # any finding takes "Normal ECG" away
+    assert codes(_facts(qrs_axis=80.0)) == {"SR", "NAXIS", "VPOS", "NORM"}  # a position is no finding
 
 
 @pytest.mark.parametrize("kw, code, fires", [
@@ -47,6 +48,8 @@ def test_a_normal_ecg_reads_normal_and_nothing_else():
     ({"pr": 210.0}, "1AVB", True), ({"pr": 195.0}, "1AVB", False),
     ({"qrs_axis": -45.0}, "LAD", True), ({"qrs_axis": -25.0}, "LAD", False),
     ({"qrs_axis": 110.0}, "RAD", True), ({"qrs_axis": 85.0}, "RAD", False),
+    ({"qrs_axis": 20.0}, "HPOS", True), ({"qrs_axis": 35.0}, "HPOS", False),
+    ({"qrs_axis": 80.0}, "VPOS", True), ({"qrs_axis": 65.0}, "VPOS", False),
     ({"qtc": 455.0}, "LQT", True), ({"qtc": 455.0, "sex": "F"}, "LQT", False),
     ({"qtc": 465.0, "sex": "F"}, "LQT", True),
     ({"qtc": 385.0}, "SQT", True), ({"qtc": 395.0}, "SQT", False),

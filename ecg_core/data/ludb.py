@@ -178,7 +178,8 @@ LUDB_STATEMENTS: tuple[tuple[str, str], ...] = (
     ("Sinus arrhythmia", "SARRH"), ("Irregular sinus rhythm", "SARRH"), ("Atrial fibrillation", "AF"),
     ("Atrial flutter", "AFL"), ("Wandering atrial pacemaker", "WAP"),
     ("Electric axis of the heart: normal", "NAXIS"), ("Electric axis of the heart: vertical", "NAXIS"),
-    ("Electric axis of the heart: horizontal", "NAXIS"), ("Electric axis of the heart: left axis deviation", "LAD"),
+    ("Electric axis of the heart: vertical", "VPOS"), ("Electric axis of the heart: horizontal", "NAXIS"),
+    ("Electric axis of the heart: horizontal", "HPOS"), ("Electric axis of the heart: left axis deviation", "LAD"),
     ("Electric axis of the heart: right axis deviation", "RAD"),
     ("Incomplete right bundle branch block", "IRBBB"), ("Complete right bundle branch block", "CRBBB"),
     ("Incomplete left bundle branch block", "ILBBB"), ("Complete left bundle branch block", "CLBBB"),
@@ -215,10 +216,14 @@ def ludb_statements(csv_path: str | Path | None = None) -> dict[str, frozenset[s
         for col in _STATEMENT_COLUMNS:
             for cell in _cells(r[col]):
                 hit = [code for text, code in LUDB_STATEMENTS if cell.lower().startswith(text.lower())]
+                if hit:  # the most specific text's codes (a cell may map to two: an axis and its position)
+                    best = max(len(text) for text, _ in LUDB_STATEMENTS if cell.lower().startswith(text.lower()))
+                    hit = [code for text, code in LUDB_STATEMENTS
+                           if cell.lower().startswith(text.lower()) and len(text) == best]
                 if not hit:
                     if cell == "Aberrant conduction":  # a beat's conduction, noted beside its rhythm
                         continue
                     raise ValueError(f"LUDB record {r['ID']}: no statement code for {cell!r}")
-                codes.add(hit[0])
+                codes.update(hit)
         out[str(int(r["ID"]))] = frozenset(codes)
     return out

@@ -208,6 +208,8 @@ _AHA_III = "AHA/ACCF/HRS 2009 Part III (Surawicz et al.), intraventricular condu
 _AHA_IV = "AHA/ACCF/HRS 2009 Part IV (Rautaharju et al.), ST segment, T and U waves, QT interval"
 _AHA_V = "AHA/ACCF/HRS 2009 Part V (Hancock et al.), chamber hypertrophy"
 _UDMI = "Fourth Universal Definition of Myocardial Infarction (Thygesen et al. 2018)"
+_ELECTRICAL_POSITION = ("the heart's electrical position within the normal axis (horizontal 0 to +30°, vertical "
+                        "+70 to +90°), the secondary wording of Russian and German ECG reports and of LUDB")
 
 #: what a paced QRS makes unreadable (AHA 2007 Part II: a paced rhythm's QRS and ST-T are not interpreted)
 _PACED_EXCLUDES = ("CLBBB", "CRBBB", "ILBBB", "IRBBB", "IVCD", "LAFB", "LPFB", "WPW", "LVH_SL", "LVH_CV", "RVH",
@@ -255,6 +257,11 @@ CRITERIA: tuple[Criterion, ...] = (
               _v(axis=lambda f: f.qrs_axis), "QRS axis {axis:.0f}° (+90° to +180°)", _AHA_II),
     Criterion("NAXIS", "Normal QRS axis", "axis", lambda f: _ok(f.qrs_axis) and -30 <= f.qrs_axis <= 90,
               _v(axis=lambda f: f.qrs_axis), "QRS axis {axis:.0f}° (-30° to +90°)", _AHA_II),
+    # the electrical position inside the normal range: secondary wording, as Russian and German reports give it
+    Criterion("HPOS", "Horizontal electrical position", "axis", lambda f: _ok(f.qrs_axis) and 0 <= f.qrs_axis < 30,
+              _v(axis=lambda f: f.qrs_axis), "QRS axis {axis:.0f}° (0° to +30°)", _ELECTRICAL_POSITION),
+    Criterion("VPOS", "Vertical electrical position", "axis", lambda f: _ok(f.qrs_axis) and 70 < f.qrs_axis <= 90,
+              _v(axis=lambda f: f.qrs_axis), "QRS axis {axis:.0f}° (+70° to +90°)", _ELECTRICAL_POSITION),
     # conduction
     Criterion("1AVB", "First-degree AV block", "conduction",
               lambda f: _ge(f.pr, 200.5) and _ge(f.p_fraction, 0.8),

@@ -14,7 +14,7 @@ from .facts import Facts
 __all__ = ["Statement", "Interpretation", "interpret_facts", "NORMAL_CODES", "POOR_QUALITY_LEADS"]
 
 #: statements a normal ECG may carry beside "Normal ECG"
-NORMAL_CODES = frozenset({"SR", "NAXIS"})
+NORMAL_CODES = frozenset({"SR", "NAXIS", "HPOS", "VPOS"})
 #: leads rated noisy, flat or saturated from which the interpretation is limited (a quarter of 12 leads)
 POOR_QUALITY_LEADS = 3
 
