@@ -181,6 +181,22 @@ def test_ludb_amplitudes_obey_einthoven_only_at_true_scale(ludb):
         i, ii, iii = (stored.signal[k].astype(float) for k in range(3))
         assert np.std(i + iii - ii) > 0.05 * np.std(ii)  # each lead scaled on its own
         assert np.allclose(np.ptp(stored.signal, axis=1), 1.0, atol=1e-3)
+        # the reader says so; at true scale the warning is gone
+        assert any("Einthoven" in w and "scaled differently" in w for w in stored.warnings)
+        assert not any("Einthoven" in w for w in true.warnings)
+
+
+def test_einthoven_check_passes_consistent_and_unrelated_leads():
+    from ecg_core.data import demo_record
+    from ecg_core.io._checks import einthoven_gains
+
+    rec = demo_record()
+    assert einthoven_gains(rec) is None  # the demo's limb leads: consistent (with independent noise)
+    x = rec.signal.copy()
+    x[0] *= 1.5  # lead I at another gain
+    x[2] = rec.signal[1] - rec.signal[0]  # III derived from the true I, as a cart computes it
+    a, b = einthoven_gains(rec.replace(signal=x))
+    assert a == pytest.approx(1 / 1.5, abs=0.02) and b == pytest.approx(1.0, abs=0.02)
 
 
 def test_the_underlying_rhythm_is_judged_on_normal_beats():

@@ -144,9 +144,37 @@ def finish(record: Record, what: str, *, units_given: str | None = None, units_f
             f"{what}: the signal spans about {np.median(ranges):.0f} mV, which is not plausible for an ECG: "
             f"the values look like microvolts. Check {hint}; choose 'uV' as the unit."
         )
+    scaled = einthoven_gains(record)
+    if scaled is not None:
+        a, b = scaled
+        warnings.append(f"{what}: leads I, II and III are scaled differently: II = {a:.2f} x I + {b:.2f} x III fits "
+                        "them exactly where Einthoven's law gives II = I + III, so the file's gains are not one "
+                        "recorder's; amplitudes cannot be compared between leads (voltage criteria and axes are "
+                        "unreliable).")
     for w in warnings[len(record.warnings):]:
         _warnings.warn(w, SignalQualityWarning, stacklevel=3)
     return record.replace(fs=fs, warnings=tuple(warnings))
+
+
+def einthoven_gains(record: Record, fit_r2: float = 0.98, tolerance: float = 0.05) -> tuple[float, float] | None:
+    """``(a, b)`` of II = a I + b III when leads I, II and III are the same recording at different gains:
+    the least-squares fit on the samples' first differences (wander-free; Einthoven's law holds for any
+    linear filter) explains at least ``fit_r2`` of II and a or b is off 1 by more than ``tolerance``. None
+    when the record lacks the three leads, they are not so related (independent noise, other channels under
+    those names), or they obey the law. Written here because no installed library checks lead consistency."""
+    names = [n.upper() for n in record.lead_names]
+    if not all(k in names for k in ("I", "II", "III")) or record.signal.shape[1] < 10:
+        return None
+    i, ii, iii = (np.diff(record.signal[names.index(k)].astype(np.float64)) for k in ("I", "II", "III"))
+    design = np.stack([i, iii], axis=1)
+    coef, *_ = np.linalg.lstsq(design, ii, rcond=None)
+    total = float(np.sum(ii ** 2))
+    if total <= 0:
+        return None
+    r2 = 1.0 - float(np.sum((ii - design @ coef) ** 2)) / total
+    if r2 < fit_r2 or max(abs(coef - 1.0)) <= tolerance:
+        return None
+    return float(coef[0]), float(coef[1])
 
 
 _VOLT_FACTORS = {"mv": 1.0, "uv": 1e-3, "v": 1e3, "nv": 1e-6, "millivolt": 1.0, "microvolt": 1e-3, "": 1.0}
