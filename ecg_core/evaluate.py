@@ -442,7 +442,8 @@ def evaluate_statements(db: str = "ludb", *, records: list[str] | None = None, b
     LUDB (:func:`~ecg_core.data.ludb.ludb_statements`), read at its true scale (``load_ludb(true_scale=True)``:
     as stored, each lead is scaled to a 1 mV range). Each record is delineated by the learned delineator's
     fold model that never saw it; criteria thresholds come from the standards, so every record counts
-    (nothing was fitted on them). ``beats``: classify beats too (the shipped diagnostic beat model, trained
+    (no threshold was fitted on them; the measurement rules LUDB's misreads corrected are listed in
+    docs/results.md). ``beats``: classify beats too (the shipped diagnostic beat model, trained
     on MIT-BIH only), for the ectopy statements. Returns :func:`statement_scores` plus each record's
     reference and predicted codes and the axis agreement (normal / left / right)."""
     if db != "ludb":

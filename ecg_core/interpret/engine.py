@@ -21,8 +21,8 @@ POOR_QUALITY_LEADS = 3
 
 @dataclass(frozen=True)
 class Statement:
-    """One interpretive statement: ``code`` (this project's, listed in docs/results.md with the SCP-ECG
-    and LUDB equivalents), ``text`` as printed, ``category``, ``evidence`` (the criterion met, in words, with the
+    """One interpretive statement: ``code`` (this project's, listed in docs/results.md with their LUDB
+    equivalents), ``text`` as printed, ``category``, ``evidence`` (the criterion met, in words, with the
     values), ``values`` (the named measurements), ``leads`` (where a lead-wise criterion met), ``source``
     (``"criterion"`` or ``"model"``), ``confidence`` (a model's calibrated probability; None for criteria),
     ``reference`` (where the thresholds come from)."""
