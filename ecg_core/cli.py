@@ -557,7 +557,7 @@ def _cmd_evaluate_statements(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_statements
 
     res = evaluate_statements(args.db, records=args.records, beats=args.beats, weights=args.weights,
-                              progress=_record_progress if args.verbose else None)
+                              folds=tuple(args.folds), progress=_record_progress if args.verbose else None)
     print(f"statements on {args.db} ({res['n_records']} records; {res['seconds_per_record']:.2f} s per record):")
     print(f"  {'code':6s} {'n':>4s} {'Se':>6s} {'PPV':>6s} {'Sp':>6s} {'F1':>6s}  F1 95 % CI")
     for code, v in sorted(res["statements"].items(), key=lambda t: -t[1]["n"]):
@@ -732,8 +732,10 @@ def build_parser() -> argparse.ArgumentParser:
     ed.add_argument("--update-card", action="store_true", help="store the figures in the model card")
     ed.set_defaults(func=_cmd_evaluate_delineation)
 
-    es = ev.add_parser("statements", help="interpretive statements against the cardiologists' conclusions (LUDB)")
-    es.add_argument("--db", default="ludb", choices=["ludb"])
+    es = ev.add_parser("statements", help="interpretive statements against the cardiologists' conclusions "
+                                          "(LUDB; PTB-XL where you have it)")
+    es.add_argument("--db", default="ludb", choices=["ludb", "ptbxl"])
+    es.add_argument("--folds", type=int, nargs="*", default=[10], help="PTB-XL strat_fold(s) to read (default 10)")
     es.add_argument("--weights", help="learned delineator (default: the shipped one; each record by its fold model)")
     es.add_argument("--records", nargs="*", help="only these records")
     es.add_argument("--beats", action="store_true", help="classify beats too (the ectopy statements)")

@@ -436,8 +436,35 @@ def statement_scores(truth: dict[str, set[str]], pred: dict[str, set[str]], min_
             "n_records": len(names)}
 
 
+def _statement_records(db: str, records: list[str] | None, folds: tuple[int, ...], weights=None):
+    """(reference codes by record, a loader of one record, the delineation model of each record) of ``db``."""
+    from .predict.delineation import held_out_delineators, load_delineation
+
+    if db == "ludb":
+        truth = ludb_statements()
+        names = list(records or sorted(truth, key=int))
+        # amplitudes comparable between leads; each record by the fold model that never saw it
+        return ({n: truth[n] for n in names}, lambda n: load_ludb(n, true_scale=True)[0],
+                held_out_delineators(names, weights))
+    if db == "ptbxl":
+        from .data.ptbxl import load_ptbxl_record, ptbxl_index, ptbxl_root, ptbxl_statements
+
+        truth = ptbxl_statements(folds=None if records else folds)
+        names = list(records or sorted(truth, key=int))
+        index = ptbxl_index()
+        model = load_delineation(weights)[0]  # trained on LUDB only: PTB-XL is another database for it
+
+        def load(n: str):
+            row = index.loc[int(n)]
+            at_500 = (ptbxl_root() / f"{row['filename_hr']}.hea").exists()
+            return load_ptbxl_record(row, rate=500 if at_500 else 100)
+        return {n: truth[n] for n in names}, load, {n: model for n in names}
+    raise ValueError(f"statements are scored on LUDB or PTB-XL; {db!r} is not supported")
+
+
 def evaluate_statements(db: str = "ludb", *, records: list[str] | None = None, beats: bool = False,
-                        weights=None, progress: Callable[[int, int, str], None] | None = None) -> dict:
+                        weights=None, folds: tuple[int, ...] = (10,),
+                        progress: Callable[[int, int, str], None] | None = None) -> dict:
     """Interpretive statements (:func:`ecg_core.pipeline.read`) against the cardiologists' conclusions of
     LUDB (:func:`~ecg_core.data.ludb.ludb_statements`), read at its true scale (``load_ludb(true_scale=True)``:
     as stored, each lead is scaled to a 1 mV range). Each record is delineated by the learned delineator's
@@ -445,20 +472,19 @@ def evaluate_statements(db: str = "ludb", *, records: list[str] | None = None, b
     (no threshold was fitted on them; the measurement rules LUDB's misreads corrected are listed in
     docs/results.md). ``beats``: classify beats too (the shipped diagnostic beat model, trained
     on MIT-BIH only), for the ectopy statements. Returns :func:`statement_scores` plus each record's
-    reference and predicted codes and the axis agreement (normal / left / right)."""
-    if db != "ludb":
-        raise ValueError(f"statements are scored on LUDB here; {db!r} is not supported yet")
+    reference and predicted codes and the axis agreement (normal / left / right). ``db="ptbxl"`` (for a user
+    who has PTB-XL under ECG_DATA_DIR): its ``scp_codes`` and ``heart_axis``
+    (:func:`~ecg_core.data.ptbxl.ptbxl_statements`) on the records of ``folds`` (default the test fold 10),
+    at 500 Hz where the files are there, read by the shipped delineator (which never saw PTB-XL)."""
     from .pipeline import read  # torch: the learned delineator
     from .predict.beats import load_beat_model
-    from .predict.delineation import held_out_delineators
 
-    truth_all = ludb_statements()
-    names = list(records or sorted(truth_all, key=int))
-    models = held_out_delineators(names, weights)
+    truth_all, load, models = _statement_records(db, records, folds, weights)
+    names = list(truth_all)
     beat_model = load_beat_model("diagnostic")[:2] if beats else None
     truth, pred, seconds = {}, {}, 0.0
     for k, name in enumerate(names):
-        rec, _ = load_ludb(name, true_scale=True)  # amplitudes comparable between leads
+        rec = load(name)
         t0 = time.perf_counter()
         try:
             r = read(rec, model=models[name], beat_model=beat_model)

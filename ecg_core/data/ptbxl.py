@@ -18,13 +18,15 @@ from ..io import load_record
 from ..io.records import data_dir
 from ..record import Record
 
-__all__ = ["SUPERCLASSES", "PTBXL_SPLITS", "ptbxl_index", "load_ptbxl_record", "ptbxl_arrays"]
+__all__ = ["SUPERCLASSES", "PTBXL_SPLITS", "PTBXL_STATEMENTS", "PTBXL_AXES", "ptbxl_index", "load_ptbxl_record",
+           "ptbxl_arrays", "ptbxl_statements", "ptbxl_root"]
 
 SUPERCLASSES = ("NORM", "MI", "STTC", "CD", "HYP")
 PTBXL_SPLITS = {"train": tuple(range(1, 9)), "val": (9,), "test": (10,)}
 
 
-def _root(root: str | Path | None) -> Path:
+def ptbxl_root(root: str | Path | None = None) -> Path:
+    """PTB-XL's folder: ``root``, else ECG_DATA_DIR/ptbxl (FileNotFoundError naming where to put it)."""
     if root is not None:
         return Path(root)
     base = data_dir()
@@ -40,7 +42,7 @@ def ptbxl_index(root: str | Path | None = None):
     unknown)."""
     import pandas as pd
 
-    root = _root(root)
+    root = ptbxl_root(root)
     df = pd.read_csv(root / "ptbxl_database.csv", index_col="ecg_id")
     scp = pd.read_csv(root / "scp_statements.csv", index_col=0)
     diag = scp[scp["diagnostic"] == 1]["diagnostic_class"].to_dict()
@@ -61,7 +63,7 @@ def ptbxl_index(root: str | Path | None = None):
 def load_ptbxl_record(row, root: str | Path | None = None, rate: int = 100) -> Record:
     """The Record of one row of :func:`ptbxl_index` (``rate`` 100 or 500 Hz), with age, sex, height and
     weight in its metadata."""
-    root = _root(root)
+    root = ptbxl_root(root)
     column = {100: "filename_lr", 500: "filename_hr"}[rate]
     rec = load_record(root / f"{row[column]}.hea")
     meta = {**rec.metadata, **{k: (None if row[k] != row[k] else row[k]) for k in ("age", "sex", "height", "weight")}}
@@ -77,3 +79,30 @@ def ptbxl_arrays(split: str, root: str | Path | None = None, rate: int = 100,
         df = df.iloc[:limit]
     xs = [load_ptbxl_record(row, root, rate).signal[:, :10 * rate] for _, row in df.iterrows()]
     return np.stack(xs).astype(np.float32), df[list(SUPERCLASSES)].to_numpy(), [str(i) for i in df.index]
+
+
+#: PTB-XL's SCP-ECG statements (``scp_codes``, any likelihood) as this project's statement codes; the
+#: ``heart_axis`` column gives the axis (MID normal, LAD / ALAD left, RAD / ARAD right)
+PTBXL_STATEMENTS = {
+    "SR": "SR", "SBRAD": "SB", "STACH": "STACH", "SARRH": "SARRH", "AFIB": "AF", "AFLT": "AFL", "PACE": "PACE",
+    "1AVB": "1AVB", "3AVB": "3AVB", "CRBBB": "CRBBB", "IRBBB": "IRBBB", "CLBBB": "CLBBB", "ILBBB": "ILBBB",
+    "LAFB": "LAFB", "LPFB": "LPFB", "IVCD": "IVCD", "WPW": "WPW", "LVH": "LVH", "RVH": "RVH", "LAO/LAE": "LAE",
+    "RAO/RAE": "RAE", "LVOLT": "LVOLT", "LNGQT": "LQT", "PVC": "PVC", "PAC": "PAC", "NORM": "NORM",
+}
+PTBXL_AXES = {"MID": "NAXIS", "LAD": "LAD", "ALAD": "LAD", "RAD": "RAD", "ARAD": "RAD"}
+
+
+def ptbxl_statements(root: str | Path | None = None, folds: tuple[int, ...] | None = None) -> dict[str, frozenset[str]]:
+    """Each PTB-XL record's statements as statement codes (:data:`PTBXL_STATEMENTS`, :data:`PTBXL_AXES`),
+    by ``ecg_id``; only records of ``folds`` (``strat_fold``) when given."""
+    df = ptbxl_index(root)
+    if folds is not None:
+        df = df[df["strat_fold"].isin(folds)]
+    out = {}
+    for eid, row in df.iterrows():
+        codes = {PTBXL_STATEMENTS[c] for c in ast.literal_eval(row["scp_codes"]) if c in PTBXL_STATEMENTS}
+        axis = row.get("heart_axis")
+        if isinstance(axis, str) and axis in PTBXL_AXES:
+            codes.add(PTBXL_AXES[axis])
+        out[str(eid)] = frozenset(codes)
+    return out

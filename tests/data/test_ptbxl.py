@@ -21,12 +21,13 @@ def ptbxl_dir(tmp_path):
         (3, 20372, 37.0, 1, 160.0, 69.0, "{'CLBBB': 100.0, 'LVH': 50.0}", 10),
         (4, 17014, 24.0, 0, "", 82.0, "{'SR': 0.0}", 2),  # rhythm only: no diagnostic superclass
     ]
-    lines = ["ecg_id,patient_id,age,sex,height,weight,scp_codes,strat_fold,filename_lr,filename_hr"]
+    lines = ["ecg_id,patient_id,age,sex,height,weight,scp_codes,strat_fold,filename_lr,filename_hr,heart_axis"]
+    axes = {1: "MID", 2: "", 3: "ALAD", 4: "RAD"}
     rng = np.random.default_rng(0)
     for eid, pid, age, sex, h, w, codes, fold in rows:
         name = f"{eid:05d}_lr"
         lines.append(f'{eid},{pid},{age},{sex},{h},{w},"{codes}",{fold},records100/00000/{name},'
-                     f"records500/00000/{eid:05d}_hr")
+                     f"records500/00000/{eid:05d}_hr,{axes[eid]}")
         sig = rng.normal(0, 0.1, (1000, 12))
         wfdb.wrsamp(name, fs=100, units=["mV"] * 12, sig_name=LEADS, p_signal=sig, fmt=["16"] * 12,
                     write_dir=str(root / "records100" / "00000"))
@@ -76,3 +77,23 @@ def test_train_multimodal_on_ptbxl_runs_end_to_end(ptbxl_dir, tmp_path, monkeypa
     assert report["n_test"] == 1 and report["modalities"] == ["signal", "meta"]
     members, spec, card = load_multimodal(out)
     assert len(members) == 1 and card["classes"] == ["NORM", "MI", "STTC", "CD", "HYP"]
+
+
+def test_statements_of_ptbxl_records_and_their_evaluation(ptbxl_dir, tmp_path, monkeypatch):
+    """PTB-XL's scp_codes and heart_axis as statement codes, and `evaluate statements --db ptbxl` reading
+    the records of the test fold at the rate that is there (the fixture has only 100 Hz files)."""
+    import json
+
+    from ecg_core.cli import main
+    from ecg_core.data.ptbxl import ptbxl_statements
+
+    st = ptbxl_statements(ptbxl_dir)
+    assert st["1"] == {"NORM", "LVOLT", "SR", "NAXIS"} and st["3"] == {"CLBBB", "LVH", "LAD"}
+    assert st["2"] == {"SR"} and st["4"] == {"SR", "RAD"}  # IMI, ISCAL: no code of ours; RAD from the axis
+    assert set(ptbxl_statements(ptbxl_dir, folds=(10,))) == {"3"}
+    monkeypatch.setenv("ECG_DATA_DIR", str(ptbxl_dir.parent))
+    out = tmp_path / "st.json"
+    assert main(["evaluate", "statements", "--db", "ptbxl", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["n_records"] == 1 and res["records"]["3"]["reference"] == ["CLBBB", "LAD", "LVH"]
+    assert set(res["statements"]) == {"CLBBB", "LAD", "LVH"} and res["statements"]["LVH"]["n"] == 1
