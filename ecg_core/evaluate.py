@@ -10,6 +10,7 @@ import numpy as np
 
 from .data.augment import add_noise, time_scale
 from .data.ludb import annotated_span, load_ludb, ludb_folds, ludb_records, ludb_statements
+from .data.ptbxl import load_ptbxl_record, ptbxl_index, ptbxl_root, ptbxl_statements
 from .data.render import RenderStyle, photo_augment, render_record
 from .digitize import digitize, snr_db
 from .errors import ECGError
@@ -447,8 +448,6 @@ def _statement_records(db: str, records: list[str] | None, folds: tuple[int, ...
         return ({n: truth[n] for n in names}, lambda n: load_ludb(n, true_scale=True)[0],
                 held_out_delineators(names, weights))
     if db == "ptbxl":
-        from .data.ptbxl import load_ptbxl_record, ptbxl_index, ptbxl_root, ptbxl_statements
-
         truth = ptbxl_statements(folds=None if records else folds)
         names = list(records or sorted(truth, key=int))
         index = ptbxl_index()
