@@ -66,12 +66,16 @@ def _png(image: np.ndarray) -> bytes:
 
 
 def _key_measurements(m, formula: str) -> str:
-    def v(x, unit="ms"):
+    """HR, PR, QRS, QT/QTc and the P-R-T axes on one line, as a printout's header gives them (a dash for
+    what was not measured)."""
+    def v(name, unit="ms"):
+        x = getattr(m, name, None)
         return "-" if x is None or not np.isfinite(x) else f"{x:.0f}{' ' + unit if unit else ''}"
 
-    return (f"HR {v(m.hr_bpm, 'bpm')} | PR {v(m.pr_ms)} | QRS {v(m.qrs_ms)} | QT/QTc {v(m.qt_ms, '')}/"
-            f"{v(m.qtc_ms.get(formula, float('nan')))} ({formula}) | P-R-T axes {v(m.p_axis, '')} "
-            f"{v(m.qrs_axis, '')} {v(m.t_axis, '')}")
+    qtc = (getattr(m, "qtc_ms", None) or {}).get(formula)
+    qtc_s = "-" if qtc is None or not np.isfinite(qtc) else f"{qtc:.0f} ms"
+    return (f"HR {v('hr_bpm', 'bpm')} | PR {v('pr_ms')} | QRS {v('qrs_ms')} | QT/QTc {v('qt_ms', '')}/{qtc_s} "
+            f"({formula}) | P-R-T axes {v('p_axis', '')} {v('qrs_axis', '')} {v('t_axis', '')}")
 
 
 def build_report(record: Record, *, diagnosis: dict | None = None, measurements=None, qtc_formula: str = "Bazett",
