@@ -115,8 +115,13 @@ def cached_delineation(key: str, method: str, start_s: float, duration_s: float,
     """The window ``start_s`` .. ``start_s + duration_s`` of the record and its delineation."""
     from ecg_core.pipeline import delineate
 
-    crop = _record if _record.duration_s <= duration_s + 0.5 else _record.crop(start_s, start_s + duration_s)
+    crop = _window(_record, start_s, duration_s)
     return crop, delineate(crop, method, model=delineator() if method == "unet" else None)
+
+
+def _window(record: Record, start_s: float, duration_s: float) -> Record:
+    """``duration_s`` of ``record`` from ``start_s``; the whole record when it is hardly longer."""
+    return record if record.duration_s <= duration_s + 0.5 else record.crop(start_s, start_s + duration_s)
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the ECG: statements and their evidence...")
@@ -125,7 +130,7 @@ def cached_read(key: str, duration_s: float, _record: Record):
     learned delineator and the diagnostic beat model when it is shipped."""
     from ecg_core.pipeline import read
 
-    crop = _record if _record.duration_s <= duration_s + 0.5 else _record.crop(0.0, duration_s)
+    crop = _window(_record, 0.0, duration_s)
     beats = _refused(_load_beat_model, "diagnostic")
     return read(crop, model=delineator(), beat_model=None if beats is None else beats[:2])
 

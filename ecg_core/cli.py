@@ -506,8 +506,7 @@ def _read_json(r) -> dict:
            "leads_measured": {name: {k: (_num(v) if isinstance(v, float) else v) for k, v in lm.__dict__.items()
                                      if k not in ("lead", "extra")} for name, lm in f.leads.items()},
            "quality": {q.lead: q.label for q in r.quality},
-           "beat_classes": (None if r.beats is None else
-                            {c: int(sum(lab == c for lab in r.beats.labels)) for c in r.beats.classes})}
+           "beat_classes": f.beat_counts}
     return out
 
 
@@ -534,9 +533,8 @@ def _cmd_read(args: argparse.Namespace) -> int:
     print("Measurements: " + ", ".join(f"{row['measurement']} {row['value'] if row['value'] is not None else '-'}"
                                        f"{' ' + row['unit'] if row['value'] is not None else ''}"
                                        for row in r.measurements.table(args.qtc)))
-    if r.beats is not None:
-        counts = {c: int(sum(lab == c for lab in r.beats.labels)) for c in r.beats.classes}
-        print("Beat classes: " + ", ".join(f"{c} {n}" for c, n in counts.items() if n))
+    if f.beat_counts is not None:
+        print("Beat classes: " + ", ".join(f"{c} {n}" for c, n in f.beat_counts.items() if n))
     bad = [q for q in r.quality if q.label != "good"]
     print("Lead quality: " + (", ".join(f"{q.lead} {q.label}" for q in bad) if bad else "all good"))
     if args.json:

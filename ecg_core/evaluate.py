@@ -419,12 +419,10 @@ def statement_scores(truth: dict[str, set[str]], pred: dict[str, set[str]], min_
             continue
         tp, fp, fn = int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum())
         tn = len(names) - tp - fp - fn
-        f1s = []
-        for d in draws:
-            tt, pp = t[d], p[d]
-            a, b, c = (tt & pp).sum(), (~tt & pp).sum(), (tt & ~pp).sum()
-            f1s.append(2 * a / (2 * a + b + c) if (2 * a + b + c) else np.nan)
-        f1s = np.asarray(f1s)
+        tt, pp = t[draws], p[draws]  # (reps, records): every resample at once
+        a, b, c = (tt & pp).sum(1), (~tt & pp).sum(1), (tt & ~pp).sum(1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f1s = np.where(2 * a + b + c > 0, 2 * a / (2 * a + b + c), np.nan)
         out[code] = {"n": int(t.sum()), "tp": tp, "fp": fp, "fn": fn, "tn": tn,
                      "se": tp / (tp + fn) if tp + fn else float("nan"),
                      "ppv": tp / (tp + fp) if tp + fp else float("nan"),
@@ -496,9 +494,10 @@ def evaluate_statements(db: str = "ludb", *, records: list[str] | None = None, b
         if progress:
             progress(k + 1, len(names), name)
     res = statement_scores(truth, pred)
-    axis = [n for n in names if truth[n] & {"NAXIS", "LAD", "RAD"}]
-    res["axis_agreement"] = (float(np.mean([(truth[n] & {"NAXIS", "LAD", "RAD"}) == (pred[n] & {"NAXIS", "LAD", "RAD"})
-                                            for n in axis])) if axis else float("nan"))
+    axes = {"NAXIS", "LAD", "RAD"}
+    axis = [n for n in names if truth[n] & axes]
+    res["axis_agreement"] = (float(np.mean([(truth[n] & axes) == (pred[n] & axes) for n in axis])) if axis
+                             else float("nan"))
     res.update({"db": db, "beats": beats, "seconds_per_record": round(seconds / max(len(names), 1), 3),
                 "records": {n: {"reference": sorted(truth[n]), "predicted": sorted(pred[n])} for n in names}})
     return res

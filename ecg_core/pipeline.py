@@ -23,7 +23,7 @@ from .signal import (
     usable_runs,
 )
 from .signal.delineation import DELINEATION_METHODS, Delineation, check_delineable, delineate_neurokit
-from .signal.intervals import Measurements, global_fiducials
+from .signal.intervals import Measurements
 from .signal.pacing import pacing_spikes
 
 __all__ = ["FilterSettings", "Analysis", "analyse", "delineate", "rhythm_lead", "Read", "read"]
@@ -213,9 +213,8 @@ def read(record: Record, method: str = "unet", *, model=None, beat_model=None, f
     if beat_model is not None:
         from .predict.beats import classify_beats  # torch: only a read with beat classes loads it
 
-        g = global_fiducials(d.waves, d.fs)
         try:
-            beats = classify_beats(record, np.round(g[:, 3]).astype(np.int64), *beat_model)
+            beats = classify_beats(record, np.round(m.beat_fiducials[:, 3]).astype(np.int64), *beat_model)
         except ECGError as exc:
             log.info("no beat classes for %s: %s", record.name, exc)
     pulses = pacing_spikes(record.signal, record.fs)

@@ -216,11 +216,9 @@ def ludb_statements(csv_path: str | Path | None = None) -> dict[str, frozenset[s
         codes = set()
         for col in _STATEMENT_COLUMNS:
             for cell in _cells(r[col]):
-                hit = [code for text, code in LUDB_STATEMENTS if cell.lower().startswith(text.lower())]
-                if hit:  # the most specific text's codes (a cell may map to two: an axis and its position)
-                    best = max(len(text) for text, _ in LUDB_STATEMENTS if cell.lower().startswith(text.lower()))
-                    hit = [code for text, code in LUDB_STATEMENTS
-                           if cell.lower().startswith(text.lower()) and len(text) == best]
+                rows = [(text, code) for text, code in LUDB_STATEMENTS if cell.lower().startswith(text.lower())]
+                # the most specific text's codes (a cell may map to two: an axis and its position)
+                hit = [code for text, code in rows if len(text) == max(len(t) for t, _ in rows)]
                 if not hit:
                     if cell == "Aberrant conduction":  # a beat's conduction, noted beside its rhythm
                         continue

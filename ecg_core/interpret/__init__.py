@@ -6,12 +6,10 @@ beats); :func:`ecg_core.pipeline.read` does the whole read of a record and retur
 """
 
 from .criteria import CATEGORIES, CRITERIA, TERRITORIES, Criterion, st_elevation_limit
-from .engine import NORMAL_CODES, POOR_QUALITY_LEADS, Interpretation, Statement, interpret_facts
+from .engine import NORMAL_CODES, POOR_QUALITY_LEADS, Interpretation, Statement, interpret
 from .facts import Facts, facts_from, rhythm_facts
 from .measures import MEASURE_NAMES, LeadMeasures, lead_measures
 
-interpret = interpret_facts
-
-__all__ = ["interpret", "interpret_facts", "Interpretation", "Statement", "Facts", "facts_from", "rhythm_facts",
+__all__ = ["interpret", "Interpretation", "Statement", "Facts", "facts_from", "rhythm_facts",
            "LeadMeasures", "lead_measures", "MEASURE_NAMES", "Criterion", "CRITERIA", "CATEGORIES", "TERRITORIES",
            "NORMAL_CODES", "POOR_QUALITY_LEADS", "st_elevation_limit"]

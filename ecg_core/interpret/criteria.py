@@ -23,7 +23,7 @@ import numpy as np
 from .facts import Facts
 
 __all__ = ["Criterion", "CRITERIA", "TERRITORIES", "CATEGORIES", "SB_LIMIT_BPM", "ST_LIMIT_BPM", "sinus",
-           "st_elevation_limit"]
+           "st_elevation_limit", "territories"]
 
 #: the order statements print in
 CATEGORIES = ("quality", "rhythm", "ectopy", "axis", "conduction", "hypertrophy", "voltage", "ischaemia",
@@ -94,9 +94,9 @@ def _contiguous(f: Facts, test: Callable[[str], bool], exclude: tuple[str, ...] 
     return tuple(hit)
 
 
-def _territories(leads: tuple[str, ...]) -> str:
-    names = [t for t, ls in TERRITORIES.items() if len(set(ls) & set(leads)) >= 2]
-    return ", ".join(names)
+def territories(leads: tuple[str, ...]) -> str:
+    """The territories two or more of ``leads`` belong to, in words."""
+    return ", ".join(t for t, ls in TERRITORIES.items() if len(set(ls) & set(leads)) >= 2)
 
 
 def _ste(f: Facts) -> tuple[str, ...]:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .criteria import CATEGORIES, CRITERIA, TERRITORIES, Criterion
+from .criteria import CATEGORIES, CRITERIA, Criterion, territories
 from .facts import Facts
 
-__all__ = ["Statement", "Interpretation", "interpret_facts", "NORMAL_CODES", "POOR_QUALITY_LEADS"]
+__all__ = ["Statement", "Interpretation", "interpret", "NORMAL_CODES", "POOR_QUALITY_LEADS"]
 
 #: statements a normal ECG may carry beside "Normal ECG"
 NORMAL_CODES = frozenset({"SR", "NAXIS", "HPOS", "VPOS"})
@@ -58,12 +58,11 @@ def _statement(c: Criterion, f: Facts, got) -> Statement:
     leads = tuple(got) if isinstance(got, tuple) else ()
     values = {k: (float(v) if isinstance(v, (float, np.floating)) else int(v) if isinstance(v, np.integer) else v)
               for k, v in c.values(f).items()}
-    terr = ", ".join(t for t, ls in TERRITORIES.items() if len(set(ls) & set(leads)) >= 2)
-    text = c.evidence.format(**values, leads=", ".join(leads), territory=terr)  # a NaN prints "nan"
+    text = c.evidence.format(**values, leads=", ".join(leads), territory=territories(leads))  # a NaN prints "nan"
     return Statement(c.code, c.text, c.category, text, values, leads, "criterion", None, c.reference)
 
 
-def interpret_facts(f: Facts, criteria: tuple[Criterion, ...] = CRITERIA) -> Interpretation:
+def interpret(f: Facts, criteria: tuple[Criterion, ...] = CRITERIA) -> Interpretation:
     """Every criterion evaluated on ``f`` in table order; a fired row's ``excludes`` suppress later and
     earlier rows alike. "Poor quality" leads the list when :data:`POOR_QUALITY_LEADS` or more leads are
     noisy, flat or saturated; "Normal ECG" closes it when nothing but sinus rhythm and a normal axis fired and

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..signal.intervals import Measurements, global_fiducials
+from ..signal.intervals import Measurements
 from .measures import LeadMeasures, lead_measures
 
 __all__ = ["Facts", "rhythm_facts", "paced_fraction", "facts_from"]
@@ -102,7 +102,7 @@ def facts_from(delineation, m: Measurements, *, sex: str | None = None, age: flo
     """The facts of a record from its delineation and its measurements (``m``, with median beats);
     ``beat_labels``: the class of each beat of the delineation's global fiducials, when classified;
     ``pulses``: pacing pulses found in the recorded signal (samples at the delineation's rate)."""
-    g = global_fiducials(delineation.waves, delineation.fs)
+    g = m.beat_fiducials
     pr = (g[:, 2] - g[:, 0]) * 1000.0 / delineation.fs if len(g) else np.zeros(0)
     normal = None if beat_labels is None else np.array([lab == "N" for lab in beat_labels])
     rf = rhythm_facts(g[:, 3] if len(g) else np.zeros(0), g[:, 0] if len(g) else np.zeros(0), pr, delineation.fs,

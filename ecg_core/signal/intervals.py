@@ -159,6 +159,8 @@ class Measurements:
     median_beats: np.ndarray | None = None
     median_r0: int = 0
     median_fiducials: dict[str, float] = field(default_factory=dict)
+    #: the per-beat global fiducials the measurements came from (:func:`global_fiducials`, samples)
+    beat_fiducials: np.ndarray = field(default_factory=lambda: np.zeros((0, 7)))
 
     def table(self, formula: str = "Bazett") -> list[dict]:
         """Rows for a display table: measurement, value, unit, normal range."""
@@ -229,7 +231,7 @@ def measure(signal: np.ndarray, fs: float, lead_names: tuple[str, ...], waves, s
                     axes[wave] = axis_deg(ai, af)
     m = Measurements(hr_bpm=hr, rr_ms=rr_ms, p_ms=p_ms, pr_ms=pr, qrs_ms=qrs, qt_ms=qt, qtc_ms=qtcs,
                      p_axis=axes["P"], qrs_axis=axes["QRS"], t_axis=axes["T"], n_beats=len(g),
-                     median_beats=mb, median_r0=r0, median_fiducials=rel_d)
+                     median_beats=mb, median_r0=r0, median_fiducials=rel_d, beat_fiducials=g)
     m.flags = _flags(m, sex, formula)
     return m
 
