@@ -127,12 +127,25 @@ def _window(record: Record, start_s: float, duration_s: float) -> Record:
 @st.cache_data(max_entries=8, show_spinner="Reading the ECG: statements and their evidence...")
 def cached_read(key: str, duration_s: float, _record: Record):
     """The whole read (:func:`ecg_core.pipeline.read`) of the record's first ``duration_s`` seconds, with the
-    learned delineator and the diagnostic beat model when it is shipped."""
+    learned delineator, and the diagnostic beat model and the learned-statement model when they are shipped."""
     from ecg_core.pipeline import read
 
     crop = _window(_record, 0.0, duration_s)
     beats = _refused(_load_beat_model, "diagnostic")
-    return read(crop, model=delineator(), beat_model=None if beats is None else beats[:2])
+    return read(crop, model=delineator(), beat_model=None if beats is None else beats[:2],
+                statement_model=statement_model())
+
+
+@st.cache_resource(show_spinner="Loading the learned-statement model...")
+def _load_statement_model():
+    from ecg_core.predict.diagnosis import load_multimodal, statement_weights
+
+    return load_multimodal(statement_weights()) if statement_weights().exists() else None
+
+
+def statement_model():
+    """The shipped learned-statement model (fold members, spec, card), or None when not shipped or refused."""
+    return _refused(_load_statement_model)
 
 
 @st.cache_resource(show_spinner="Loading the 12-lead model...")

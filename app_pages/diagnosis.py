@@ -1,7 +1,8 @@
 """Diagnosis: the interpretive statements first, as a printout lists them, each with its evidence; then the
 12-lead model's read (calibrated probabilities, uncertainty, gates, Grad-CAM, integrated gradients, attention
 rollout) as supporting evidence, beat classes on the paper view, counts, rhythm summary, per-beat confidence,
-and the read exported as a PDF or HTML report."""
+and the read exported as a PDF or HTML report. The learned statements' probabilities (with their spread)
+follow the statements they fused into."""
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from app_pages._common import (
     delineation_card,
     init_state,
     multimodal_model,
+    statement_model,
 )
 from ecg_core.errors import ECGError
 from ecg_core.findings import reconcile
@@ -52,7 +54,8 @@ if delineation_available():
         st.info(f"No interpretation: {exc}")
     else:
         st.caption("Unconfirmed — requires physician review. Statements from criteria of the standards on the "
-                   "measurements of the first 10 s (learned delineator, median beats); open one for its evidence.")
+                   "measurements of the first 10 s (learned delineator, median beats) and from the learned "
+                   "statement model (source \"model\"); open one for its evidence.")
         left, right = st.columns([3, 2])
         with left:
             for s in the_read.interpretation.statements:
@@ -65,6 +68,14 @@ if delineation_available():
                         st.dataframe(pd.DataFrame([shown]), hide_index=True, key=f"dx_st_{s.code}")
         with right:
             st.dataframe(pd.DataFrame(the_read.measurements.table()), hide_index=True, key="dx_st_measurements")
+        lr = the_read.learned
+        if lr is not None:
+            models_used.append(card_line(statement_model()[2], "learned statements"))
+            st.plotly_chart(diagnosis_figure(lr.classes, lr.probability, lr.spread, lr.uncertain),
+                            key="dx_learned")
+            st.caption(f"Learned statements: calibrated probability (mean of {lr.n_members} fold models × "
+                       f"{lr.mc_samples} MC-dropout samples) and its spread; a statement is made at 0.5, "
+                       "\"Possible\" when uncertain. Trained on LUDB's cardiologists' conclusions.")
     st.divider()
 
 mm = multimodal_model()

@@ -1,6 +1,7 @@
 """Time of the whole read of one 10 s 12-lead record (``ecg_core.pipeline.read``: learned delineation,
-measurements, beat classes, pacing pulses, statements) on this machine, against NeuroKit2's ``ecg_process``
-on lead II of the same record measured in the same run (a peer that delineates one lead and states nothing),
+measurements, beat classes, pacing pulses, learned statements, statements) on this machine, against
+NeuroKit2's ``ecg_process`` on lead II of the same record measured in the same run (a peer that delineates
+one lead and states nothing),
 and the wall time of the command a user types (``python -m ecg_core read``, a fresh process that loads its
 models). Target of the interpretation issue: the read in under 2 s.
 
@@ -38,15 +39,18 @@ def main() -> None:
     from ecg_core.pipeline import read
     from ecg_core.predict.beats import load_beat_model
     from ecg_core.predict.delineation import load_delineation
+    from ecg_core.predict.diagnosis import load_multimodal, statement_weights
 
     delineator = load_delineation()[0]
     beats = load_beat_model("diagnostic")[:2]
+    learned = load_multimodal(statement_weights())
     rows = {}
     for name in args.records:
         rec, _ = load_ludb(name, true_scale=True)
         ii = rec.signal[rec.lead_names.index("II")]
-        read(rec, model=delineator, beat_model=beats)  # warm-up
-        t_read = median_time(lambda r=rec: read(r, model=delineator, beat_model=beats), args.repeats)
+        read(rec, model=delineator, beat_model=beats, statement_model=learned)  # warm-up
+        t_read = median_time(lambda r=rec: read(r, model=delineator, beat_model=beats, statement_model=learned),
+                             args.repeats)
         t_nk = median_time(lambda x=ii, fs=rec.fs: nk.ecg_process(x, sampling_rate=fs), args.repeats)
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "ecg_core", "read", str(record_path("ludb", name))], check=True,

@@ -220,12 +220,18 @@ def _cmd_train_delineation(args: argparse.Namespace) -> int:
 
 def _cmd_train_multimodal(args: argparse.Namespace) -> int:
     from .train.loop import TrainConfig
-    from .train.multimodal import MultimodalSpec, save_multimodal, train_multimodal_cv, train_multimodal_ptbxl
+    from .train.multimodal import (
+        MultimodalSpec,
+        save_multimodal,
+        target_classes,
+        train_multimodal_cv,
+        train_multimodal_ptbxl,
+    )
 
     command = _begin_training(args)
     spec = MultimodalSpec(modalities=tuple(args.modalities),
                           train=TrainConfig(**_loop_options(args), weight_decay=args.weight_decay),
-                          augment_ops=tuple(args.augment_ops or ()))
+                          augment_ops=tuple(args.augment_ops or ()), targets=args.targets)
     if args.model_kwargs:
         spec.model_kwargs = json.loads(args.model_kwargs)
 
@@ -241,11 +247,9 @@ def _cmd_train_multimodal(args: argparse.Namespace) -> int:
 
         members, classes = [model], list(SUPERCLASSES)
     else:
-        from .data.ludb import DIAGNOSIS_CLASSES
-
         members, report = train_multimodal_cv(spec, run_dir=args.run_dir, folds=args.folds, progress=show,
                                               resume=args.resume)
-        classes = list(DIAGNOSIS_CLASSES)
+        classes = target_classes(spec.targets)
         print(f"LUDB 5-fold CV ({'+'.join(spec.modalities)}): macro-AUC {report['macro_auc']:.3f}  ECE "
               f"{report['ece_before']:.3f} -> {report['ece_after']:.3f} after temperature scaling  accuracy "
               f"{report['accuracy_all']:.3f} (all) / {report['accuracy_80pct_most_certain']:.3f} (80 % most certain)")
@@ -522,13 +526,21 @@ def _cmd_read(args: argparse.Namespace) -> int:
             beat_model = load_beat_model("diagnostic")[:2]
         except (FileNotFoundError, ECGError) as exc:
             print(f"warning: no beat classes ({exc})", file=sys.stderr)
-    r = read(rec, beat_model=beat_model, formula=args.qtc)
+    statement_model = None
+    if not args.no_learned:
+        from .predict.diagnosis import load_multimodal, statement_weights
+
+        try:
+            statement_model = load_multimodal(statement_weights())
+        except (FileNotFoundError, ECGError) as exc:
+            print(f"warning: no learned statements ({exc})", file=sys.stderr)
+    r = read(rec, beat_model=beat_model, statement_model=statement_model, formula=args.qtc)
     f = r.facts
     print(f"{rec.name}: {rec.n_leads} leads, {rec.duration_s:.1f} s at {rec.fs:g} Hz"
           + (f", {f.sex}" if f.sex else "") + (f", {f.age:.0f} y" if f.age is not None else ""))
     print("Statements (unconfirmed: requires physician review):")
     for s in r.interpretation.statements:
-        print(f"  {s.text}" + (f" [{', '.join(s.leads)}]" if s.leads else ""))
+        print(f"  {s.text}" + (f" [{', '.join(s.leads)}]" if s.leads else "") + f"  ({s.source})")
         print(f"      {s.evidence}")
     print("Measurements: " + ", ".join(f"{row['measurement']} {row['value'] if row['value'] is not None else '-'}"
                                        f"{' ' + row['unit'] if row['value'] is not None else ''}"
@@ -555,13 +567,19 @@ def _cmd_evaluate_statements(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_statements
 
     res = evaluate_statements(args.db, records=args.records, beats=args.beats, weights=args.weights,
-                              folds=tuple(args.folds), progress=_record_progress if args.verbose else None)
+                              learned=args.learned or False, folds=tuple(args.folds),
+                              progress=_record_progress if args.verbose else None)
     print(f"statements on {args.db} ({res['n_records']} records; {res['seconds_per_record']:.2f} s per record):")
     print(f"  {'code':6s} {'n':>4s} {'Se':>6s} {'PPV':>6s} {'Sp':>6s} {'F1':>6s}  F1 95 % CI")
     for code, v in sorted(res["statements"].items(), key=lambda t: -t[1]["n"]):
         ci = v["f1_ci95"]
         print(f"  {code:6s} {v['n']:4d} {v['se']:6.2f} {v['ppv']:6.2f} {v['sp']:6.2f} {v['f1']:6.2f}  "
               f"{ci[0]:.2f}-{ci[1]:.2f}")
+    for code, a in res.get("learned_auc", {}).items():
+        crit, mod = (res["by_source"][k].get(code, {}).get("f1", float("nan")) for k in ("criteria", "model"))
+        print(f"  learned {code:8s} held-out AUC {a['auc']:.3f} (Se {a['se_at_sp90']:.2f} at Sp >= 0.90); "
+              f"F1 criteria {crit:.2f}, model {mod:.2f}, "
+              f"fused {res['statements'].get(code, {}).get('f1', float('nan')):.2f}")
     print(f"  whole read agrees (rhythm, axis, conduction): {res['whole_read_agrees']:.3f}; "
           f"axis normal/left/right agreement: {res['axis_agreement']:.3f}")
     if args.json:
@@ -695,6 +713,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--units", help="units of CSV/NumPy values: mV (default), uV, V")
     rd.add_argument("--qtc", default="Bazett", help="QTc formula (Bazett, Fridericia, Framingham, Hodges)")
     rd.add_argument("--no-beats", action="store_true", help="skip beat classes (and the ectopy statements)")
+    rd.add_argument("--no-learned", action="store_true",
+                    help="criteria only: skip the learned statements (LVH, atrial enlargement, ischaemia by wall...)")
     rd.add_argument("--json", help="write the read here (schema ecg_core.read/1)")
     rd.add_argument("--pdf", help="write the report (printout header, tracing, evidence) as PDF here")
     rd.add_argument("--html", help="write the report as self-contained HTML here")
@@ -737,6 +757,9 @@ def build_parser() -> argparse.ArgumentParser:
     es.add_argument("--weights", help="learned delineator (default: the shipped one; each record by its fold model)")
     es.add_argument("--records", nargs="*", help="only these records")
     es.add_argument("--beats", action="store_true", help="classify beats too (the ectopy statements)")
+    es.add_argument("--learned", nargs="?", const=True, metavar="WEIGHTS",
+                    help="fuse the learned statements (default weights/statements_ludb.pt; on LUDB each record by "
+                         "the fold model that held it out)")
     es.add_argument("--json", help="write the result here")
     es.set_defaults(func=_cmd_evaluate_statements)
 
@@ -811,6 +834,9 @@ def build_parser() -> argparse.ArgumentParser:
     tm.add_argument("--db", default="ludb", choices=["ludb", "ptbxl"])
     tm.add_argument("--modalities", nargs="+", default=["signal", "image", "meta"],
                     choices=["signal", "image", "meta"])
+    tm.add_argument("--targets", default="groups", choices=["groups", "statements"],
+                    help="LUDB: the six diagnosis groups, or the learned statements (LVH, atrial enlargement, "
+                         "ischaemia/scar by wall, ST-T, early repolarisation) read at true scale")
     tm.add_argument("--model-kwargs", help="JSON (default: dim 96, ViT depth 4)")
     _training_options(tm, "multimodal")
     tm.add_argument("--weight-decay", type=float, default=1e-2)

@@ -14,6 +14,7 @@ from .data.ptbxl import load_ptbxl_record, ptbxl_index, ptbxl_root, ptbxl_statem
 from .data.render import RenderStyle, photo_augment, render_record
 from .digitize import digitize, snr_db
 from .errors import ECGError
+from .interpret import LEARNED_THRESHOLD
 from .io import load_record
 from .io.records import MITDB_RECORDS, find_records, record_path
 from .signal import compare_beats, detect_rpeaks, episode_mask_intervals
@@ -435,6 +436,26 @@ def statement_scores(truth: dict[str, set[str]], pred: dict[str, set[str]], min_
             "n_records": len(names)}
 
 
+def _learned_auc(truth: dict[str, set[str]], probs: dict[str, dict[str, float]]) -> dict[str, dict]:
+    """Each learned statement's ROC AUC over the records it was read on, and its sensitivity where the
+    specificity is at least 0.90 (a point of the ROC curve, read off, not a threshold the model uses);
+    NaN with one outcome only."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    names = sorted(probs)
+    out = {}
+    for code in (probs[names[0]] if names else {}):
+        t = np.array([code in truth[n] for n in names])
+        p = np.array([probs[n][code] for n in names])
+        if not 0 < t.sum() < len(t):
+            out[code] = {"n": int(t.sum()), "auc": float("nan"), "se_at_sp90": float("nan")}
+            continue
+        fpr, tpr, _ = roc_curve(t, p)
+        out[code] = {"n": int(t.sum()), "auc": float(roc_auc_score(t, p)),
+                     "se_at_sp90": float(tpr[fpr <= 0.10].max())}
+    return out
+
+
 def _statement_records(db: str, records: list[str] | None, folds: tuple[int, ...], weights=None):
     """(reference codes by record, a loader of one record, the delineation model of each record) of ``db``."""
     from .predict.delineation import held_out_delineators, load_delineation
@@ -460,7 +481,7 @@ def _statement_records(db: str, records: list[str] | None, folds: tuple[int, ...
 
 
 def evaluate_statements(db: str = "ludb", *, records: list[str] | None = None, beats: bool = False,
-                        weights=None, folds: tuple[int, ...] = (10,),
+                        weights=None, learned: bool | str = False, folds: tuple[int, ...] = (10,),
                         progress: Callable[[int, int, str], None] | None = None) -> dict:
     """Interpretive statements (:func:`ecg_core.pipeline.read`) against the cardiologists' conclusions of
     LUDB (:func:`~ecg_core.data.ludb.ludb_statements`), read at its true scale (``load_ludb(true_scale=True)``:
@@ -472,20 +493,43 @@ def evaluate_statements(db: str = "ludb", *, records: list[str] | None = None, b
     reference and predicted codes and the axis agreement (normal / left / right). ``db="ptbxl"`` (for a user
     who has PTB-XL under ECG_DATA_DIR): its ``scp_codes`` and ``heart_axis``
     (:func:`~ecg_core.data.ptbxl.ptbxl_statements`) on the records of ``folds`` (default the test fold 10),
-    at 500 Hz where the files are there, read by the shipped delineator (which never saw PTB-XL)."""
+    at 500 Hz where the files are there, read by the shipped delineator (which never saw PTB-XL).
+
+    ``learned``: fuse the learned statements too (True: the shipped model,
+    :func:`~ecg_core.predict.diagnosis.statement_weights`; or a path). On LUDB each record is read by the fold
+    model that held it out (:func:`~ecg_core.predict.diagnosis.held_out_member`), so every learned figure is
+    a held-out one; the result then adds ``by_source`` (the criteria alone, the model alone, fused) and each
+    learned statement's held-out ROC AUC."""
     from .pipeline import read  # torch: the learned delineator
     from .predict.beats import load_beat_model
+    from .predict.diagnosis import held_out_member, load_multimodal, statement_weights
 
     truth_all, load, models = _statement_records(db, records, folds, weights)
     names = list(truth_all)
     beat_model = load_beat_model("diagnostic")[:2] if beats else None
+    statement_models = {}
+    if learned:
+        members, spec, card = load_multimodal(statement_weights() if learned is True else learned)
+        if db == "ludb":
+            fold_of = {n: k for k, fold in enumerate(ludb_folds()) for n in fold}
+            held = {k: held_out_member(members, card, k) for k in set(fold_of[n] for n in names)}
+            statement_models = {n: (held[fold_of[n]][0], spec, held[fold_of[n]][1]) for n in names}
+        else:  # trained on LUDB only: another database for it
+            statement_models = {n: (members, spec, card) for n in names}
     truth, pred, seconds = {}, {}, 0.0
+    by_source = {"criteria": {}, "model": {}}
+    probs = {}
     for k, name in enumerate(names):
         rec = load(name)
         t0 = time.perf_counter()
         try:
-            r = read(rec, model=models[name], beat_model=beat_model)
+            r = read(rec, model=models[name], beat_model=beat_model, statement_model=statement_models.get(name))
             pred[name] = set(r.interpretation.codes)
+            by_source["criteria"][name] = {s.code for s in r.interpretation.statements if "criterion" in s.source}
+            by_source["model"][name] = {c for c, p in zip(r.learned.classes, r.learned.probability)
+                                        if p >= LEARNED_THRESHOLD} if r.learned is not None else set()
+            if r.learned is not None:
+                probs[name] = dict(zip(r.learned.classes, r.learned.probability.tolist()))
         except ECGError as exc:
             log.warning("LUDB %s: %s", name, exc)
             pred[name] = set()
@@ -494,6 +538,10 @@ def evaluate_statements(db: str = "ludb", *, records: list[str] | None = None, b
         if progress:
             progress(k + 1, len(names), name)
     res = statement_scores(truth, pred)
+    if learned:
+        res["by_source"] = {src: statement_scores(truth, {n: p.get(n, set()) for n in names})["statements"]
+                            for src, p in by_source.items()}
+        res["learned_auc"] = _learned_auc(truth, probs)
     axes = {"NAXIS", "LAD", "RAD"}
     axis = [n for n in names if truth[n] & axes]
     res["axis_agreement"] = (float(np.mean([(truth[n] & axes) == (pred[n] & axes) for n in axis])) if axis

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ECGError
-from .interpret import Facts, Interpretation, facts_from, interpret
+from .interpret import Facts, Interpretation, Learned, facts_from, interpret
 from .record import Annotation, Record, rhythm_lead
 from .signal import (
     HeartRate,
@@ -189,12 +189,18 @@ class Read:
     beats: object | None
     facts: Facts
     interpretation: Interpretation
+    learned: object | None = None
 
 
-def read(record: Record, method: str = "unet", *, model=None, beat_model=None, formula: str = "Bazett") -> Read:
+def read(record: Record, method: str = "unet", *, model=None, beat_model=None, statement_model=None,
+         formula: str = "Bazett") -> Read:
     """Delineate ``record`` (``method``, ``model`` as :func:`delineate`), measure it, classify its beats
-    (``beat_model``: ``(model, spec)`` of :func:`ecg_core.predict.beats.load_beat_model`; skipped when None)
-    and interpret it (:func:`ecg_core.interpret.interpret`), with the age and sex its metadata gives.
+    (``beat_model``: ``(model, spec)`` of :func:`ecg_core.predict.beats.load_beat_model`; skipped when None),
+    read the learned statements (``statement_model``: ``(members, spec, card)`` of
+    :func:`ecg_core.predict.diagnosis.load_multimodal` on :func:`~ecg_core.predict.diagnosis.statement_weights`;
+    skipped when None, or for a record that is not 10 s of the 12 standard leads; ``Read.learned`` holds its
+    :class:`~ecg_core.predict.diagnosis.Diagnosis`) and interpret it (:func:`ecg_core.interpret.interpret`),
+    with the age and sex its metadata gives.
 
     Raises:
         ECGError: as :func:`delineate`, for a record that cannot be delineated.
@@ -220,4 +226,15 @@ def read(record: Record, method: str = "unet", *, model=None, beat_model=None, f
     pulses = pacing_spikes(record.signal, record.fs)
     facts = facts_from(d, m, sex=sex, age=age, beat_labels=None if beats is None else list(beats.labels),
                        poor_leads=poor, formula=formula, pulses=pulses)
-    return Read(record, d, m, quality, beats, facts, interpret(facts))
+    diagnosis, learned = None, None
+    if statement_model is not None:
+        from .predict.diagnosis import diagnose  # torch: only a read with learned statements loads it
+
+        try:
+            diagnosis = diagnose(record, *statement_model, explain=())
+        except ECGError as exc:
+            log.info("no learned statements for %s: %s", record.name, exc)
+        else:
+            learned = {c: Learned(float(p), float(sd), bool(u)) for c, p, sd, u in
+                       zip(diagnosis.classes, diagnosis.probability, diagnosis.spread, diagnosis.uncertain)}
+    return Read(record, d, m, quality, beats, facts, interpret(facts, learned=learned), diagnosis)

@@ -139,11 +139,12 @@ LOCAL_IMPORTS = {
     ("data/augment.py", "torch"): "the on-device batch path only; the module is numpy and the CLI's parser reads it",
     ("data/ludb.py", "pandas"): "the conclusions table only",
     ("data/ptbxl.py", "pandas"): "the PTB-XL index only",
-    ("pipeline.py", "ecg_core.predict"): "torch, for the learned delineator only: `analyse` and the classical "
-                                         "method never load it",
+    ("pipeline.py", "ecg_core.predict"): "torch, for the learned delineator, beat classes and learned statements "
+                                         "only: `analyse` and the classical method never load it",
     ("evaluate.py", "ecg_core.pipeline"): "torch loads with the first delineation scored (the CLI's parser reads "
                                           "this module's constants)",
     ("evaluate.py", "ecg_core.predict"): "as above",
+    ("evaluate.py", "sklearn"): "the learned statements' AUC only",
     ("explain.py", "captum"): "attribution only when asked for",
     ("io/edf_io.py", "edfio"): "EDF files only",
     ("io/image_io.py", "pypdfium2"): "PDF pages only",

@@ -247,3 +247,49 @@ def test_ludb_paced_record_reads_paced(ludb):
     assert "PACE" in r.interpretation.codes and r.facts.paced_fraction >= 0.9
     rec, _ = load_ludb("1", true_scale=True)
     assert read(rec, model=models["1"]).facts.n_pulses == 0
+
+
+def test_learned_statements_fuse_with_the_criteria():
+    from ecg_core.interpret import Learned
+
+    sl = {"V1": {"s_mv": 2.0}, "V5": {"r_mv": 1.6}}  # Sokolow-Lyon 3.6 mV
+    both = interpret(_facts(leads=sl), learned={"LVH": Learned(0.8, 0.05)})
+    s = next(s for s in both.statements if s.code == "LVH_SL")
+    assert s.source == "criterion+model" and s.confidence == 0.8 and "probability 0.80" in s.evidence
+    assert "LVH" not in both.codes  # one statement, not two
+    doubt = next(s for s in interpret(_facts(leads=sl), learned={"LVH": Learned(0.2, 0.05)}).statements
+                 if s.code == "LVH_SL")
+    assert doubt.source == "criterion" and doubt.values["model_probability"] == 0.2
+    alone = interpret(_facts(), learned={"ISCH_ANT": Learned(0.9, 0.05), "NSTT": Learned(0.49, 0.05)})
+    assert "ISCH_ANT" in alone.codes and "NSTT" not in alone.codes and "NORM" not in alone.codes
+    s = next(s for s in alone.statements if s.code == "ISCH_ANT")
+    assert s.source == "model" and s.category == "ischaemia" and s.text.startswith("Ischaemia or scar, anterior")
+    unsure = interpret(_facts(), learned={"LAE": Learned(0.55, 0.2, uncertain=True)})
+    assert next(s for s in unsure.statements if s.code == "LAE").text == "Possible left atrial enlargement"
+    paced = interpret(_facts(paced_fraction=0.9, n_pulses=10, qrs=160.0),
+                      learned={"LVH": Learned(0.9, 0.0), "ISCH_INF": Learned(0.9, 0.0), "LAE": Learned(0.9, 0.0)})
+    assert not set(paced.codes) & {"LVH", "ISCH_INF"} and "LAE" in paced.codes  # a paced QRS-T is not read
+    assert codes(_facts()) == set(interpret(_facts(), learned={"LVH": Learned(0.1, 0.0)}).codes)
+
+
+def test_ludb_records_read_by_the_held_out_statement_model(ludb):
+    """The shipped learned-statement model, each record read by the fold model that held it out (measured:
+    21 anterior ischaemia/scar by its cardiologists, made by the model alone; 2 LVH, no ischaemia)."""
+    from ecg_core.data.ludb import load_ludb, ludb_folds
+    from ecg_core.pipeline import read
+    from ecg_core.predict.delineation import held_out_delineators
+    from ecg_core.predict.diagnosis import held_out_member, load_multimodal, statement_weights
+
+    members, spec, card = load_multimodal(statement_weights())
+    fold_of = {n: k for k, fold in enumerate(ludb_folds()) for n in fold}
+    delineators = held_out_delineators(["21", "2"])
+    got = {}
+    for name in ("21", "2"):
+        m, c = held_out_member(members, card, fold_of[name])
+        r = read(load_ludb(name, true_scale=True)[0], model=delineators[name], statement_model=(m, spec, c))
+        assert r.learned is not None and r.learned.n_members == 1
+        got[name] = {s.code: s for s in r.interpretation.statements}
+    assert got["21"]["ISCH_ANT"].source == "model" and got["21"]["ISCH_ANT"].confidence >= 0.5
+    assert "LVH" in got["2"] and not {"ISCH_ANT", "ISCH_LAT", "ISCH_INF"} & set(got["2"])
+    with pytest.raises(ValueError, match="fold 7"):
+        held_out_member(members, card, 7)

@@ -22,7 +22,7 @@ from ..record import Annotation, Record
 from ..waves import WAVE_LABELS, WAVES, LeadWaves
 
 __all__ = ["WAVES", "WAVE_LABELS", "LeadWaves", "waves_from_annotation", "annotated_span",
-           "DIAGNOSIS_CLASSES", "ludb_diagnoses",
+           "DIAGNOSIS_CLASSES", "ludb_diagnoses", "LEARNED_STATEMENTS", "ISCHAEMIA_WALLS", "ludb_learned_targets",
            "ludb_folds", "ludb_fold_split", "ludb_records", "label_mask", "load_ludb"]
 
 _PEAK_SYMBOL = {"p": "P", "N": "QRS", "t": "T"}
@@ -224,5 +224,38 @@ def ludb_statements(csv_path: str | Path | None = None) -> dict[str, frozenset[s
                         continue
                     raise ValueError(f"LUDB record {r['ID']}: no statement code for {cell!r}")
                 codes.update(hit)
+                if col == "Ischemia" and ":" in cell:  # the wall: "Stemi: anterior wall"
+                    wall = ISCHAEMIA_WALLS.get(cell.rsplit(":", 1)[1].strip().lower())
+                    if wall is None:
+                        raise ValueError(f"LUDB record {r['ID']}: no wall code for {cell!r}")
+                    codes.add(wall)
         out[str(int(r["ID"]))] = frozenset(codes)
     return out
+
+
+#: LUDB's walls (the Ischemia column's "...: wall") as territory codes of ischaemia or scar of any kind
+#: (STEMI, scar, ischaemia, undefined): anterior, septal and apical walls together (the LAD territory), the
+#: lateral wall, and the inferior and posterior walls together (the RCA/LCx territory)
+ISCHAEMIA_WALLS = {"anterior wall": "ISCH_ANT", "septal": "ISCH_ANT", "apical": "ISCH_ANT",
+                   "lateral wall": "ISCH_LAT", "inferior wall": "ISCH_INF", "posterior wall": "ISCH_INF"}
+
+#: the statements the 12-lead model learns from LUDB's conclusions, where criteria are weak
+#: (:mod:`ecg_core.train.multimodal`, ``targets="statements"``): code -> (printed text, category)
+LEARNED_STATEMENTS = {
+    "LVH": ("Left ventricular hypertrophy", "hypertrophy"),
+    "LAE": ("Left atrial enlargement", "hypertrophy"),
+    "RAE": ("Right atrial enlargement", "hypertrophy"),
+    "ISCH_ANT": ("Ischaemia or scar, anterior (anterior, septal or apical wall)", "ischaemia"),
+    "ISCH_LAT": ("Ischaemia or scar, lateral wall", "ischaemia"),
+    "ISCH_INF": ("Ischaemia or scar, inferior (inferior or posterior wall)", "ischaemia"),
+    "NSTT": ("Nonspecific ST-T abnormality", "repolarisation"),
+    "ER": ("Early repolarisation", "repolarisation"),
+}
+
+
+def ludb_learned_targets(names: list[str] | None = None, csv_path: str | Path | None = None) -> np.ndarray:
+    """``(n, len(LEARNED_STATEMENTS))`` 0/1 targets of LUDB records (default all, in ``ludb_diagnoses``
+    order) from their statement codes (:func:`ludb_statements`)."""
+    truth = ludb_statements(csv_path)
+    names = names or sorted(truth, key=int)
+    return np.array([[int(c in truth[n]) for c in LEARNED_STATEMENTS] for n in names], dtype=np.int64)

@@ -6,10 +6,11 @@ beats); :func:`ecg_core.pipeline.read` does the whole read of a record and retur
 """
 
 from .criteria import CATEGORIES, CRITERIA, TERRITORIES, Criterion, st_elevation_limit
-from .engine import NORMAL_CODES, POOR_QUALITY_LEADS, Interpretation, Statement, interpret
+from .engine import LEARNED_THRESHOLD, NORMAL_CODES, POOR_QUALITY_LEADS, Interpretation, Learned, Statement, interpret
 from .facts import Facts, facts_from, rhythm_facts
 from .measures import MEASURE_NAMES, LeadMeasures, lead_measures
 
-__all__ = ["interpret", "Interpretation", "Statement", "Facts", "facts_from", "rhythm_facts",
-           "LeadMeasures", "lead_measures", "MEASURE_NAMES", "Criterion", "CRITERIA", "CATEGORIES", "TERRITORIES",
+__all__ = ["interpret", "Interpretation", "Statement", "Learned", "LEARNED_THRESHOLD", "Facts", "facts_from",
+           "rhythm_facts", "LeadMeasures", "lead_measures", "MEASURE_NAMES", "Criterion", "CRITERIA", "CATEGORIES",
+           "TERRITORIES",
            "NORMAL_CODES", "POOR_QUALITY_LEADS", "st_elevation_limit"]

@@ -28,7 +28,7 @@ from .weights import weights_path
 
 __all__ = ["FS", "N_SAMPLES", "IMG", "Diagnosis", "DiagnosisModelSpec", "render_image", "record_features",
            "stack_features", "model_inputs", "build_multimodal", "save_multimodal_ensemble", "load_multimodal",
-           "default_weights", "record_inputs", "diagnose"]
+           "default_weights", "statement_weights", "held_out_member", "record_inputs", "diagnose"]
 
 FS = 100.0
 N_SAMPLES = 1000
@@ -71,6 +71,22 @@ class DiagnosisModelSpec:
 def default_weights() -> Path:
     """The shipped 12-lead model."""
     return weights_path("multimodal_ludb.pt")
+
+
+def statement_weights() -> Path:
+    """The shipped learned-statement model (:data:`ecg_core.data.ludb.LEARNED_STATEMENTS`)."""
+    return weights_path("statements_ludb.pt")
+
+
+def held_out_member(members: list[nn.Module], card: dict, fold: int) -> tuple[list[nn.Module], dict]:
+    """The one fold model of a saved LUDB ensemble that never saw LUDB fold ``fold``, and a card whose
+    report lists only its fold (so :func:`diagnose` applies that member's temperature): the way a LUDB record
+    is read honestly by the shipped model."""
+    folds = card.get("report", {}).get("folds", [])
+    i = next((j for j, f in enumerate(folds) if f.get("fold") == fold), None)
+    if i is None or len(folds) != len(members):
+        raise ValueError(f"the model card lists no fold model that held out LUDB fold {fold}")
+    return [members[i]], {**card, "report": {**card["report"], "folds": [folds[i]]}}
 
 
 def render_image(record, size: int = IMG) -> np.ndarray:
@@ -202,7 +218,7 @@ def diagnose(record, members: list[nn.Module], spec, card: dict, mc_samples: int
         rollout = np.mean([attention_rollout(m.image_enc.backbone, inputs["image"])[0] for m in members], axis=0)
     image = (inputs["image"][0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) if "image" in inputs else None
     return Diagnosis(classes=tuple(card.get("classes", [])), probability=mean, spread=sd, uncertain=uncertain,
-                     gates=dict(zip(("signal", "image", "meta"), np.nanmean(np.stack(gates), axis=0).tolist())),
+                     gates=dict(zip(("signal", "image", "meta"), np.mean(np.stack(gates), axis=0).tolist())),
                      cam_class=top, cam_fs=FS, n_members=len(members), mc_samples=mc_samples, cam=cam, ig=ig,
                      rollout=rollout, image=image)
 

@@ -5,7 +5,9 @@ Protocol: LUDB's fixed patient-wise 5-fold split (the delineation split). The mo
 the other folds, early-stops on every 8th of their records (inner validation), and its temperature is
 fitted on that inner validation set; fold k is only predicted. Figures pool the five held-out folds.
 
-Targets: :data:`ecg_core.data.ludb.DIAGNOSIS_CLASSES` (multi-label). Severity (ordinal, LUDB has none):
+Targets (multi-label): :data:`ecg_core.data.ludb.DIAGNOSIS_CLASSES` (six groups) or
+:data:`~ecg_core.data.ludb.LEARNED_STATEMENTS` (the learned statements of :mod:`ecg_core.interpret`).
+Severity (ordinal, LUDB has none):
 the number of abnormal classes, bucketed 0 / 1-2 / 3+. Confidence: trained to predict whether every
 class of the record is called right (0.5 threshold), a learned "can I trust this read" signal.
 """
@@ -22,7 +24,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.augment import AugmentingTask
-from ..data.ludb import DIAGNOSIS_CLASSES, load_ludb, ludb_diagnoses, ludb_folds
+from ..data.ludb import (
+    DIAGNOSIS_CLASSES,
+    LEARNED_STATEMENTS,
+    load_ludb,
+    ludb_diagnoses,
+    ludb_folds,
+    ludb_learned_targets,
+)
 from ..data.ptbxl import SUPERCLASSES, load_ptbxl_record, ptbxl_index
 from ..predict.diagnosis import (
     FS,
@@ -36,8 +45,8 @@ from ..recipes import loop_defaults
 from ..uncertainty import TemperatureScaler, ece, mc_predict, selective_accuracy
 from .loop import TensorBatches, TrainConfig, fit
 
-__all__ = ["MultimodalSpec", "MultimodalTask", "ludb_multimodal_arrays", "save_multimodal", "train_multimodal_ptbxl",
-           "severity_of", "macro_auc", "train_multimodal_cv"]
+__all__ = ["MultimodalSpec", "MultimodalTask", "target_classes", "ludb_multimodal_arrays", "save_multimodal",
+           "train_multimodal_ptbxl", "severity_of", "macro_auc", "train_multimodal_cv"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +57,14 @@ class MultimodalSpec:
     model_kwargs: dict = field(default_factory=lambda: {"dim": 96, "image_kwargs": {"depth": 4}})
     train: TrainConfig = field(default_factory=lambda: TrainConfig(**loop_defaults("multimodal"), weight_decay=1e-2))
     augment_ops: tuple[str, ...] = ()  # on the training signals only (the image stays the printed original)
+    targets: str = "groups"  # LUDB: "groups" (DIAGNOSIS_CLASSES) or "statements" (LEARNED_STATEMENTS)
+
+
+def target_classes(targets: str) -> list[str]:
+    """The class names of a LUDB target set: ``"groups"`` or ``"statements"``."""
+    if targets not in ("groups", "statements"):
+        raise ValueError(f"targets are 'groups' or 'statements', not {targets!r}")
+    return list(DIAGNOSIS_CLASSES if targets == "groups" else LEARNED_STATEMENTS)
 
 
 def severity_of(y: np.ndarray) -> np.ndarray:
@@ -56,16 +73,27 @@ def severity_of(y: np.ndarray) -> np.ndarray:
     return np.where(n == 0, 0, np.where(n <= 2, 1, 2)).astype(np.int64)
 
 
-def ludb_multimodal_arrays(names: list[str] | None = None) -> dict[str, np.ndarray]:
-    """Signals (12 x 1000 at 100 Hz, mV, 0.5 Hz high-passed), rendered images, metadata (age, height,
-    weight: NaN when unknown; sex 0 unknown / 1 M / 2 F), targets and severity of LUDB records."""
+def ludb_multimodal_arrays(names: list[str] | None = None, targets: str = "groups",
+                           image: bool = True) -> dict[str, np.ndarray]:
+    """Signals (12 x 1000 at 100 Hz, mV, 0.5 Hz high-passed), rendered images (a placeholder when ``image``
+    is False), metadata (age, height, weight: NaN when unknown; sex 0 unknown / 1 M / 2 F), targets and
+    severity of LUDB records. ``targets="groups"``: the six groups, on the signals as stored (the shipped
+    six-group model's inputs); ``"statements"``: :data:`~ecg_core.data.ludb.LEARNED_STATEMENTS`, on the
+    signals at their true scale (``load_ludb(true_scale=True)``: amplitudes comparable between leads, as
+    any other recorder gives them)."""
+    classes = target_classes(targets)
     all_names, y, meta = ludb_diagnoses()
     names = names or all_names
-    rows = {n: i for i, n in enumerate(all_names)}
-    feats = [record_features(load_ludb(n)[0], age=meta[n]["age"], sex=meta[n]["sex"]) for n in names]
-    yy = y[[rows[n] for n in names]]
+    if targets == "statements":
+        yy = ludb_learned_targets(names)
+    else:
+        rows = {n: i for i, n in enumerate(all_names)}
+        yy = y[[rows[n] for n in names]]
+    true_scale = targets == "statements"
+    feats = [record_features(load_ludb(n, true_scale=true_scale)[0], age=meta[n]["age"], sex=meta[n]["sex"],
+                             image=image) for n in names]
     return {**stack_features(feats), "y": yy.astype(np.float32), "severity": severity_of(yy),
-            "names": np.asarray(names)}
+            "names": np.asarray(names), "classes": np.asarray(classes)}
 
 
 def macro_auc(probs: np.ndarray, y: np.ndarray) -> tuple[float, list[float]]:
@@ -107,8 +135,9 @@ def train_multimodal_cv(spec: MultimodalSpec, arrays: dict[str, np.ndarray] | No
                         resume: bool = False) -> tuple[list[nn.Module], dict]:
     """Five fold models and the pooled held-out report: macro-AUC, per-class AUC and F1, ECE before and
     after temperature scaling (fitted on inner validation), selective accuracy (MC-dropout spread)."""
-    arrays = arrays or ludb_multimodal_arrays()
+    arrays = arrays or ludb_multimodal_arrays(targets=spec.targets, image="image" in spec.modalities)
     names = list(arrays["names"])
+    classes = [str(c) for c in arrays.get("classes", DIAGNOSIS_CLASSES)]
     all_folds = ludb_folds()
     n, k_cls = len(names), arrays["y"].shape[1]
     held_logits = np.full((n, k_cls), np.nan, np.float32)
@@ -152,8 +181,10 @@ def train_multimodal_cv(spec: MultimodalSpec, arrays: dict[str, np.ndarray] | No
     f1 = [float(2 * (pred[:, c] & (y[:, c] > 0.5)).sum() / max(pred[:, c].sum() + (y[:, c] > 0.5).sum(), 1))
           for c in range(k_cls)]
     correct = (pred == (y > 0.5)).mean(axis=1)  # per-record label accuracy
-    report = {"n_records": int(done.sum()), "modalities": list(spec.modalities), "macro_auc": auc,
-              "per_class": {c: {"auc": a, "f1": f} for c, a, f in zip(DIAGNOSIS_CLASSES, per_auc, f1)},
+    report = {"n_records": int(done.sum()), "modalities": list(spec.modalities), "targets": spec.targets,
+              "macro_auc": auc,
+              "per_class": {c: {"n": int(y[:, i].sum()), "auc": a, "f1": f}
+                            for i, (c, a, f) in enumerate(zip(classes, per_auc, f1))},
               "ece_before": ece(probs, y), "ece_after": ece(held_cal[done], y),
               "accuracy_all": float(correct.mean()),
               "accuracy_80pct_most_certain": selective_accuracy(correct, held_std[done], 0.8),

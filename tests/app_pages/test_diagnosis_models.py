@@ -96,8 +96,8 @@ def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
     import numpy as np
 
     from app_pages._common import record_key
-    from ecg_core.data.ludb import DIAGNOSIS_CLASSES, load_ludb
-    from ecg_core.predict.diagnosis import diagnose, load_multimodal
+    from ecg_core.data.ludb import DIAGNOSIS_CLASSES, LEARNED_STATEMENTS, load_ludb
+    from ecg_core.predict.diagnosis import diagnose, load_multimodal, statement_weights
 
     rec, _ = load_ludb("1")
     at = AppTest.from_file(APP, default_timeout=180).run()
@@ -111,15 +111,22 @@ def test_diagnosis_12_lead_read_with_uncertainty_on_ludb(ludb):
     assert "30 MC-dropout samples" in caption
     # four charts: the class bars, the Grad-CAM strip over lead II, the rollout over the image, the beats on paper
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(charts) == 4
-    bars = charts[0]["data"][0]
+    # five charts: the learned statements' bars, the class bars, the Grad-CAM strip over lead II, the rollout
+    # over the image, the beats on paper
+    assert len(charts) == 5
+    learned = charts[0]["data"][0]
+    members, spec, card = load_multimodal(statement_weights())
+    lr = diagnose(rec, members, spec, card, explain=())
+    assert learned["y"] == [c.replace("_", " ") for c in LEARNED_STATEMENTS]
+    np.testing.assert_allclose(_values(learned["x"]), lr.probability, atol=1e-6)
+    bars = charts[1]["data"][0]
     assert bars["type"] == "bar" and bars["y"] == [c.replace("_", " ") for c in DIAGNOSIS_CLASSES]
     # the bars are the library's read of the same record (same seeds), whiskers its spread
     members, spec, card = load_multimodal(ROOT / "weights" / "multimodal_ludb.pt")
     dx = diagnose(rec, members, spec, card, mc_samples=30, explain=())
     np.testing.assert_allclose(_values(bars["x"]), dx.probability, atol=1e-6)
     np.testing.assert_allclose(_values(bars["error_x"]["array"]), dx.spread, atol=1e-6)
-    assert "attention rollout" in charts[2]["layout"]["title"]["text"]
+    assert "attention rollout" in charts[3]["layout"]["title"]["text"]
     assert [b.proto.label for b in at.get("download_button")] == ["Report (PDF)", "Report (HTML)"]
     # the PQRST page's measurements, shown here too: record 1 is a sinus bradycardia (about 46 bpm)
     table = next(d.value for d in at.dataframe if "measurement" in d.value.columns).set_index("measurement")
