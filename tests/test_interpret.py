@@ -293,3 +293,16 @@ def test_ludb_records_read_by_the_held_out_statement_model(ludb):
     assert "LVH" in got["2"] and not {"ISCH_ANT", "ISCH_LAT", "ISCH_INF"} & set(got["2"])
     with pytest.raises(ValueError, match="fold 7"):
         held_out_member(members, card, 7)
+
+
+def test_bigeminy_needs_three_successive_normal_ectopic_pairs():
+    from ecg_core.interpret.facts import bigeminy_pairs
+
+    assert bigeminy_pairs(list("NVNVNVNN"), "V") == 3
+    assert bigeminy_pairs(list("NVNNVNVN"), "V") == 2  # a normal pair breaks the run
+    assert bigeminy_pairs(list("NSNSNSNS"), "S") == 4 and bigeminy_pairs(list("NSNSNSNS"), "V") == 0
+    counts = {"N": 6, "S": 0, "V": 3, "F": 0, "Q": 0}
+    assert {"VBIG", "PVC"} <= codes(_facts(beat_counts=counts, bigeminy={"V": 3, "S": 0}))
+    assert "VBIG" not in codes(_facts(beat_counts=counts, bigeminy={"V": 2, "S": 0}))
+    assert "SVBIG" in codes(_facts(beat_counts={**counts, "V": 0, "S": 4}, bigeminy={"V": 0, "S": 4}))
+    assert "VBIG" not in codes(_facts(beat_counts=counts, bigeminy={"V": 5, "S": 0}, paced_fraction=0.9))

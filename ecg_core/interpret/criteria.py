@@ -22,8 +22,8 @@ import numpy as np
 
 from .facts import Facts
 
-__all__ = ["Criterion", "CRITERIA", "TERRITORIES", "CATEGORIES", "SB_LIMIT_BPM", "ST_LIMIT_BPM", "sinus",
-           "st_elevation_limit", "territories"]
+__all__ = ["Criterion", "CRITERIA", "TERRITORIES", "CATEGORIES", "BIGEMINY_PAIRS", "SB_LIMIT_BPM", "ST_LIMIT_BPM",
+           "sinus", "st_elevation_limit", "territories"]
 
 #: the order statements print in
 CATEGORIES = ("quality", "rhythm", "ectopy", "axis", "conduction", "hypertrophy", "voltage", "ischaemia",
@@ -195,6 +195,15 @@ def _ectopy(f: Facts, kind: str) -> int:
     return int((f.beat_counts or {}).get(kind, 0))
 
 
+#: successive (normal, ectopic) pairs that make bigeminy: three, a convention (the AHA statement list names
+#: bigeminy, "every other beat", without a count), so that one coupled pair is not called a rhythm
+BIGEMINY_PAIRS = 3
+
+
+def _bigeminy(f: Facts, kind: str) -> int:
+    return int((f.bigeminy or {}).get(kind, 0))
+
+
 def _v(**kw) -> Callable[[Facts], dict]:
     return lambda f: {k: g(f) for k, g in kw.items()}
 
@@ -213,7 +222,7 @@ _ELECTRICAL_POSITION = ("the heart's electrical position within the normal axis 
 
 #: what a paced QRS makes unreadable (AHA 2007 Part II: a paced rhythm's QRS and ST-T are not interpreted)
 _PACED_EXCLUDES = ("CLBBB", "CRBBB", "ILBBB", "IRBBB", "IVCD", "LAFB", "LPFB", "WPW", "LVH_SL", "LVH_CV", "RVH",
-                   "STE", "STD", "QWAVE", "TINV", "NSTT", "LAD", "RAD", "NAXIS", "PVC")
+                   "STE", "STD", "QWAVE", "TINV", "NSTT", "LAD", "RAD", "NAXIS", "PVC", "VBIG")
 
 CRITERIA: tuple[Criterion, ...] = (
     # rhythm
@@ -250,6 +259,13 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("PAC", "Premature atrial complexes", "ectopy", lambda f: _ectopy(f, "S") >= 1,
               _v(n=lambda f: _ectopy(f, "S"), beats=lambda f: sum((f.beat_counts or {}).values())),
               "{n} of {beats} beats classed supraventricular (S)", _AHA_II),
+    Criterion("VBIG", "Ventricular bigeminy", "ectopy", lambda f: _bigeminy(f, "V") >= BIGEMINY_PAIRS,
+              _v(pairs=lambda f: _bigeminy(f, "V")),
+              "every other beat ventricular: {pairs} successive normal-ventricular pairs (>= 3)", _AHA_II),
+    Criterion("SVBIG", "Supraventricular bigeminy", "ectopy", lambda f: _bigeminy(f, "S") >= BIGEMINY_PAIRS,
+              _v(pairs=lambda f: _bigeminy(f, "S")),
+              "every other beat supraventricular: {pairs} successive normal-supraventricular pairs (>= 3)",
+              _AHA_II),
     # axis
     Criterion("LAD", "Left axis deviation", "axis", lambda f: _ok(f.qrs_axis) and -90 <= f.qrs_axis < -30,
               _v(axis=lambda f: f.qrs_axis), "QRS axis {axis:.0f}° (-30° to -90°)", _AHA_II),

@@ -47,6 +47,9 @@ class Facts:
     age: float | None = None
     leads: dict[str, LeadMeasures] = field(default_factory=dict)
     beat_counts: dict[str, int] | None = None
+    #: the longest run of successive (normal, ectopic) beat pairs, by ectopic class ("V", "S"), when beat
+    #: classes were read (:func:`bigeminy_pairs`)
+    bigeminy: dict[str, int] | None = None
     poor_leads: tuple[str, ...] = ()
     n_leads: int = 0
     #: the share of QRS complexes with a pacing pulse in the 250 ms before their R, and the pulses found
@@ -79,6 +82,19 @@ def rhythm_facts(r: np.ndarray, p_on: np.ndarray, pr_ms: np.ndarray, fs: float,
     pr = pr_ms[keep & np.isfinite(pr_ms)]
     out["pr_sd_ms"] = float(np.std(pr)) if len(pr) >= 3 else _NAN
     return out
+
+
+def bigeminy_pairs(labels, kind: str) -> int:
+    """The longest run of successive (``"N"``, ``kind``) pairs in a sequence of beat classes: every other
+    beat ectopic, as bigeminy is."""
+    best = run = i = 0
+    while i + 1 < len(labels):
+        if labels[i] == "N" and labels[i + 1] == kind:
+            run, i = run + 1, i + 2
+            best = max(best, run)
+        else:
+            run, i = 0, i + 1
+    return best
 
 
 def _num(v) -> float:
@@ -116,7 +132,9 @@ def facts_from(delineation, m: Measurements, *, sex: str | None = None, age: flo
     return Facts(hr=m.hr_bpm, rr_ms=m.rr_ms, p_ms=m.p_ms, pr=m.pr_ms, qrs=m.qrs_ms, qt=m.qt_ms,
                  qtc=m.qtc_ms.get(formula, _NAN), qtc_formula=formula, p_axis=_num(m.p_axis),
                  qrs_axis=_num(m.qrs_axis), t_axis=_num(m.t_axis), sex=sex, age=age, leads=leads,
-                 beat_counts=counts, poor_leads=tuple(poor_leads), n_leads=len(delineation.lead_names),
+                 beat_counts=counts,
+                 bigeminy=None if beat_labels is None else {k: bigeminy_pairs(beat_labels, k) for k in "VS"},
+                 poor_leads=tuple(poor_leads), n_leads=len(delineation.lead_names),
                  paced_fraction=(paced_fraction(pulses, g[:, 3], delineation.fs) if pulses is not None and len(g)
                                  else 0.0),
                  n_pulses=0 if pulses is None else int(len(pulses)),
