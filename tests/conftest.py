@@ -40,6 +40,11 @@ def ludb() -> Path:
 
 
 @pytest.fixture(scope="session")
+def cinc2017() -> Path:
+    return _db_or_skip("cinc2017", "CinC 2017")
+
+
+@pytest.fixture(scope="session")
 def wfdb_samples() -> Path:
     return _db_or_skip("wfdb-samples", "wfdb-samples")
 

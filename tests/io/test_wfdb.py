@@ -132,3 +132,27 @@ def test_unreadable_annotation_is_a_warning_not_an_error(mitdb, tmp_path):
 def test_annotation_beats_filter():
     ann = Annotation(np.array([1, 2, 3, 4]), ("N", "+", "V", "!"))
     assert ann.beats().symbol == ("N", "V")
+
+
+def test_cinc2017_checksum_zero_means_not_given_and_a_real_one_still_counts(cinc2017, tmp_path):
+    """Every CinC 2017 header carries checksum 0, a placeholder: the record reads as wfdb reads it, without a
+    warning; the same header with a checksum that disagrees is refused as before."""
+    import warnings
+
+    import wfdb
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rec = load_record(cinc2017 / "A00001.hea")
+    ref = wfdb.rdrecord(str(cinc2017 / "A00001"))
+    assert rec.fs == 300 and ref.checksum == [0]
+    np.testing.assert_allclose(rec.signal[0], ref.p_signal[:, 0], atol=1e-6)
+    for ext in ("hea", "mat"):
+        shutil.copy(cinc2017 / f"A00001.{ext}", tmp_path / f"A00001.{ext}")
+    header = tmp_path / "A00001.hea"
+    lines = header.read_text().splitlines()
+    fields = lines[1].split()
+    fields[6] = "1234"  # the checksum field of the signal line
+    header.write_text("\n".join([lines[0], " ".join(fields), *lines[2:]]) + "\n")
+    with pytest.raises(RecordFormatError, match="checksums"):
+        load_record(header)
