@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -39,7 +40,18 @@ def _begin_training(args: argparse.Namespace) -> str:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    return "python -m ecg_core " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    return "python -m ecg_core " + " ".join(shlex.quote(_portable(a)) for a in sys.argv[1:])
+
+
+def _portable(arg: str) -> str:
+    """A command-line argument as a model card records it: an absolute path relative to the working folder
+    when it lies under it, else as ``DIR/<its name>`` (no path of the training machine goes into a card)."""
+    key, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    if not os.path.isabs(value):
+        return arg
+    rel = os.path.relpath(value)
+    value = rel if not rel.startswith("..") else "DIR/" + os.path.basename(value.rstrip("/"))
+    return key + eq + value
 
 
 def _loop_options(args: argparse.Namespace) -> dict:

@@ -87,3 +87,13 @@ def test_cli_read_of_a_ludb_record(ludb, capsys, tmp_path):
     assert "Complete left bundle branch block" in out  # LUDB 24: complete LBBB by its cardiologists
     assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
     assert "Complete left bundle branch block" in (tmp_path / "r.html").read_text()
+
+
+def test_training_command_in_a_card_holds_no_path_of_the_machine(tmp_path, monkeypatch):
+    from ecg_core.cli import _portable
+
+    monkeypatch.chdir(tmp_path)
+    assert _portable(str(tmp_path / "weights" / "m.pt")) == "weights/m.pt"
+    assert _portable("/elsewhere/runs/stmt") == "DIR/stmt"
+    assert _portable("--run-dir=/elsewhere/runs/stmt/") == "--run-dir=DIR/stmt"
+    assert _portable("--epochs") == "--epochs" and _portable("runs/x") == "runs/x"
