@@ -108,8 +108,9 @@ def paced_fraction(pulses: np.ndarray, r: np.ndarray, fs: float, before_ms: floa
     if not len(r):
         return 0.0
     w, after = before_ms / 1000 * fs, 0.01 * fs
-    pulses = np.sort(np.asarray(pulses))
-    return float(np.mean([np.any((pulses <= k + after) & (pulses >= k - w)) for k in r]))
+    pulses, r = np.sort(np.asarray(pulses, float)), np.asarray(r, float)
+    # a pulse in [R - w, R + after]: the sorted pulses' insertion points at the two ends differ
+    return float(np.mean(np.searchsorted(pulses, r + after, "right") > np.searchsorted(pulses, r - w, "left")))
 
 
 def facts_from(delineation, m: Measurements, *, sex: str | None = None, age: float | None = None,
